@@ -1,0 +1,58 @@
+# switchboard: the two commands of README.md.
+#   make run   install what is missing, build, run the stack on the sample corpus
+#   make test  install what is missing, build (gcc, and clang with ASan+UBSan), run every test
+# Other targets: deps, build, build-asan, fuzz, bench-smoke, clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+PACKAGES   := $(shell grep -v '^\#' deps/debian-packages.txt)
+
+.PHONY: all deps build build-asan test test-unit run fuzz clean
+
+all: build
+
+# Installs the Debian packages of deps/debian-packages.txt that are missing (as root).
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "run as root (or: sudo make deps)"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Every test on the gcc build, then every test again under ASan+UBSan (clang).
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit -j$(JOBS)
+
+run: build
+	./$(BUILD)/sbctl up --replay corpus/sample.jsonl --tenants corpus/tenants.json
+
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	@for f in $(FUZZ_BUILD)/fuzz_*; do \
+	  n=$$(basename $$f); seeds=tests/fuzz/corpus/$${n#fuzz_}; work=$(FUZZ_BUILD)/corpus/$$n; \
+	  mkdir -p $$seeds $$work; echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) $$work $$seeds || exit 1; \
+	done
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,69 @@
+-- prelude.lua: prepended to every switchboard script (sb_script_register).
+--
+-- KEYS[1] is always the tenant's stats key "sb:{t:<tenant>}:stats"; every
+-- other key a script touches is derived from its prefix P, so it carries the
+-- same hash tag and lives in the same Redis Cluster slot.
+--
+-- pb_* encode protobuf fields, so that a script can append what it decided
+-- (a routing decision, a conversation id) to a stored envelope: protobuf
+-- merges a field appended to a message, the last value of a scalar wins.
+local P = string.sub(KEYS[1], 1, -6)
+
+local function pb_varint(n)
+  local t = {}
+  while n >= 128 do
+    t[#t + 1] = string.char(n % 128 + 128)
+    n = math.floor(n / 128)
+  end
+  t[#t + 1] = string.char(n)
+  return table.concat(t)
+end
+local function pb_uint(field, n)
+  if n == nil or n == 0 then return '' end
+  return pb_varint(field * 8) .. pb_varint(n)
+end
+local function pb_bytes(field, s)
+  if s == nil or s == '' then return '' end
+  return pb_varint(field * 8 + 2) .. pb_varint(#s) .. s
+end
+local function pb_bool(field, b)
+  if b then return pb_varint(field * 8) .. '\1' end
+  return ''
+end
+
+-- Counters for the tenant's stats hash, written once per script call.
+local STATS = {}
+local function stat(name, n) STATS[name] = (STATS[name] or 0) + (n or 1) end
+local function stats_flush()
+  for k, v in pairs(STATS) do redis.call('HINCRBY', KEYS[1], k, v) end
+end
+
+-- The receiving side of the durable hand-off, for stages fed over ZeroMQ.
+-- ARGV: [1] now_us [2] lease deadline ms [3] lease_in [4] lease_out ("" for
+-- the last stage) [5] stats field [6] extra args per item [7] ttl, then per
+-- item: key, envelope blob, extra args.
+-- Invariant: an item's effect runs only if its input lease was still there
+-- (ZREM == 1), in the same script that records the next lease, so a re-sent
+-- message changes nothing twice and nothing is forwarded without a lease.
+-- effect(key, blob, argi) returns the bytes to append to the envelope.
+local function sb_handoff(effect)
+  local lin, lout, per = ARGV[3], ARGV[4], tonumber(ARGV[6]) + 2
+  local out = {}
+  for i = 8, #ARGV, per do
+    local key, blob = ARGV[i], ARGV[i + 1]
+    if redis.call('ZREM', P .. 'lease:' .. lin, key) == 1 then
+      local suffix = ''
+      if effect then suffix = effect(key, blob, i + 2) or '' end
+      if lout ~= '' then
+        redis.call('SET', P .. 'ev:' .. key, blob .. suffix, 'XX', 'KEEPTTL')
+        redis.call('ZADD', P .. 'lease:' .. lout, ARGV[2], key)
+      end
+      stat(ARGV[5])
+      out[#out + 1] = {1, suffix}
+    else
+      out[#out + 1] = {0, ''}
+    end
+  end
+  stats_flush()
+  return out
+end

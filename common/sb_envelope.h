@@ -1,0 +1,52 @@
+/*
+ * sb_envelope: helpers around the protobuf Envelope (proto/switchboard.proto).
+ *
+ * The internal event key is the first 16 bytes of SHA-256(source "\n" id) in
+ * hex: CloudEvents say (source, id) is unique, so a redelivery maps to the
+ * same key and de-duplicates; the key has a fixed, Redis-friendly length.
+ */
+#ifndef SB_ENVELOPE_H
+#define SB_ENVELOPE_H
+
+#include "sb_time.h"
+#include "switchboard.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef Switchboard__V1__Envelope sb_envelope_t;
+
+#define SB_EVENT_KEY_LEN 32
+#define SB_ENVELOPE_MAX_BYTES (256u * 1024) /* larger frames are rejected */
+#define SB_TYPE_INTERACTION "com.switchboard.interaction"
+#define SB_TYPE_AGENT_PREFIX "com.switchboard.agent."
+#define SB_TYPE_SLA_PREFIX "com.switchboard.sla."
+
+/* Writes the 32-hex-digit key of (source, id) plus a NUL into out[33]. */
+void sb_event_key(const char *source, const char *id, char out[SB_EVENT_KEY_LEN + 1]);
+
+/* Channel names as in the JSON mapping ("x", "whatsapp", ...). */
+const char *sb_channel_name(Switchboard__V1__Channel c);
+/* CHANNEL_UNKNOWN if the name is not a channel. */
+Switchboard__V1__Channel sb_channel_parse(const char *name);
+
+/* "login", "reply", ...; AGENT_ACTION_UNKNOWN if unknown. */
+Switchboard__V1__AgentAction sb_agent_action_parse(const char *name);
+const char *sb_agent_action_name(Switchboard__V1__AgentAction a);
+
+/* Decodes bytes; NULL if malformed or over SB_ENVELOPE_MAX_BYTES. Free with
+ * sb_envelope_free. */
+sb_envelope_t *sb_envelope_unpack(const void *data, size_t len);
+void sb_envelope_free(sb_envelope_t *env);
+/* Serializes into a malloc'd buffer; NULL on OOM. */
+uint8_t *sb_envelope_pack(const sb_envelope_t *env, size_t *len);
+
+/* Checks what every stage relies on: id, source, type, tenant present and
+ * the key matching. Returns 0 or SB_EINVAL with a static reason in *why. */
+int sb_envelope_check(const sb_envelope_t *env, const char **why);
+
+/* The short kind used in feed topics: "assigned", "queued", "routed",
+ * "agent", "rejected", "sla.warning", "sla.breach", "sla.met", "event". */
+const char *sb_envelope_kind(const sb_envelope_t *env);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * sb_handoff: the sending side of the durable hand-off between stages.
+ *
+ * The guarantee (DESIGN.md): a stage records an in-flight lease in Redis
+ * (sb:{t:T}:lease:<next>, member = event key, score = deadline) in the same
+ * script that commits its own effect and stores the envelope it hands on;
+ * only then does it send the envelope over ZeroMQ (PUSH). The receiver
+ * clears the lease in the script that commits its effect. The sweeper here
+ * looks for expired leases of the next stage every --sweep-ms and re-sends
+ * their stored envelopes (attempt + 1): ZeroMQ carries the data, Redis is
+ * the record. A send that finds the socket full is not an error: the lease
+ * stays and the sweeper re-sends.
+ */
+#ifndef SB_HANDOFF_H
+#define SB_HANDOFF_H
+
+#include "sb_service.h"
+
+#include <stddef.h>
+
+typedef struct sb_handoff sb_handoff_t;
+
+/* lease: the receiving stage's lease name ("classify", "route", ...).
+ * endpoints: where the receivers listen (comma-separated). NULL on error. */
+sb_handoff_t *sb_handoff_new(sb_service_t *s, const char *lease, const char *endpoints);
+void sb_handoff_destroy(sb_handoff_t **h);
+
+/* Sends one envelope whose lease is already recorded. 0, or SB_EAGAIN when
+ * it could not be queued (counted; the sweeper will re-send it). */
+int sb_handoff_send(sb_handoff_t *h, const void *blob, size_t len);
+
+/* Messages waiting to leave (for draining on shutdown). */
+size_t sb_handoff_pending(const sb_handoff_t *h);
+
+#endif

@@ -1,0 +1,736 @@
+/*
+ * sb_pii: personal-data detection and redaction (contract in sb_pii.h).
+ *
+ * Idea: one left-to-right pass. At each byte that can begin a finding, a table
+ * of matchers is tried in priority order (email, IBAN, card, phone); the
+ * first that matches wins and the pass resumes after its end. Each matcher
+ * reads a bounded number of bytes (at most ~300 for an e-mail, ~45 for the
+ * others), so a scan is linear in the input.
+ *
+ * Invariants:
+ *  - no byte at or past len is ever read (byte_at() is the only reader);
+ *  - spans are sorted and disjoint because the pass never goes backwards;
+ *    the end of the previous span is a "floor": look-behind stops there, so
+ *    a finding is judged the same whether its neighbour is the original
+ *    span or its placeholder (this is what keeps redaction idempotent);
+ *  - a card inside an IBAN or an e-mail is never reported: those are tried
+ *    first at the same start and consume the digits.
+ *
+ * Heuristics (conservative; a finding needs a checksum or a strong shape):
+ *  - "word" characters are ASCII letters and digits, full-width digits and
+ *    letters, and Latin letters U+00C0..U+017F. CJK, emoji and other scripts
+ *    are not: Japanese writes a number right after a word without a space.
+ *  - card: a "run" is digit groups joined by one space or dash (also NBSP,
+ *    U+3000, U+FF0D); full-width digits count. A run starts after a non-word
+ *    character that is not itself a separator following a digit. Candidates
+ *    are the run's prefixes ending at a group boundary (longest first, 13-19
+ *    digits), so "4111 1111 1111 1111 12/25" still finds the card while a
+ *    digit string inside a longer contiguous run never matches. A candidate
+ *    must pass Luhn and CARD_SCHEMES (prefix + length).
+ *  - iban: two letters with a registry length, two check digits (02-98),
+ *    then alphanumerics; one space allowed only every 4 characters; exactly
+ *    the registry length, not followed by a word character; mod 97 == 1.
+ *  - email: local part [A-Za-z0-9._%+-] or Latin letters, 1-64 bytes, not
+ *    starting or ending with '.'; domain of >= 2 labels of [A-Za-z0-9-] (not
+ *    starting or ending with '-'), the last all letters, >= 2 long; ends at
+ *    the last label that qualifies as a TLD ("a@b.com." keeps the dot out).
+ *  - phone: "+" then a digit 1-9 and 8-15 digits in all; or a national
+ *    number starting with "0" then 1-9, 10-12 digits in all, possibly in
+ *    "(0..)". Digits may be separated by one space, dash or dot (dots only if
+ *    every separator is a dot, as in "06.12.34.56.78") and one "(...)" group.
+ *    Rejected when the number continues: a digit after one of " -.:/," on
+ *    either side, or (national) a '#' before. So dates (05.06.2024 14:30),
+ *    times, prices (0.99), "#0612345678" and order numbers not starting with
+ *    0 stay. Not found: "00" international prefixes, US "(555) 123-4567",
+ *    national numbers without a leading 0 (Spain, Italy mobiles).
+ */
+#include "sb_pii.h"
+
+#include "sb_error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  CARD_MIN_DIGITS = 13,
+  CARD_MAX_DIGITS = 19,
+  IBAN_MAX_LEN = 34,
+  IBAN_GROUP = 4,
+  IBAN_CHECK_MIN = 2,  /* ISO 13616: check digits are 02..98 */
+  IBAN_CHECK_MAX = 98,
+  IBAN_MOD = 97,
+  EMAIL_MAX_LOCAL = 64,
+  EMAIL_MAX_DOMAIN = 253,
+  EMAIL_MAX_LABEL = 63,
+  EMAIL_MIN_TLD = 2,
+  PHONE_INTL_MIN_DIGITS = 8,
+  PHONE_INTL_MAX_DIGITS = 15, /* E.164 */
+  PHONE_NAT_MIN_DIGITS = 10,
+  PHONE_NAT_MAX_DIGITS = 12,
+  PHONE_PAREN_MAX_DIGITS = 5,
+  REDACT_SLACK = 64, /* initial room for placeholders longer than spans */
+};
+
+/* ---- reading the text ------------------------------------------------- */
+
+typedef struct {
+  const unsigned char *s;
+  size_t len;
+  size_t floor; /* look-behind never goes below: end of the previous span */
+} text_t;
+
+/* The byte at i, or -1 past the end: the only place that reads the text. */
+static int byte_at(const text_t *t, size_t i) {
+  return i < t->len ? t->s[i] : -1;
+}
+
+static bool is_digit(int c) { return c >= '0' && c <= '9'; }
+static bool is_alpha(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static bool is_alnum(int c) { return is_digit(c) || is_alpha(c); }
+static int to_upper(int c) { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
+
+/* Full-width forms: EF BC 90..99 digits, EF BC A1..BA and EF BD 81..9A
+ * letters. Returns 1 digit, 2 letter, 0 neither, for the 3 bytes at i. */
+static int fullwidth_kind(const text_t *t, size_t i) {
+  int b0 = byte_at(t, i), b1 = byte_at(t, i + 1), b2 = byte_at(t, i + 2);
+  if (b0 != 0xEF)
+    return 0;
+  if (b1 == 0xBC && b2 >= 0x90 && b2 <= 0x99)
+    return 1;
+  if ((b1 == 0xBC && b2 >= 0xA1 && b2 <= 0xBA) ||
+      (b1 == 0xBD && b2 >= 0x81 && b2 <= 0x9A))
+    return 2;
+  return 0;
+}
+
+/* Latin letters U+00C0..U+017F (two bytes, lead C3..C5), minus × and ÷. */
+static bool latin_at(const text_t *t, size_t i) {
+  int b0 = byte_at(t, i), b1 = byte_at(t, i + 1);
+  if (b0 < 0xC3 || b0 > 0xC5 || b1 < 0x80 || b1 > 0xBF)
+    return false;
+  return !(b0 == 0xC3 && (b1 == 0x97 || b1 == 0xB7));
+}
+
+/* Digit value at i (ASCII or full-width) and its width, or -1. */
+static int digit_at(const text_t *t, size_t i, size_t *w) {
+  int c = byte_at(t, i);
+  if (is_digit(c)) {
+    *w = 1;
+    return c - '0';
+  }
+  if (fullwidth_kind(t, i) == 1) {
+    *w = 3;
+    return t->s[i + 2] - 0x90;
+  }
+  return -1;
+}
+
+static bool word_at(const text_t *t, size_t i) {
+  return is_alnum(byte_at(t, i)) || fullwidth_kind(t, i) != 0 ||
+         latin_at(t, i);
+}
+
+/* Is there a word character ending just before i (and not below floor)? */
+static bool word_before(const text_t *t, size_t i) {
+  if (i <= t->floor)
+    return false;
+  if (is_alnum(t->s[i - 1]))
+    return true;
+  if (i >= t->floor + 2 && latin_at(t, i - 2))
+    return true;
+  return i >= t->floor + 3 && fullwidth_kind(t, i - 3) != 0;
+}
+
+static bool digit_before(const text_t *t, size_t i) {
+  if (i <= t->floor)
+    return false;
+  if (is_digit(t->s[i - 1]))
+    return true;
+  return i >= t->floor + 3 && fullwidth_kind(t, i - 3) == 1;
+}
+
+/* ---- separators between digit groups ------------------------------------ */
+
+enum {
+  SEP_SPACE = 1u << 0, /* space, NBSP, narrow NBSP, ideographic space */
+  SEP_DASH = 1u << 1,  /* '-', hyphen, non-breaking hyphen, full-width '-' */
+  SEP_DOT = 1u << 2,   /* '.' */
+  SEP_PUNCT = 1u << 3, /* ':', '/', ',' : join numbers, never inside one */
+};
+
+static const struct {
+  unsigned kind;
+  unsigned char len;
+  unsigned char bytes[3];
+} SEPARATORS[] = {
+    {SEP_SPACE, 1, {' '}},
+    {SEP_SPACE, 2, {0xC2, 0xA0}},
+    {SEP_SPACE, 3, {0xE2, 0x80, 0xAF}},
+    {SEP_SPACE, 3, {0xE3, 0x80, 0x80}},
+    {SEP_DASH, 1, {'-'}},
+    {SEP_DASH, 3, {0xE2, 0x80, 0x90}},
+    {SEP_DASH, 3, {0xE2, 0x80, 0x91}},
+    {SEP_DASH, 3, {0xEF, 0xBC, 0x8D}},
+    {SEP_DOT, 1, {'.'}},
+    {SEP_PUNCT, 1, {':'}},
+    {SEP_PUNCT, 1, {'/'}},
+    {SEP_PUNCT, 1, {','}},
+};
+#define SEPARATOR_COUNT (sizeof SEPARATORS / sizeof SEPARATORS[0])
+
+static bool bytes_at(const text_t *t, size_t i, const unsigned char *b,
+                     size_t n) {
+  return i <= t->len && n <= t->len - i && memcmp(t->s + i, b, n) == 0;
+}
+
+/* Width of a separator of one of `kinds` starting at i (0 if none); its kind
+ * in *kind if kind is not NULL. */
+static size_t sep_at(const text_t *t, size_t i, unsigned kinds,
+                     unsigned *kind) {
+  for (size_t k = 0; k < SEPARATOR_COUNT; k++) {
+    if ((SEPARATORS[k].kind & kinds) &&
+        bytes_at(t, i, SEPARATORS[k].bytes, SEPARATORS[k].len)) {
+      if (kind)
+        *kind = SEPARATORS[k].kind;
+      return SEPARATORS[k].len;
+    }
+  }
+  return 0;
+}
+
+/* Width of a separator of `kinds` ending just before i, not below floor. */
+static size_t sep_before(const text_t *t, size_t i, unsigned kinds) {
+  for (size_t k = 0; k < SEPARATOR_COUNT; k++) {
+    size_t n = SEPARATORS[k].len;
+    if ((SEPARATORS[k].kind & kinds) && i >= t->floor + n &&
+        bytes_at(t, i - n, SEPARATORS[k].bytes, n))
+      return n;
+  }
+  return 0;
+}
+
+/* Does a number end just before i, joined by one of `kinds`? */
+static bool number_before(const text_t *t, size_t i, unsigned kinds) {
+  size_t w = sep_before(t, i, kinds);
+  return w > 0 && digit_before(t, i - w);
+}
+
+/* Does a number go on at i, joined by one of `kinds`? */
+static bool number_after(const text_t *t, size_t i, unsigned kinds) {
+  size_t w = sep_at(t, i, kinds, NULL), dw;
+  return w > 0 && digit_at(t, i + w, &dw) >= 0;
+}
+
+/* ---- payment cards --------------------------------------------------------- */
+
+/* Issuer table: the first `digits` digits in [lo,hi] and a length whose bit
+ * is set in `lengths`. Deliberately absent: 15-digit numbers except Amex
+ * (IMEIs are 15 digits and Luhn-valid), 13-digit Visa (no longer issued;
+ * German EAN-13 product codes start with 40-44), Maestro below 16 digits. */
+#define LEN(n) (1u << (n))
+#define LEN_16_19 (LEN(16) | LEN(17) | LEN(18) | LEN(19))
+static const struct {
+  unsigned char digits;
+  unsigned lo, hi;
+  unsigned lengths;
+} CARD_SCHEMES[] = {
+    {1, 4, 4, LEN(16) | LEN(19)},              /* Visa */
+    {2, 51, 55, LEN(16)},                      /* Mastercard */
+    {4, 2221, 2720, LEN(16)},                  /* Mastercard 2-series */
+    {2, 34, 34, LEN(15)},                      /* American Express */
+    {2, 37, 37, LEN(15)},                      /* American Express */
+    {4, 6011, 6011, LEN_16_19},                /* Discover */
+    {3, 644, 649, LEN_16_19},                  /* Discover */
+    {2, 65, 65, LEN_16_19},                    /* Discover */
+    {4, 3528, 3589, LEN_16_19},                /* JCB */
+    {3, 300, 305, LEN(14) | LEN_16_19},        /* Diners Club */
+    {4, 3095, 3095, LEN(14) | LEN_16_19},      /* Diners Club */
+    {2, 36, 36, LEN(14) | LEN_16_19},          /* Diners Club */
+    {2, 38, 39, LEN(14) | LEN_16_19},          /* Diners Club */
+    {2, 62, 62, LEN_16_19},                    /* UnionPay */
+    {2, 50, 50, LEN_16_19},                    /* Maestro */
+    {2, 56, 69, LEN_16_19},                    /* Maestro */
+};
+#define CARD_SCHEME_COUNT (sizeof CARD_SCHEMES / sizeof CARD_SCHEMES[0])
+
+static bool card_scheme_ok(const unsigned char *d, size_t n) {
+  for (size_t k = 0; k < CARD_SCHEME_COUNT; k++) {
+    unsigned prefix = 0;
+    for (size_t j = 0; j < CARD_SCHEMES[k].digits; j++)
+      prefix = prefix * 10 + d[j];
+    if (prefix >= CARD_SCHEMES[k].lo && prefix <= CARD_SCHEMES[k].hi &&
+        (CARD_SCHEMES[k].lengths & LEN(n)))
+      return true;
+  }
+  return false;
+}
+
+static bool luhn_ok(const unsigned char *d, size_t n) {
+  unsigned sum = 0;
+  for (size_t j = 0; j < n; j++) {
+    unsigned v = d[n - 1 - j];
+    if (j % 2 == 1)
+      v = v * 2 > 9 ? v * 2 - 9 : v * 2;
+    sum += v;
+  }
+  return sum % 10 == 0;
+}
+
+/* Digit groups of one run; group g ends at byte end[g] after upto[g] digits.
+ * A group cut by the digit limit is not recorded (it has no end). */
+typedef struct {
+  unsigned char digits[CARD_MAX_DIGITS];
+  size_t ndigits, ngroups;
+  size_t end[CARD_MAX_DIGITS], upto[CARD_MAX_DIGITS];
+} card_run_t;
+
+static void card_run_read(const text_t *t, size_t pos, card_run_t *r) {
+  for (;;) {
+    size_t w;
+    int d;
+    while ((d = digit_at(t, pos, &w)) >= 0) {
+      if (r->ndigits == CARD_MAX_DIGITS)
+        return;
+      r->digits[r->ndigits++] = (unsigned char)d;
+      pos += w;
+    }
+    r->end[r->ngroups] = pos;
+    r->upto[r->ngroups++] = r->ndigits;
+    size_t sw = sep_at(t, pos, SEP_SPACE | SEP_DASH, NULL);
+    if (sw == 0 || digit_at(t, pos + sw, &w) < 0)
+      return;
+    pos += sw;
+  }
+}
+
+static size_t card_match(const text_t *t, size_t i) {
+  size_t w;
+  if (digit_at(t, i, &w) < 0 || word_before(t, i) ||
+      number_before(t, i, SEP_SPACE | SEP_DASH))
+    return 0;
+  card_run_t r = {.ndigits = 0, .ngroups = 0};
+  card_run_read(t, i, &r);
+  for (size_t g = r.ngroups; g-- > 0;) {
+    size_t n = r.upto[g];
+    if (n < CARD_MIN_DIGITS)
+      break;
+    if (!word_at(t, r.end[g]) && card_scheme_ok(r.digits, n) &&
+        luhn_ok(r.digits, n))
+      return r.end[g];
+  }
+  return 0;
+}
+
+/* ---- IBAN ------------------------------------------------------------------ */
+
+/* IBAN lengths of the SWIFT IBAN registry (89 countries). */
+static const struct {
+  char cc[3];
+  unsigned char len;
+} IBAN_LENGTHS[] = {
+    {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20},
+    {"BE", 16}, {"BG", 22}, {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28},
+    {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24}, {"DE", 22}, {"DJ", 27},
+    {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18},
+    {"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23},
+    {"GL", 18}, {"GR", 27}, {"GT", 28}, {"HN", 28}, {"HR", 21}, {"HU", 28},
+    {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30},
+    {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20},
+    {"LU", 20}, {"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22},
+    {"MK", 19}, {"MN", 20}, {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NI", 28},
+    {"NL", 18}, {"NO", 15}, {"OM", 23}, {"PK", 24}, {"PL", 28}, {"PS", 29},
+    {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"RU", 33}, {"SA", 24},
+    {"SC", 31}, {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27},
+    {"SO", 23}, {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24}, {"TR", 26},
+    {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20}, {"YE", 30},
+};
+#define IBAN_COUNTRY_COUNT (sizeof IBAN_LENGTHS / sizeof IBAN_LENGTHS[0])
+
+/* Registry length for upper-case country code a b, or 0 if none. */
+static size_t iban_length(int a, int b) {
+  for (size_t k = 0; k < IBAN_COUNTRY_COUNT; k++)
+    if (IBAN_LENGTHS[k].cc[0] == a && IBAN_LENGTHS[k].cc[1] == b)
+      return IBAN_LENGTHS[k].len;
+  return 0;
+}
+
+/* mod 97 of the IBAN with its first four characters moved to the end and
+ * letters read as 10..35; s holds n upper-case alphanumerics. */
+static unsigned iban_mod97(const char *s, size_t n) {
+  unsigned r = 0;
+  for (size_t j = 0; j < n; j++) {
+    int c = s[(j + IBAN_GROUP) % n];
+    if (is_digit(c))
+      r = (r * 10 + (unsigned)(c - '0')) % IBAN_MOD;
+    else
+      r = (r * 100 + (unsigned)(c - 'A' + 10)) % IBAN_MOD;
+  }
+  return r;
+}
+
+/* Reads `want` alphanumerics from pos into buf (upper-cased), allowing one
+ * space before each group of 4; returns the end offset, or 0. */
+static size_t iban_read(const text_t *t, size_t pos, char *buf, size_t want) {
+  size_t n = 0;
+  while (n < want) {
+    int c = byte_at(t, pos);
+    if (is_alnum(c)) {
+      buf[n++] = (char)to_upper(c);
+      pos++;
+      continue;
+    }
+    size_t sw = sep_at(t, pos, SEP_SPACE, NULL);
+    if (n == 0 || n % IBAN_GROUP != 0 || sw == 0 ||
+        !is_alnum(byte_at(t, pos + sw)))
+      return 0;
+    pos += sw;
+  }
+  return pos;
+}
+
+static size_t iban_match(const text_t *t, size_t i) {
+  int a = byte_at(t, i), b = byte_at(t, i + 1);
+  if (!is_alpha(a) || !is_alpha(b) || word_before(t, i))
+    return 0;
+  size_t want = iban_length(to_upper(a), to_upper(b));
+  int c0 = byte_at(t, i + 2), c1 = byte_at(t, i + 3);
+  if (want == 0 || !is_digit(c0) || !is_digit(c1))
+    return 0;
+  int check = (c0 - '0') * 10 + (c1 - '0');
+  if (check < IBAN_CHECK_MIN || check > IBAN_CHECK_MAX)
+    return 0;
+  char buf[IBAN_MAX_LEN];
+  size_t end = iban_read(t, i, buf, want);
+  if (end == 0 || word_at(t, end) || iban_mod97(buf, want) != 1)
+    return 0;
+  return end;
+}
+
+/* ---- e-mail ---------------------------------------------------------------- */
+
+static bool email_local_byte(int c) {
+  return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
+         c == '-';
+}
+
+/* Width of one local-part character at i (ASCII or Latin letter), or 0. */
+static size_t email_local_char(const text_t *t, size_t i) {
+  if (email_local_byte(byte_at(t, i)))
+    return 1;
+  return latin_at(t, i) ? 2 : 0;
+}
+
+static bool email_local_before(const text_t *t, size_t i) {
+  if (i <= t->floor)
+    return false;
+  return email_local_byte(t->s[i - 1]) ||
+         (i >= t->floor + 2 && latin_at(t, i - 2));
+}
+
+/* Reads one domain label at pos; *all_alpha tells whether it is letters only.
+ * Returns its end, or 0 if there is no valid label. */
+static size_t email_label(const text_t *t, size_t pos, bool *all_alpha) {
+  size_t start = pos;
+  *all_alpha = true;
+  while (pos - start <= EMAIL_MAX_LABEL) {
+    int c = byte_at(t, pos);
+    if (is_alnum(c) || c == '-') {
+      *all_alpha = *all_alpha && is_alpha(c);
+      pos++;
+    } else if (latin_at(t, pos)) {
+      *all_alpha = false;
+      pos += 2;
+    } else {
+      break;
+    }
+  }
+  if (pos == start || pos - start > EMAIL_MAX_LABEL ||
+      byte_at(t, start) == '-' || byte_at(t, pos - 1) == '-')
+    return 0;
+  return pos;
+}
+
+/* Reads the domain after '@' at pos; returns the end of its last label that
+ * can be a TLD (letters only, >= 2) with at least 2 labels, or 0. */
+static size_t email_domain(const text_t *t, size_t pos) {
+  size_t start = pos, best = 0, labels = 0;
+  for (;;) {
+    bool alpha;
+    size_t end = email_label(t, pos, &alpha);
+    if (end == 0 || end - start > EMAIL_MAX_DOMAIN)
+      return best;
+    labels++;
+    if (labels >= 2 && alpha && end - pos >= EMAIL_MIN_TLD)
+      best = end;
+    if (byte_at(t, end) != '.')
+      return best;
+    pos = end + 1;
+  }
+}
+
+static size_t email_match(const text_t *t, size_t i) {
+  if (email_local_char(t, i) == 0 || byte_at(t, i) == '.' ||
+      email_local_before(t, i))
+    return 0;
+  size_t pos = i, w;
+  while ((w = email_local_char(t, pos)) > 0 && pos - i < EMAIL_MAX_LOCAL)
+    pos += w;
+  if (byte_at(t, pos) != '@' || byte_at(t, pos - 1) == '.')
+    return 0;
+  return email_domain(t, pos + 1);
+}
+
+/* ---- phone numbers --------------------------------------------------------- */
+
+typedef struct {
+  size_t end;           /* after the last digit or ')' */
+  size_t ndigits;       /* all digits, "(0)" included */
+  int first, second;    /* first two digits, -1 if absent */
+  unsigned sep_kind;    /* kind of the first separator, 0 if none yet */
+  bool paren_used;
+} phone_body_t;
+
+static bool phone_digit(phone_body_t *b, int c, size_t max) {
+  if (b->ndigits == 0)
+    b->first = c - '0';
+  else if (b->ndigits == 1)
+    b->second = c - '0';
+  return ++b->ndigits <= max;
+}
+
+/* Reads "(" 1-5 digits ")" at pos into *b; returns the end, or 0 (then *b
+ * is unchanged). */
+static size_t phone_paren(const text_t *t, size_t pos, phone_body_t *b,
+                          size_t max) {
+  phone_body_t tmp = *b;
+  size_t j = pos + 1;
+  while (is_digit(byte_at(t, j)) && j - pos <= PHONE_PAREN_MAX_DIGITS) {
+    if (!phone_digit(&tmp, byte_at(t, j), max))
+      return 0;
+    j++;
+  }
+  if (j == pos + 1 || byte_at(t, j) != ')')
+    return 0;
+  tmp.paren_used = true;
+  *b = tmp;
+  return j + 1;
+}
+
+/* A separator at pos that may be crossed: followed by a digit or '(', and
+ * dots only if every separator is a dot. Returns its width or 0. */
+static size_t phone_sep(const text_t *t, size_t pos, phone_body_t *b) {
+  unsigned kind = 0;
+  size_t w = sep_at(t, pos, SEP_SPACE | SEP_DASH | SEP_DOT, &kind);
+  int next = byte_at(t, pos + w);
+  if (w == 0 || !(is_digit(next) || (next == '(' && !b->paren_used)))
+    return 0;
+  bool dot = kind == SEP_DOT, first_dot = b->sep_kind == SEP_DOT;
+  if (b->sep_kind != 0 && dot != first_dot)
+    return 0;
+  b->sep_kind = kind;
+  return w;
+}
+
+/* Reads digits, separators and one paren group from pos. False if more
+ * than max digits (the number goes on: not a phone). */
+static bool phone_body(const text_t *t, size_t pos, size_t max,
+                       phone_body_t *b) {
+  for (;;) {
+    int c = byte_at(t, pos);
+    size_t w;
+    if (is_digit(c)) {
+      if (!phone_digit(b, c, max))
+        return false;
+      b->end = ++pos;
+    } else if (c == '(' && !b->paren_used && (w = phone_paren(t, pos, b, max))) {
+      b->end = pos = w;
+    } else if (b->end == pos && (w = phone_sep(t, pos, b)) > 0) {
+      pos += w;
+    } else {
+      return b->end > 0;
+    }
+  }
+}
+
+/* Does the number go on after end (a word, or a digit after a joiner)? */
+static bool phone_continues(const text_t *t, size_t end) {
+  return word_at(t, end) ||
+         number_after(t, end, SEP_SPACE | SEP_DASH | SEP_DOT | SEP_PUNCT);
+}
+
+static size_t phone_intl(const text_t *t, size_t i) {
+  int c = byte_at(t, i + 1);
+  if (word_before(t, i) || (i > t->floor && t->s[i - 1] == '+') ||
+      !is_digit(c) || c == '0')
+    return 0;
+  phone_body_t b = {.end = 0, .first = -1, .second = -1};
+  if (!phone_body(t, i + 1, PHONE_INTL_MAX_DIGITS, &b) ||
+      b.ndigits < PHONE_INTL_MIN_DIGITS || phone_continues(t, b.end))
+    return 0;
+  return b.end;
+}
+
+static size_t phone_national(const text_t *t, size_t i) {
+  if (word_before(t, i) || (i > t->floor && t->s[i - 1] == '#') ||
+      number_before(t, i, SEP_SPACE | SEP_DASH | SEP_DOT | SEP_PUNCT))
+    return 0;
+  phone_body_t b = {.end = 0, .first = -1, .second = -1};
+  if (!phone_body(t, i, PHONE_NAT_MAX_DIGITS, &b) || b.first != 0 ||
+      b.second <= 0 || b.ndigits < PHONE_NAT_MIN_DIGITS ||
+      phone_continues(t, b.end))
+    return 0;
+  return b.end;
+}
+
+static size_t phone_match(const text_t *t, size_t i) {
+  int c = byte_at(t, i);
+  if (c == '+')
+    return phone_intl(t, i);
+  if (c == '0' || (c == '(' && byte_at(t, i + 1) == '0'))
+    return phone_national(t, i);
+  return 0;
+}
+
+/* ---- the pass ---------------------------------------------------------------- */
+
+/* A matcher returns the end of its finding starting at i, or 0. */
+typedef size_t (*pii_matcher_fn)(const text_t *t, size_t i);
+
+static const struct {
+  sb_pii_type_t type;
+  pii_matcher_fn match;
+} MATCHERS[] = {
+    {SB_PII_EMAIL, email_match},
+    {SB_PII_IBAN, iban_match},
+    {SB_PII_CARD, card_match},
+    {SB_PII_PHONE, phone_match},
+};
+#define MATCHER_COUNT (sizeof MATCHERS / sizeof MATCHERS[0])
+
+/* Can a finding start with byte c? Cheap filter before the matchers. */
+static bool may_start(int c) {
+  return is_alnum(c) || c == '+' || c == '(' || c == '_' || c == '%' ||
+         c == '-' || (c >= 0xC3 && c <= 0xC5) || c == 0xEF;
+}
+
+/* Finds the first span starting at or after `from` (the end of the previous
+ * span, used as floor). Returns true and fills *sp, or false if none. */
+static bool pii_next(text_t *t, size_t from, sb_pii_span_t *sp) {
+  t->floor = from;
+  for (size_t i = from; i < t->len; i++) {
+    if (!may_start(t->s[i]))
+      continue;
+    for (size_t k = 0; k < MATCHER_COUNT; k++) {
+      size_t end = MATCHERS[k].match(t, i);
+      if (end > i) {
+        sp->type = MATCHERS[k].type;
+        sp->start = i;
+        sp->end = end;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/* ---- public API ---------------------------------------------------------------- */
+
+static const char *const TYPE_NAMES[SB_PII__COUNT] = {"card", "iban", "email",
+                                                      "phone"};
+static const char *const PLACEHOLDERS[SB_PII__COUNT] = {"[CARD]", "[IBAN]",
+                                                        "[EMAIL]", "[PHONE]"};
+
+const char *sb_pii_type_name(sb_pii_type_t t) {
+  return (unsigned)t < SB_PII__COUNT ? TYPE_NAMES[t] : "unknown";
+}
+
+const char *sb_pii_placeholder(sb_pii_type_t t) {
+  return (unsigned)t < SB_PII__COUNT ? PLACEHOLDERS[t] : "[PII]";
+}
+
+int sb_pii_scan(const char *text, size_t len, sb_pii_span_t *spans, size_t max,
+                size_t *n) {
+  if (text == NULL || n == NULL || (spans == NULL && max > 0))
+    return SB_EINVAL;
+  text_t t = {(const unsigned char *)text, len, 0};
+  sb_pii_span_t sp;
+  size_t pos = 0;
+  *n = 0;
+  while (pii_next(&t, pos, &sp)) {
+    if (*n == max)
+      return SB_ETOOBIG;
+    spans[(*n)++] = sp;
+    pos = sp.end;
+  }
+  return 0;
+}
+
+/* A growing output buffer, always NUL-terminated room for one more byte. */
+typedef struct {
+  char *p;
+  size_t len, cap;
+} outbuf_t;
+
+static int outbuf_put(outbuf_t *b, const void *s, size_t n) {
+  if (n >= b->cap - b->len) {
+    size_t cap = b->cap;
+    while (n >= cap - b->len) {
+      if (cap > SIZE_MAX / 2)
+        return SB_ENOMEM;
+      cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (p == NULL)
+      return SB_ENOMEM;
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+static int redact_into(const char *text, size_t len, unsigned mask,
+                       outbuf_t *b, unsigned *found) {
+  text_t t = {(const unsigned char *)text, len, 0};
+  sb_pii_span_t sp;
+  size_t pos = 0;
+  int rc = 0;
+  while (rc == 0 && pii_next(&t, pos, &sp)) {
+    bool hide = (mask & SB_PII_MASK(sp.type)) != 0;
+    const char *ph = sb_pii_placeholder(sp.type);
+    *found |= SB_PII_MASK(sp.type);
+    rc = outbuf_put(b, text + pos, (hide ? sp.start : sp.end) - pos);
+    if (rc == 0 && hide)
+      rc = outbuf_put(b, ph, strlen(ph));
+    pos = sp.end;
+  }
+  return rc == 0 ? outbuf_put(b, text + pos, len - pos) : rc;
+}
+
+int sb_pii_redact(const char *text, size_t len, unsigned mask, char **out,
+                  size_t *out_len, unsigned *found_mask) {
+  if (text == NULL || out == NULL)
+    return SB_EINVAL;
+  *out = NULL;
+  if (len > SIZE_MAX - REDACT_SLACK)
+    return SB_ENOMEM;
+  outbuf_t b = {malloc(len + REDACT_SLACK), 0, len + REDACT_SLACK};
+  unsigned found = 0;
+  int rc = b.p ? redact_into(text, len, mask, &b, &found) : SB_ENOMEM;
+  if (rc != 0) {
+    free(b.p);
+    return rc;
+  }
+  b.p[b.len] = '\0';
+  *out = b.p;
+  if (out_len)
+    *out_len = b.len;
+  if (found_mask)
+    *found_mask = found;
+  return 0;
+}

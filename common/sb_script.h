@@ -1,0 +1,23 @@
+/*
+ * sb_script: the Lua scripts of switchboard. Each script is a .lua file
+ * beside the module that calls it, embedded at build time
+ * (cmake/embed_lua.cmake) as `sb_script_<file name>`; prelude.lua is
+ * prepended to every one of them. Scripts are loaded once per connection
+ * and called by SHA (sb_redis).
+ */
+#ifndef SB_SCRIPT_H
+#define SB_SCRIPT_H
+
+#include "sb_redis.h"
+
+/* Embedded script bodies (generated). */
+extern const char sb_script_prelude[];
+extern const char sb_script_handoff[];
+extern const char sb_script_sweep[];
+extern const char sb_script_dlq[];
+
+/* Registers prelude + body under name. Returns the script id (>= 0) for
+ * sb_redis_evalsha, or a negative error. */
+int sb_script_add(sb_redis_t *r, const char *name, const char *body);
+
+#endif

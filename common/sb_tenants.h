@@ -1,0 +1,45 @@
+/*
+ * sb_tenants: the tenant configuration file (JSON), loaded once at start.
+ *
+ *   {"tenants": [{"id": "acme-air",
+ *                 "languages": ["en", "fr"],
+ *                 "sla": {"first_response_ms": 60000, "warn_percent": 80}}]}
+ *
+ * A tenant id is [A-Za-z0-9_-]{1,64}: it becomes the Redis hash tag {t:<id>}.
+ * Events for a tenant that is not in this file are rejected (unknown tenant).
+ */
+#ifndef SB_TENANTS_H
+#define SB_TENANTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SB_TENANT_ID_MAX 64
+#define SB_TENANT_LANG_MAX 24
+#define SB_SLA_FIRST_RESPONSE_DEFAULT_MS 900000 /* 15 min, like e-mail */
+#define SB_SLA_WARN_PERCENT_DEFAULT 80
+
+typedef struct {
+  char id[SB_TENANT_ID_MAX + 1];
+  const char *languages[SB_TENANT_LANG_MAX + 1]; /* NULL-terminated */
+  int64_t first_response_ms;
+  int warn_percent;
+} sb_tenant_t;
+
+typedef struct sb_tenants sb_tenants_t;
+
+/* Parses a configuration from text. NULL on error with a reason in err. */
+sb_tenants_t *sb_tenants_parse(const char *json, size_t len, char *err, size_t errlen);
+/* Reads and parses a file. NULL on error with a reason in err. */
+sb_tenants_t *sb_tenants_load(const char *path, char *err, size_t errlen);
+void sb_tenants_destroy(sb_tenants_t **t);
+
+/* The tenant with this id, or NULL. len is the id's length. */
+const sb_tenant_t *sb_tenants_find(const sb_tenants_t *t, const char *id, size_t len);
+size_t sb_tenants_count(const sb_tenants_t *t);
+const sb_tenant_t *sb_tenants_at(const sb_tenants_t *t, size_t i);
+
+/* 1 if id is a syntactically valid tenant id. */
+int sb_tenant_id_valid(const char *id, size_t len);
+
+#endif

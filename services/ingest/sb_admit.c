@@ -1,0 +1,223 @@
+/*
+ * sb_admit: see sb_admit.h. Envelopes are built with malloc'd strings so
+ * that protobuf-c's free_unpacked releases hand-built and decoded ones the
+ * same way.
+ */
+#include "sb_admit.h"
+#include "sb_error.h"
+#include "sb_pii.h"
+#include "sb_time.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(sb_admit_result_t *res, sb_admit_status_t st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(res->reason, sizeof res->reason, fmt, ap);
+  va_end(ap);
+  res->status = st;
+  return -1;
+}
+
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+
+static int is_empty(const char *s) { return !s || !*s; }
+
+/* Replaces *text with its redacted copy; records what kinds were found. */
+static int redact(sb_envelope_t *env) {
+  Switchboard__V1__Interaction *in = env->interaction;
+  char *out = NULL;
+  size_t len = 0;
+  unsigned found = 0;
+  if (sb_pii_redact(in->text, strlen(in->text), SB_PII_MASK_ALL, &out, &len, &found))
+    return SB_ENOMEM;
+  if (in->text != protobuf_c_empty_string)
+    free(in->text);
+  in->text = out;
+  if (!found)
+    return 0;
+  Switchboard__V1__Classification *c = env->classification;
+  if (!c) {
+    c = env->classification = malloc(sizeof *c);
+    if (!c)
+      return SB_ENOMEM;
+    switchboard__v1__classification__init(c);
+  }
+  c->redacted = 1;
+  c->pii = calloc(SB_PII__COUNT, sizeof *c->pii);
+  if (!c->pii)
+    return SB_ENOMEM;
+  for (int t = 0; t < SB_PII__COUNT; t++) {
+    if (!(found & SB_PII_MASK(t)))
+      continue;
+    Switchboard__V1__PiiFound *p = malloc(sizeof *p);
+    if (!p)
+      return SB_ENOMEM;
+    switchboard__v1__pii_found__init(p);
+    p->type = strdup(sb_pii_type_name((sb_pii_type_t)t));
+    p->count = 1;
+    c->pii[c->n_pii++] = p;
+  }
+  return 0;
+}
+
+static int check_interaction(sb_envelope_t *env, sb_admit_result_t *res) {
+  const Switchboard__V1__Interaction *in = env->interaction;
+  if (!in)
+    return fail(res, SB_ADMIT_INVALID, "interaction without a body");
+  if (in->channel == SWITCHBOARD__V1__CHANNEL__CHANNEL_UNKNOWN || !sb_channel_name(in->channel))
+    return fail(res, SB_ADMIT_INVALID, "unknown channel");
+  if (is_empty(in->customer) || strlen(in->customer) > SB_ADMIT_ATTR_MAX)
+    return fail(res, SB_ADMIT_INVALID, "customer must be 1..%d bytes", SB_ADMIT_ATTR_MAX);
+  if (strlen(in->text) > SB_ADMIT_TEXT_MAX)
+    return fail(res, SB_ADMIT_INVALID, "text over %d bytes", SB_ADMIT_TEXT_MAX);
+  snprintf(res->thread, sizeof res->thread, "%s:%s", sb_channel_name(in->channel), in->customer);
+  if (redact(env))
+    return fail(res, SB_ADMIT_INVALID, "out of memory");
+  return 0;
+}
+
+static int check_agent(sb_envelope_t *env, sb_admit_result_t *res) {
+  Switchboard__V1__AgentEvent *a = env->agent;
+  if (!a || a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACTION_UNKNOWN ||
+      a->action > SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE)
+    return fail(res, SB_ADMIT_INVALID, "agent event without a known action");
+  if (is_empty(a->agent) || strlen(a->agent) > SB_ADMIT_ATTR_MAX)
+    return fail(res, SB_ADMIT_INVALID, "agent must be 1..%d bytes", SB_ADMIT_ATTR_MAX);
+  int needs_conv = a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACCEPT ||
+                   a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY ||
+                   a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE;
+  if (needs_conv && is_empty(a->conversation))
+    return fail(res, SB_ADMIT_INVALID, "%s needs a conversation", sb_agent_action_name(a->action));
+  if (!is_empty(a->conversation)) {
+    free(env->conversation != protobuf_c_empty_string ? env->conversation : NULL);
+    env->conversation = strdup(a->conversation);
+  }
+  /* an agent's reply text is not stored: only that they replied */
+  if (a->text != protobuf_c_empty_string) {
+    free(a->text);
+    a->text = (char *)protobuf_c_empty_string;
+  }
+  return 0;
+}
+
+int sb_admit_envelope(sb_envelope_t *env, const sb_tenants_t *tenants, sb_admit_result_t *res) {
+  memset(res, 0, sizeof *res);
+  if (is_empty(env->id) || is_empty(env->source) || is_empty(env->type))
+    return fail(res, SB_ADMIT_INVALID, "missing required attribute id, source or type");
+  if (strlen(env->id) > SB_ADMIT_ATTR_MAX || strlen(env->source) > SB_ADMIT_ATTR_MAX ||
+      strlen(env->type) > SB_ADMIT_ATTR_MAX)
+    return fail(res, SB_ADMIT_INVALID, "attribute over %d bytes", SB_ADMIT_ATTR_MAX);
+  if (strcmp(env->specversion, "1.0") != 0)
+    return fail(res, SB_ADMIT_INVALID, "specversion must be \"1.0\"");
+  if (!sb_tenant_id_valid(env->tenant, strlen(env->tenant)))
+    return fail(res, SB_ADMIT_INVALID, "tenant must match [A-Za-z0-9_-]{1,64}");
+  if (!sb_tenants_find(tenants, env->tenant, strlen(env->tenant)))
+    return fail(res, SB_ADMIT_UNKNOWN_TENANT, "unknown tenant \"%s\"", env->tenant);
+  int rc;
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION)
+    rc = check_interaction(env, res);
+  else if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_AGENT)
+    rc = check_agent(env, res);
+  else
+    rc = fail(res, SB_ADMIT_INVALID, "type \"%s\" is not accepted here", env->type);
+  if (rc)
+    return rc;
+  char key[SB_EVENT_KEY_LEN + 1];
+  sb_event_key(env->source, env->id, key);
+  if (env->key != protobuf_c_empty_string)
+    free(env->key);
+  env->key = strdup(key);
+  env->attempt = 0;
+  env->ingested_us = sb_now_us();
+  if (!env->time_ms)
+    env->time_ms = env->ingested_us / 1000;
+  return 0;
+}
+
+static int fill_interaction(sb_envelope_t *env, const sb_cloudevent_t *ce, sb_admit_result_t *res) {
+  sb_interaction_data_t d = {0};
+  char err[160];
+  if (sb_interaction_data_parse(ce->data ? ce->data : "null", &d, err, sizeof err))
+    return fail(res, SB_ADMIT_INVALID, "data: %s", err);
+  Switchboard__V1__Interaction *in = malloc(sizeof *in);
+  if (!in) {
+    sb_interaction_data_clear(&d);
+    return fail(res, SB_ADMIT_INVALID, "out of memory");
+  }
+  switchboard__v1__interaction__init(in);
+  in->channel = sb_channel_parse(d.channel);
+  in->customer = dup_or_empty(d.customer);
+  in->text = dup_or_empty(d.text);
+  in->public_ = d.is_public;
+  in->platform_message_id = dup_or_empty(d.platform_message_id);
+  in->reply_to = dup_or_empty(d.reply_to);
+  if (d.author_name || d.followers) {
+    in->author = malloc(sizeof *in->author);
+    if (in->author) {
+      switchboard__v1__author__init(in->author);
+      in->author->name = dup_or_empty(d.author_name);
+      in->author->followers = d.followers;
+    }
+  }
+  sb_interaction_data_clear(&d);
+  env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION;
+  env->interaction = in;
+  return 0;
+}
+
+static int fill_agent(sb_envelope_t *env, const sb_cloudevent_t *ce, sb_admit_result_t *res) {
+  sb_agent_data_t d = {0};
+  char err[160];
+  if (sb_agent_data_parse(ce->type, ce->data, &d, err, sizeof err))
+    return fail(res, SB_ADMIT_INVALID, "data: %s", err);
+  Switchboard__V1__AgentEvent *a = malloc(sizeof *a);
+  if (!a) {
+    sb_agent_data_clear(&d);
+    return fail(res, SB_ADMIT_INVALID, "out of memory");
+  }
+  switchboard__v1__agent_event__init(a);
+  a->action = sb_agent_action_parse(d.action);
+  a->agent = dup_or_empty(d.agent);
+  a->conversation = dup_or_empty(d.conversation);
+  a->capacity = d.capacity;
+  sb_agent_data_clear(&d);
+  env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
+  env->agent = a;
+  return 0;
+}
+
+sb_envelope_t *sb_admit_cloudevent(const sb_cloudevent_t *ce, const sb_tenants_t *tenants,
+                                   sb_admit_result_t *res) {
+  memset(res, 0, sizeof *res);
+  sb_envelope_t *env = malloc(sizeof *env);
+  if (!env) {
+    fail(res, SB_ADMIT_INVALID, "out of memory");
+    return NULL;
+  }
+  switchboard__v1__envelope__init(env);
+  env->id = dup_or_empty(ce->id);
+  env->source = dup_or_empty(ce->source);
+  env->type = dup_or_empty(ce->type);
+  env->specversion = dup_or_empty(ce->specversion);
+  env->tenant = dup_or_empty(ce->tenant);
+  env->traceparent = dup_or_empty(ce->traceparent);
+  env->time_ms = ce->time_ms;
+  int rc;
+  if (strcmp(ce->type, SB_TYPE_INTERACTION) == 0)
+    rc = fill_interaction(env, ce, res);
+  else if (strncmp(ce->type, SB_TYPE_AGENT_PREFIX, strlen(SB_TYPE_AGENT_PREFIX)) == 0)
+    rc = fill_agent(env, ce, res);
+  else
+    rc = fail(res, SB_ADMIT_INVALID, "type \"%s\" is not accepted here", ce->type);
+  if (rc == 0)
+    rc = sb_admit_envelope(env, tenants, res);
+  if (rc) {
+    sb_envelope_free(env);
+    return NULL;
+  }
+  return env;
+}

@@ -1,0 +1,212 @@
+/* sb_door_http: see sb_door_http.h. */
+#include "sb_door_http.h"
+#include "sb_admit.h"
+#include "sb_cloudevent.h"
+#include "sb_error.h"
+#include "sb_http.h"
+#include "sb_log.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SB_RETRY_AFTER "Retry-After: 1\r\n"
+#define SB_JSON "application/json"
+
+struct sb_door_http {
+  sb_service_t *svc;
+  sb_intake_t *intake;
+  sb_http_server_t *http;
+  sb_counter_t *rejected;
+};
+
+typedef struct {
+  sb_door_http_t *door;
+  sb_http_response_t *res;
+  size_t n, remaining;
+  int batch, accepted, failed;
+  cJSON *results;
+} request_t;
+
+typedef void (*route_fn)(sb_door_http_t *d, const sb_http_request_t *req, sb_http_response_t *res,
+                         int agent_only);
+
+static void reject(sb_door_http_t *d, sb_http_response_t *res, int status, const char *code,
+                   const char *msg, const char *headers) {
+  char labels[64];
+  snprintf(labels, sizeof labels, "code=\"%s\"", code);
+  sb_counter_add(sb_metrics_counter(d->svc->metrics, "sb_ingest_http_rejected_total",
+                                    "HTTP requests refused, by error code", labels), 1);
+  sb_http_respond_error(res, status, code, msg, headers);
+}
+
+static void respond_json(sb_http_response_t *res, int status, cJSON *body, const char *headers) {
+  char *text = cJSON_PrintUnformatted(body);
+  sb_http_respond(res, status, SB_JSON, text ? text : "{}", text ? strlen(text) : 2, headers);
+  free(text);
+}
+
+static void finish(request_t *r) {
+  cJSON *body = r->batch ? cJSON_CreateObject() : cJSON_DetachItemFromArray(r->results, 0);
+  if (r->batch)
+    cJSON_AddItemToObject(body, "results", r->results);
+  else
+    cJSON_Delete(r->results);
+  if (r->failed)
+    respond_json(r->res, 503, body, SB_RETRY_AFTER);
+  else
+    respond_json(r->res, r->accepted ? 202 : 200, body, NULL);
+  cJSON_Delete(body);
+  free(r);
+}
+
+static void on_done(void *arg, size_t index, sb_intake_status_t st, const char *conv) {
+  request_t *r = arg;
+  static const char *const names[] = {"accepted", "duplicate", "failed"};
+  cJSON *o = cJSON_GetArrayItem(r->results, (int)index);
+  cJSON_AddStringToObject(o, "status", names[st]);
+  if (*conv)
+    cJSON_AddStringToObject(o, "conversation", conv);
+  r->accepted += st == SB_INTAKE_ACCEPTED;
+  r->failed += st == SB_INTAKE_FAILED;
+  if (--r->remaining == 0)
+    finish(r);
+}
+
+/* Admits every event or none; returns the envelopes or NULL (responded). */
+static sb_envelope_t **admit_all(sb_door_http_t *d, sb_http_response_t *res, sb_cloudevent_t *ev,
+                                 size_t n, int agent_only, char (*threads)[SB_ADMIT_THREAD_MAX]) {
+  sb_envelope_t **envs = calloc(n, sizeof *envs);
+  for (size_t i = 0; envs && i < n; i++) {
+    sb_admit_result_t ar;
+    char msg[256];
+    if (agent_only && strncmp(ev[i].type, SB_TYPE_AGENT_PREFIX, strlen(SB_TYPE_AGENT_PREFIX))) {
+      ar.status = SB_ADMIT_INVALID;
+      snprintf(ar.reason, sizeof ar.reason, "only %s* events are taken here", SB_TYPE_AGENT_PREFIX);
+    } else if ((envs[i] = sb_admit_cloudevent(&ev[i], d->svc->tenants, &ar))) {
+      memcpy(threads[i], ar.thread, sizeof ar.thread);
+      continue;
+    }
+    snprintf(msg, sizeof msg, "event %zu: %s", i, ar.reason);
+    if (ar.status == SB_ADMIT_UNKNOWN_TENANT)
+      reject(d, res, 422, "unknown_tenant", msg, NULL);
+    else
+      reject(d, res, 400, "invalid_event", msg, NULL);
+    for (size_t j = 0; j < i; j++)
+      sb_envelope_free(envs[j]);
+    free(envs);
+    return NULL;
+  }
+  if (!envs)
+    reject(d, res, 500, "internal", "out of memory", NULL);
+  return envs;
+}
+
+static void submit_all(sb_door_http_t *d, sb_http_response_t *res, sb_envelope_t **envs,
+                       char (*threads)[SB_ADMIT_THREAD_MAX], size_t n, int batch) {
+  request_t *r = calloc(1, sizeof *r);
+  r->door = d;
+  r->res = res;
+  r->n = r->remaining = n;
+  r->batch = batch;
+  r->results = cJSON_CreateArray();
+  for (size_t i = 0; i < n; i++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", envs[i]->id);
+    cJSON_AddItemToArray(r->results, o);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (sb_intake_submit(d->intake, envs[i], threads[i], on_done, r, i))
+      on_done(r, i, SB_INTAKE_FAILED, ""); /* only on OOM: room was checked */
+}
+
+static void post_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http_response_t *res,
+                        int agent_only) {
+  if (sb_http_request_header(req, "ce-specversion")) {
+    reject(d, res, 415, "unsupported_media_type", "binary-mode CloudEvents are not supported yet; use structured mode", NULL);
+    return;
+  }
+  sb_cloudevent_t *ev = NULL;
+  size_t n = 0;
+  long at = -1;
+  char err[256];
+  if (sb_cloudevent_parse(req->body, req->body_len, NULL, &ev, &n, err, sizeof err, &at)) {
+    reject(d, res, 400, "invalid_event", err, NULL);
+    return;
+  }
+  size_t room = sb_intake_room(d->intake);
+  if (room < n) {
+    sb_intake_refused(d->intake, n);
+    if (sb_redis_is_connected(d->svc->redis))
+      reject(d, res, 429, "overloaded", "too many events in flight; retry later", SB_RETRY_AFTER);
+    else
+      reject(d, res, 503, "unavailable", "the event store is unavailable; retry later", SB_RETRY_AFTER);
+    sb_cloudevent_free(&ev, n);
+    return;
+  }
+  char(*threads)[SB_ADMIT_THREAD_MAX] = calloc(n, sizeof *threads);
+  sb_envelope_t **envs = threads ? admit_all(d, res, ev, n, agent_only, threads) : NULL;
+  int batch = req->body_len && memchr(req->body, '[', req->body_len) &&
+              req->body[strspn(req->body, " \t\r\n\xef\xbb\xbf")] == '[';
+  sb_cloudevent_free(&ev, n);
+  if (envs)
+    submit_all(d, res, envs, threads, n, batch);
+  else if (!threads)
+    reject(d, res, 500, "internal", "out of memory", NULL);
+  free(envs);
+  free(threads);
+}
+
+static const struct {
+  const char *method, *path;
+  route_fn fn;
+  int agent_only;
+} routes[] = {
+    {"POST", "/v1/events", post_events, 0},
+    {"POST", "/v1/agent-events", post_events, 1},
+};
+
+static void on_request(const sb_http_request_t *req, sb_http_response_t *res, void *arg) {
+  sb_door_http_t *d = arg;
+  int path_known = 0;
+  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+    if (strcmp(req->path, routes[i].path))
+      continue;
+    path_known = 1;
+    if (strcmp(req->method, routes[i].method) == 0) {
+      routes[i].fn(d, req, res, routes[i].agent_only);
+      return;
+    }
+  }
+  if (path_known)
+    reject(d, res, 405, "method_not_allowed", "use POST", "Allow: POST\r\n");
+  else
+    reject(d, res, 404, "not_found", "no such endpoint", NULL);
+}
+
+sb_door_http_t *sb_door_http_new(sb_service_t *s, sb_intake_t *intake, const char *host, int port) {
+  sb_door_http_t *d = calloc(1, sizeof *d);
+  if (!d)
+    return NULL;
+  d->svc = s;
+  d->intake = intake;
+  d->http = sb_http_server_new(s->loop, NULL, on_request, d);
+  if (!d->http || sb_http_server_listen(d->http, host, port)) {
+    sb_http_server_destroy(&d->http);
+    free(d);
+    return NULL;
+  }
+  return d;
+}
+
+void sb_door_http_destroy(sb_door_http_t **dp) {
+  sb_door_http_t *d = *dp;
+  if (!d)
+    return;
+  *dp = NULL;
+  sb_http_server_destroy(&d->http);
+  free(d);
+}
+
+int sb_door_http_port(const sb_door_http_t *d) { return sb_http_server_port(d->http); }

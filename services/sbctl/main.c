@@ -1,0 +1,270 @@
+/*
+ * sbctl: the command line of switchboard. One verb per job, dispatched from
+ * a table:
+ *   up       the whole stack on this machine (sbctl_up)
+ *   publish  publish events (a JSON Lines file, or one message from flags)
+ *   agent    simulated agents for one tenant until Ctrl-C
+ *   tail     follow the feed, one JSON line per message
+ *   stats    the bus's figures from Redis, as JSON
+ *   dlq      list dead letters
+ */
+#include "sbctl_agents.h"
+#include "sbctl_client.h"
+#include "sbctl_corpus.h"
+#include "sbctl_tail.h"
+#include "sbctl_up.h"
+#include "sbctl_view.h"
+#include "sb_admit.h"
+#include "sb_keys.h"
+#include "sb_service.h"
+#include "sb_time.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define SBCTL_ACK_TIMEOUT_MS 30000
+
+static const sb_option_t sbctl_options[] = {
+    {"tenants", SB_OPT_STR, "", "tenant configuration file (default: the bundled corpus/tenants.json)"},
+    {"redis-url", SB_OPT_STR, "redis://127.0.0.1:6379", "stats, dlq: the Redis of the bus"},
+    {"port-offset", SB_OPT_INT, "0", "added to every default port"},
+    {"tenant", SB_OPT_STR, "", "publish, agent, dlq: the tenant"},
+    {"channel", SB_OPT_STR, "webchat", "publish: channel of a message given by flags"},
+    {"customer", SB_OPT_STR, "cli-customer", "publish: customer id of a message given by flags"},
+    {"text", SB_OPT_STR, "", "publish: text of one message (instead of a file)"},
+    {"topic", SB_OPT_STR, "", "tail: topic prefix, e.g. acme-air.assigned"},
+    {"count", SB_OPT_INT, "0", "tail: stop after this many messages (0 = never)"},
+    {NULL, 0, NULL, NULL}};
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int s) { stop_flag = s; }
+
+static sb_tenants_t *load_tenants(const sb_config_t *c) {
+  char err[512];
+  sb_tenants_t *t = sb_tenants_load(sb_config_str(c, "tenants"), err, sizeof err);
+  if (!t)
+    fprintf(stderr, "sbctl: %s\n", err);
+  return t;
+}
+
+static void endpoint(const sb_config_t *c, int base, char *out, size_t cap) {
+  snprintf(out, cap, "tcp://127.0.0.1:%lld", base + sb_config_int(c, "port-offset"));
+}
+
+static sb_envelope_t *message_from_flags(const sb_config_t *c, const sb_tenants_t *t) {
+  char id[64];
+  snprintf(id, sizeof id, "cli-%lld-%d", (long long)sb_now_us(), (int)getpid());
+  sb_cloudevent_t ce = {.id = id, .source = "/sbctl/publish", .type = SB_TYPE_INTERACTION,
+                        .specversion = "1.0", .tenant = (char *)sb_config_str(c, "tenant")};
+  cJSON *data = cJSON_CreateObject();
+  cJSON_AddStringToObject(data, "channel", sb_config_str(c, "channel"));
+  cJSON_AddStringToObject(data, "customer", sb_config_str(c, "customer"));
+  cJSON_AddStringToObject(data, "text", sb_config_str(c, "text"));
+  ce.data = cJSON_PrintUnformatted(data);
+  cJSON_Delete(data);
+  sb_admit_result_t ar;
+  sb_envelope_t *env = sb_admit_cloudevent(&ce, t, &ar);
+  if (!env)
+    fprintf(stderr, "sbctl: %s\n", ar.reason);
+  free(ce.data);
+  return env;
+}
+
+static int cmd_publish(const sb_config_t *c) {
+  sb_tenants_t *t = load_tenants(c);
+  if (!t)
+    return 2;
+  char ep[64];
+  endpoint(c, SB_PORT_INGEST_ZMQ, ep, sizeof ep);
+  void *zctx = zmq_ctx_new();
+  sbctl_client_t *cl = sbctl_client_new(zctx, ep);
+  long bad = 0, n = 0;
+  const char *file = sb_config_positional(c, 1);
+  if (file) {
+    n = sbctl_corpus_queue(file, t, cl, &bad);
+  } else if (*sb_config_str(c, "text")) {
+    sb_envelope_t *env = message_from_flags(c, t);
+    if (env)
+      sbctl_client_queue(cl, env), n = 1;
+    else
+      bad = 1;
+  } else {
+    fprintf(stderr, "sbctl publish: give a JSON Lines FILE or --tenant T --text TEXT\n");
+  }
+  int64_t until = sb_now_ms() + SBCTL_ACK_TIMEOUT_MS;
+  while (n > 0 && sbctl_client_outstanding(cl) && sb_now_ms() < until && !stop_flag) {
+    sbctl_client_pump(cl);
+    zmq_pollitem_t it = {sbctl_client_socket(cl), 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 100) > 0)
+      sbctl_client_on_readable(cl);
+  }
+  sbctl_client_stats_t s;
+  sbctl_client_stats(cl, &s);
+  int unanswered = (int)sbctl_client_outstanding(cl);
+  printf("{\"queued\":%ld,\"bad_lines\":%ld,\"ok\":%llu,\"duplicate\":%llu,\"invalid\":%llu,"
+         "\"unknown_tenant\":%llu,\"retried\":%llu,\"unanswered\":%d}\n",
+         n, bad, (unsigned long long)s.ok, (unsigned long long)s.duplicate,
+         (unsigned long long)s.invalid, (unsigned long long)s.unknown_tenant,
+         (unsigned long long)s.retried, unanswered);
+  if (*sbctl_client_last_error(cl))
+    fprintf(stderr, "sbctl: last rejection: %s\n", sbctl_client_last_error(cl));
+  sbctl_client_destroy(&cl);
+  zmq_ctx_term(zctx);
+  sb_tenants_destroy(&t);
+  return n > 0 && !bad && !unanswered && !s.invalid && !s.unknown_tenant ? 0 : 1;
+}
+
+static int cmd_agent(const sb_config_t *c) {
+  sb_tenants_t *all = load_tenants(c);
+  if (!all)
+    return 2;
+  const sb_tenant_t *one = sb_tenants_find(all, sb_config_str(c, "tenant"), strlen(sb_config_str(c, "tenant")));
+  if (!one) {
+    fprintf(stderr, "sbctl agent: --tenant must name a configured tenant\n");
+    sb_tenants_destroy(&all);
+    return 2;
+  }
+  char json[256], err[128], ep[64], feed[64];
+  snprintf(json, sizeof json, "{\"tenants\":[{\"id\":\"%s\"}]}", one->id);
+  sb_tenants_t *t = sb_tenants_parse(json, strlen(json), err, sizeof err);
+  endpoint(c, SB_PORT_INGEST_ZMQ, ep, sizeof ep);
+  endpoint(c, SB_PORT_NOTIFY_PUB, feed, sizeof feed);
+  void *zctx = zmq_ctx_new();
+  sbctl_client_t *cl = sbctl_client_new(zctx, ep);
+  sbctl_agents_opts_t o = {(int)sb_config_int(c, "agents"), (int)sb_config_int(c, "capacity"),
+                           (int)sb_config_int(c, "reply-ms"), (int)sb_config_int(c, "close-ms")};
+  sbctl_agents_t *a = sbctl_agents_new(zctx, feed, cl, t, &o);
+  while (a && !stop_flag) {
+    int wait = sbctl_agents_tick(a);
+    zmq_pollitem_t it[] = {{sbctl_client_socket(cl), 0, ZMQ_POLLIN, 0},
+                           {sbctl_agents_socket(a), 0, ZMQ_POLLIN, 0}};
+    if (zmq_poll(it, 2, wait < 0 || wait > 200 ? 200 : wait) > 0) {
+      if (it[0].revents)
+        sbctl_client_on_readable(cl);
+      if (it[1].revents)
+        sbctl_agents_on_readable(a);
+    }
+  }
+  sbctl_agents_stats_t st = {0};
+  if (a)
+    sbctl_agents_stats(a, &st);
+  printf("{\"assignments\":%llu,\"replies\":%llu,\"closes\":%llu}\n", (unsigned long long)st.assignments,
+         (unsigned long long)st.replies, (unsigned long long)st.closes);
+  sbctl_agents_destroy(&a);
+  sbctl_client_destroy(&cl);
+  zmq_ctx_term(zctx);
+  sb_tenants_destroy(&t);
+  sb_tenants_destroy(&all);
+  return 0;
+}
+
+static int cmd_tail(const sb_config_t *c) {
+  char feed[64];
+  endpoint(c, SB_PORT_NOTIFY_PUB, feed, sizeof feed);
+  return sbctl_tail(feed, sb_config_str(c, "topic"), sb_config_int(c, "count"), &stop_flag);
+}
+
+static int cmd_stats(const sb_config_t *c) {
+  sb_tenants_t *t = load_tenants(c);
+  redisContext *rc = t ? sbctl_view_connect(sb_config_str(c, "redis-url")) : NULL;
+  int status = rc ? 0 : 1;
+  if (rc) {
+    printf("{\"tenants\":{");
+    for (size_t i = 0; i < sb_tenants_count(t) && !status; i++) {
+      sbctl_stats_t s = {0};
+      status = sbctl_view_read(rc, sb_tenants_at(t, i)->id, &s);
+      printf("%s\"%s\":", i ? "," : "", sb_tenants_at(t, i)->id);
+      sbctl_view_json(stdout, &s);
+    }
+    printf("}}\n");
+    redisFree(rc);
+  }
+  sb_tenants_destroy(&t);
+  return status ? 1 : 0;
+}
+
+static int cmd_dlq(const sb_config_t *c) {
+  redisContext *rc = sbctl_view_connect(sb_config_str(c, "redis-url"));
+  if (!rc)
+    return 1;
+  const char *tenant = sb_config_str(c, "tenant");
+  char key[SB_KEY_MAX];
+  if (*tenant)
+    sb_key_tenant(key, sizeof key, tenant, "dlq");
+  else
+    snprintf(key, sizeof key, "sb:{g}:dlq");
+  redisReply *r = redisCommand(rc, "LRANGE %s 0 -1", key);
+  for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+    printf("%s\n", r->element[i]->str);
+  int ok = r && r->type == REDIS_REPLY_ARRAY;
+  if (r)
+    freeReplyObject(r);
+  redisFree(rc);
+  return ok ? 0 : 1;
+}
+
+static const struct {
+  const char *verb;
+  int (*fn)(const sb_config_t *c);
+  const char *help;
+} verbs[] = {
+    {"up", sbctl_up, "run the whole stack here [--replay FILE] [--exit-when-drained]"},
+    {"publish", cmd_publish, "publish FILE.jsonl, or --tenant T --text TEXT"},
+    {"agent", cmd_agent, "simulated agents for --tenant T until Ctrl-C"},
+    {"tail", cmd_tail, "follow the feed [--topic PREFIX] [--count N]"},
+    {"stats", cmd_stats, "figures per tenant from Redis, as JSON"},
+    {"dlq", cmd_dlq, "list dead letters [--tenant T] (default: those of no tenant)"},
+};
+#define NVERBS (sizeof verbs / sizeof verbs[0])
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: sbctl VERB [--option=value ...]\n\nverbs:\n");
+  for (size_t i = 0; i < NVERBS; i++)
+    fprintf(f, "  %-8s %s\n", verbs[i].verb, verbs[i].help);
+  fprintf(f, "\nsbctl --help lists every option.\n");
+}
+
+static void default_tenants(sb_config_t *c) {
+  if (*sb_config_str(c, "tenants"))
+    return;
+  char path[4096], dir[4000];
+  struct stat st;
+  sbctl_bindir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/../corpus/tenants.json", dir); /* build tree */
+  if (stat(path, &st) != 0)
+    snprintf(path, sizeof path, "%s/corpus/tenants.json", SB_SOURCE_DIR);
+  sb_config_set(c, "tenants", path);
+}
+
+int main(int argc, char **argv) {
+  const sb_option_t *const tables[] = {sbctl_options, sbctl_up_options, NULL};
+  sb_config_t *c = sb_config_new("sbctl", tables);
+  char err[512];
+  int rc = sb_config_load(c, argc, argv, err, sizeof err);
+  if (rc != SB_CONFIG_RUN) {
+    if (rc < 0)
+      fprintf(stderr, "sbctl: %s\n", err);
+    sb_config_destroy(&c);
+    return rc == SB_CONFIG_EXIT ? 0 : 2;
+  }
+  default_tenants(c);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  const char *verb = sb_config_positional(c, 0);
+  rc = 2;
+  size_t i = 0;
+  while (verb && i < NVERBS && strcmp(verbs[i].verb, verb))
+    i++;
+  if (verb && i < NVERBS)
+    rc = verbs[i].fn(c);
+  else
+    usage(stderr);
+  sb_config_destroy(&c);
+  return rc;
+}

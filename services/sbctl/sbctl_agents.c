@@ -1,0 +1,192 @@
+/* sbctl_agents: see sbctl_agents.h. Pending actions are a list ordered by
+ * due time (a demo has a few thousand at most). */
+#include "sbctl_agents.h"
+#include "sb_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define SBCTL_AGENT_NAME_MAX 96
+
+typedef struct action {
+  struct action *next;
+  int64_t due_ms;
+  Switchboard__V1__AgentAction what;
+  char tenant[SB_TENANT_ID_MAX + 1];
+  char agent[SBCTL_AGENT_NAME_MAX];
+  char *conversation;
+} action_t;
+
+struct sbctl_agents {
+  void *sub;
+  sbctl_client_t *client;
+  sbctl_agents_opts_t o;
+  action_t *actions;
+  sb_histogram_t *latency;
+  sbctl_agents_stats_t st;
+  uint64_t seq;
+};
+
+static void schedule(sbctl_agents_t *a, int64_t due, Switchboard__V1__AgentAction what,
+                     const char *tenant, const char *agent, const char *conv) {
+  action_t *x = calloc(1, sizeof *x);
+  if (!x)
+    return;
+  x->due_ms = due;
+  x->what = what;
+  snprintf(x->tenant, sizeof x->tenant, "%s", tenant);
+  snprintf(x->agent, sizeof x->agent, "%s", agent);
+  x->conversation = strdup(conv ? conv : "");
+  action_t **p = &a->actions;
+  while (*p && (*p)->due_ms <= due)
+    p = &(*p)->next;
+  x->next = *p;
+  *p = x;
+}
+
+static sb_envelope_t *agent_event(sbctl_agents_t *a, const action_t *x) {
+  sb_envelope_t *env = malloc(sizeof *env);
+  Switchboard__V1__AgentEvent *ev = malloc(sizeof *ev);
+  char id[256], type[64];
+  if (!env || !ev) {
+    free(env);
+    free(ev);
+    return NULL;
+  }
+  switchboard__v1__envelope__init(env);
+  switchboard__v1__agent_event__init(ev);
+  const char *verb = sb_agent_action_name(x->what);
+  snprintf(id, sizeof id, "%s-%s-%s-%llu", x->agent, verb, x->conversation,
+           (unsigned long long)++a->seq);
+  snprintf(type, sizeof type, "%s%s", SB_TYPE_AGENT_PREFIX, verb);
+  env->id = strdup(id);
+  env->source = strdup("/sbctl/agents");
+  env->type = strdup(type);
+  env->specversion = strdup("1.0");
+  env->tenant = strdup(x->tenant);
+  ev->action = x->what;
+  ev->agent = strdup(x->agent);
+  ev->conversation = strdup(x->conversation);
+  ev->capacity = a->o.capacity;
+  env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
+  env->agent = ev;
+  return env;
+}
+
+sbctl_agents_t *sbctl_agents_new(void *zctx, const char *feed, sbctl_client_t *client,
+                                 const sb_tenants_t *tenants, const sbctl_agents_opts_t *o) {
+  sbctl_agents_t *a = calloc(1, sizeof *a);
+  if (!a)
+    return NULL;
+  a->client = client;
+  a->o = *o;
+  a->latency = sb_histogram_new();
+  a->sub = zmq_socket(zctx, ZMQ_SUB);
+  int linger = 0, hwm = 0; /* no drops at the subscriber: we measure */
+  zmq_setsockopt(a->sub, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_setsockopt(a->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+  zmq_setsockopt(a->sub, ZMQ_SUBSCRIBE, "", 0);
+  if (zmq_connect(a->sub, feed) != 0) {
+    zmq_close(a->sub);
+    sb_histogram_destroy(&a->latency);
+    free(a);
+    return NULL;
+  }
+  int64_t now = sb_now_ms();
+  for (size_t t = 0; t < sb_tenants_count(tenants); t++)
+    for (int i = 1; i <= o->per_tenant; i++) {
+      char name[SBCTL_AGENT_NAME_MAX];
+      snprintf(name, sizeof name, "%s-agent-%02d", sb_tenants_at(tenants, t)->id, i);
+      schedule(a, now, SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGIN, sb_tenants_at(tenants, t)->id,
+               name, NULL);
+    }
+  return a;
+}
+
+void sbctl_agents_destroy(sbctl_agents_t **ap) {
+  sbctl_agents_t *a = *ap;
+  if (!a)
+    return;
+  *ap = NULL;
+  while (a->actions) {
+    action_t *x = a->actions;
+    a->actions = x->next;
+    free(x->conversation);
+    free(x);
+  }
+  zmq_close(a->sub);
+  sb_histogram_destroy(&a->latency);
+  free(a);
+}
+
+void *sbctl_agents_socket(sbctl_agents_t *a) { return a->sub; }
+
+/* An assignment seen on the feed: one of ours works it. */
+static void on_assignment(sbctl_agents_t *a, const char *tenant, const char *agent, const char *conv) {
+  char prefix[SB_TENANT_ID_MAX + 8];
+  snprintf(prefix, sizeof prefix, "%s-agent-", tenant);
+  if (a->o.per_tenant == 0 || strncmp(agent, prefix, strlen(prefix)) != 0)
+    return;
+  int64_t now = sb_now_ms();
+  a->st.assignments++;
+  schedule(a, now, SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACCEPT, tenant, agent, conv);
+  schedule(a, now + a->o.reply_ms, SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY, tenant, agent, conv);
+  schedule(a, now + a->o.reply_ms + a->o.close_ms, SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE, tenant,
+           agent, conv);
+}
+
+static void on_envelope(sbctl_agents_t *a, const sb_envelope_t *env) {
+  const Switchboard__V1__RoutingDecision *r = env->routing;
+  if (!r)
+    return;
+  if (r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED) {
+    if (env->published_us && r->decided_us > env->published_us)
+      sb_histogram_record(a->latency, (uint64_t)(r->decided_us - env->published_us));
+    on_assignment(a, env->tenant, r->agent, r->conversation);
+  }
+  for (size_t i = 0; i < r->n_pulled; i++)
+    on_assignment(a, env->tenant, r->pulled[i]->agent, r->pulled[i]->conversation);
+}
+
+void sbctl_agents_on_readable(sbctl_agents_t *a) {
+  for (;;) {
+    zmq_msg_t topic, body;
+    zmq_msg_init(&topic);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&topic, a->sub, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&topic);
+      zmq_msg_close(&body);
+      return;
+    }
+    if (zmq_msg_more(&topic) && zmq_msg_recv(&body, a->sub, 0) >= 0) {
+      sb_envelope_t *env = sb_envelope_unpack(zmq_msg_data(&body), zmq_msg_size(&body));
+      if (env)
+        on_envelope(a, env);
+      sb_envelope_free(env);
+    }
+    zmq_msg_close(&topic);
+    zmq_msg_close(&body);
+  }
+}
+
+int sbctl_agents_tick(sbctl_agents_t *a) {
+  int64_t now = sb_now_ms();
+  while (a->actions && a->actions->due_ms <= now) {
+    action_t *x = a->actions;
+    a->actions = x->next;
+    sb_envelope_t *env = agent_event(a, x);
+    if (env)
+      sbctl_client_queue(a->client, env);
+    a->st.replies += x->what == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY;
+    a->st.closes += x->what == SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE;
+    free(x->conversation);
+    free(x);
+  }
+  sbctl_client_pump(a->client);
+  return a->actions ? (int)(a->actions->due_ms - now) : -1;
+}
+
+const sb_histogram_t *sbctl_agents_latency(const sbctl_agents_t *a) { return a->latency; }
+void sbctl_agents_stats(const sbctl_agents_t *a, sbctl_agents_stats_t *s) { *s = a->st; }

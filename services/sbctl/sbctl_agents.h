@@ -1,0 +1,42 @@
+/*
+ * sbctl_agents: simulated agents for a tenant list. Each logs in with a
+ * capacity, and for every assignment it sees on the feed (its own name,
+ * "<tenant>.assigned" topic) it accepts at once, replies after reply_ms and
+ * closes reply_ms + close_ms later, through the same publish endpoint a
+ * real agent desktop would use. It also measures publish-to-assigned
+ * latency from the feed (routing.decided_us - published_us).
+ */
+#ifndef SBCTL_AGENTS_H
+#define SBCTL_AGENTS_H
+
+#include "sbctl_client.h"
+#include "sb_metrics.h"
+#include "sb_tenants.h"
+
+typedef struct {
+  int per_tenant;  /* agents per tenant */
+  int capacity;
+  int reply_ms, close_ms;
+} sbctl_agents_opts_t;
+
+typedef struct {
+  uint64_t assignments, replies, closes;
+} sbctl_agents_stats_t;
+
+typedef struct sbctl_agents sbctl_agents_t;
+
+/* feed: the notify PUB endpoint; client: where agent events are published
+ * (borrowed). per_tenant 0 = no agents, only latency measurement. */
+sbctl_agents_t *sbctl_agents_new(void *zctx, const char *feed, sbctl_client_t *client,
+                                 const sb_tenants_t *tenants, const sbctl_agents_opts_t *o);
+void sbctl_agents_destroy(sbctl_agents_t **a);
+void *sbctl_agents_socket(sbctl_agents_t *a);
+/* Reads the feed. */
+void sbctl_agents_on_readable(sbctl_agents_t *a);
+/* Publishes actions that are due; returns ms until the next one (-1: none). */
+int sbctl_agents_tick(sbctl_agents_t *a);
+/* publish-to-assigned latency histogram (microseconds) */
+const sb_histogram_t *sbctl_agents_latency(const sbctl_agents_t *a);
+void sbctl_agents_stats(const sbctl_agents_t *a, sbctl_agents_stats_t *s);
+
+#endif

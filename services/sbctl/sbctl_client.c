@@ -1,0 +1,186 @@
+/* sbctl_client: see sbctl_client.h. */
+#include "sbctl_client.h"
+#include "sb_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+typedef struct node {
+  struct node *next;
+  sb_envelope_t *env;
+} node_t;
+
+typedef struct {
+  uint64_t correlation; /* 0 = free slot */
+  size_t n;
+  sb_envelope_t *events[SBCTL_BATCH_MAX];
+} slot_t;
+
+struct sbctl_client {
+  void *sock;
+  node_t *head, *tail;
+  size_t queued, inflight_events;
+  slot_t slots[SBCTL_WINDOW];
+  uint64_t next_correlation;
+  int64_t pause_until_ms;
+  sbctl_client_stats_t st;
+  char last_error[256];
+};
+
+sbctl_client_t *sbctl_client_new(void *zctx, const char *endpoint) {
+  sbctl_client_t *c = calloc(1, sizeof *c);
+  if (!c)
+    return NULL;
+  c->sock = zmq_socket(zctx, ZMQ_DEALER);
+  int linger = 0;
+  zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
+  if (zmq_connect(c->sock, endpoint) != 0) {
+    zmq_close(c->sock);
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void free_list(node_t *n) {
+  while (n) {
+    node_t *next = n->next;
+    sb_envelope_free(n->env);
+    free(n);
+    n = next;
+  }
+}
+
+void sbctl_client_destroy(sbctl_client_t **cp) {
+  sbctl_client_t *c = *cp;
+  if (!c)
+    return;
+  *cp = NULL;
+  free_list(c->head);
+  for (int i = 0; i < SBCTL_WINDOW; i++)
+    for (size_t k = 0; c->slots[i].correlation && k < c->slots[i].n; k++)
+      sb_envelope_free(c->slots[i].events[k]);
+  zmq_close(c->sock);
+  free(c);
+}
+
+void sbctl_client_queue(sbctl_client_t *c, sb_envelope_t *env) {
+  node_t *n = calloc(1, sizeof *n);
+  if (!n) {
+    sb_envelope_free(env);
+    return;
+  }
+  n->env = env;
+  if (c->tail)
+    c->tail->next = n;
+  else
+    c->head = n;
+  c->tail = n;
+  c->queued++;
+}
+
+static slot_t *free_slot(sbctl_client_t *c) {
+  for (int i = 0; i < SBCTL_WINDOW; i++)
+    if (!c->slots[i].correlation)
+      return &c->slots[i];
+  return NULL;
+}
+
+static void send_slot(sbctl_client_t *c, slot_t *s) {
+  Switchboard__V1__PublishRequest req = SWITCHBOARD__V1__PUBLISH_REQUEST__INIT;
+  req.correlation = s->correlation;
+  req.n_events = s->n;
+  req.events = s->events;
+  int64_t now = sb_now_us();
+  for (size_t i = 0; i < s->n; i++)
+    s->events[i]->published_us = now;
+  size_t len = switchboard__v1__publish_request__get_packed_size(&req);
+  uint8_t *buf = malloc(len ? len : 1);
+  if (!buf)
+    return;
+  switchboard__v1__publish_request__pack(&req, buf);
+  zmq_send(c->sock, buf, len, 0);
+  c->st.sent += s->n;
+  free(buf);
+}
+
+void sbctl_client_pump(sbctl_client_t *c) {
+  if (sb_now_ms() < c->pause_until_ms)
+    return;
+  slot_t *s;
+  while (c->head && (s = free_slot(c))) {
+    s->correlation = ++c->next_correlation;
+    s->n = 0;
+    while (c->head && s->n < SBCTL_BATCH_MAX) {
+      node_t *n = c->head;
+      c->head = n->next;
+      if (!c->head)
+        c->tail = NULL;
+      s->events[s->n++] = n->env;
+      free(n);
+      c->queued--;
+      c->inflight_events++;
+    }
+    send_slot(c, s);
+  }
+}
+
+static void on_ack(sbctl_client_t *c, slot_t *s, size_t i, const Switchboard__V1__Ack *a) {
+  switch (a->code) {
+  case SWITCHBOARD__V1__ACK_CODE__ACK_OK: c->st.ok++; break;
+  case SWITCHBOARD__V1__ACK_CODE__ACK_DUPLICATE: c->st.duplicate++; break;
+  case SWITCHBOARD__V1__ACK_CODE__ACK_RETRY_LATER:
+    c->st.retried++;
+    c->pause_until_ms = sb_now_ms() + 100;
+    sbctl_client_queue(c, s->events[i]);
+    s->events[i] = NULL;
+    return;
+  default:
+    a->code == SWITCHBOARD__V1__ACK_CODE__ACK_UNKNOWN_TENANT ? c->st.unknown_tenant++ : c->st.invalid++;
+    snprintf(c->last_error, sizeof c->last_error, "%s: %s", a->id, a->message);
+  }
+}
+
+static void on_reply(sbctl_client_t *c, const Switchboard__V1__PublishReply *rep) {
+  for (int k = 0; k < SBCTL_WINDOW; k++) {
+    slot_t *s = &c->slots[k];
+    if (s->correlation != rep->correlation || !s->correlation)
+      continue;
+    for (size_t i = 0; i < s->n; i++) {
+      if (i < rep->n_acks)
+        on_ack(c, s, i, rep->acks[i]);
+      else
+        c->st.invalid++;
+      sb_envelope_free(s->events[i]);
+    }
+    c->inflight_events -= s->n;
+    s->correlation = 0;
+    return;
+  }
+}
+
+void sbctl_client_on_readable(sbctl_client_t *c) {
+  for (;;) {
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&m);
+      break;
+    }
+    Switchboard__V1__PublishReply *rep =
+        switchboard__v1__publish_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    if (rep) {
+      on_reply(c, rep);
+      switchboard__v1__publish_reply__free_unpacked(rep, NULL);
+    }
+  }
+  sbctl_client_pump(c);
+}
+
+size_t sbctl_client_outstanding(const sbctl_client_t *c) { return c->queued + c->inflight_events; }
+void *sbctl_client_socket(sbctl_client_t *c) { return c->sock; }
+void sbctl_client_stats(const sbctl_client_t *c, sbctl_client_stats_t *s) { *s = c->st; }
+const char *sbctl_client_last_error(const sbctl_client_t *c) { return c->last_error; }

@@ -1,0 +1,41 @@
+/*
+ * sbctl_client: a publisher on ingest's ZeroMQ endpoint (DEALER), with a
+ * window of outstanding PublishRequests and per-event acknowledgements.
+ * Events answered ACK_RETRY_LATER are sent again (after a pause); every
+ * other answer is final and counted. The caller drives it from its own
+ * poll loop (sbctl_client_socket + sbctl_client_on_readable).
+ */
+#ifndef SBCTL_CLIENT_H
+#define SBCTL_CLIENT_H
+
+#include "sb_envelope.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SBCTL_BATCH_MAX 100  /* events per PublishRequest */
+#define SBCTL_WINDOW 64      /* requests in flight */
+
+typedef struct {
+  uint64_t sent, ok, duplicate, invalid, unknown_tenant, retried;
+} sbctl_client_stats_t;
+
+typedef struct sbctl_client sbctl_client_t;
+
+sbctl_client_t *sbctl_client_new(void *zctx, const char *endpoint);
+void sbctl_client_destroy(sbctl_client_t **c);
+
+/* Queues one event (taken). It is sent when the window allows. */
+void sbctl_client_queue(sbctl_client_t *c, sb_envelope_t *env);
+/* Sends what the window allows; call after queueing and after reading. */
+void sbctl_client_pump(sbctl_client_t *c);
+/* Reads every reply waiting. */
+void sbctl_client_on_readable(sbctl_client_t *c);
+/* Events queued or in flight. */
+size_t sbctl_client_outstanding(const sbctl_client_t *c);
+void *sbctl_client_socket(sbctl_client_t *c);
+void sbctl_client_stats(const sbctl_client_t *c, sbctl_client_stats_t *s);
+/* The reason of the last rejected event ("" if none). */
+const char *sbctl_client_last_error(const sbctl_client_t *c);
+
+#endif

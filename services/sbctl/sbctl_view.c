@@ -1,0 +1,104 @@
+/* sbctl_view: see sbctl_view.h. */
+#include "sbctl_view.h"
+#include "sb_keys.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const sbctl_stage_names[SBCTL_STAGES] = {"classify", "route", "sla", "notify"};
+
+static const struct {
+  const char *field;
+  size_t offset;
+} fields[] = {
+#define F(name) {#name, offsetof(sbctl_stats_t, name)}
+    F(ingested), F(duplicates), F(classified), F(routed_messages), F(assigned), F(queued),
+    F(sla_armed), F(sla_met), F(sla_missed), F(sla_warning), F(sla_breach), F(notified),
+    F(dead_letters), F(lease_expired), F(closed),
+#undef F
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+redisContext *sbctl_view_connect(const char *url) {
+  char host[256] = "127.0.0.1";
+  int port = 6379;
+  if (strncmp(url, "redis://", 8) == 0)
+    url += 8;
+  const char *at = strrchr(url, '@');
+  if (at)
+    url = at + 1;
+  if (sscanf(url, "%255[^:/]:%d", host, &port) < 1)
+    return NULL;
+  struct timeval tv = {2, 0};
+  redisContext *rc = redisConnectWithTimeout(host, port, tv);
+  if (!rc || rc->err) {
+    fprintf(stderr, "sbctl: cannot connect to redis at %s:%d\n", host, port);
+    if (rc)
+      redisFree(rc);
+    return NULL;
+  }
+  redisSetTimeout(rc, tv);
+  return rc;
+}
+
+static void add_field(sbctl_stats_t *s, const char *name, long long v) {
+  for (size_t i = 0; i < NFIELDS; i++)
+    if (strcmp(fields[i].field, name) == 0)
+      *(long long *)((char *)s + fields[i].offset) += v;
+}
+
+int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out) {
+  char key[SB_KEY_MAX];
+  sb_key_tenant(key, sizeof key, tenant, "stats");
+  redisAppendCommand(rc, "HGETALL %s", key);
+  for (int i = 0; i < SBCTL_STAGES; i++) {
+    char lease[64];
+    snprintf(lease, sizeof lease, "lease:%s", sbctl_stage_names[i]);
+    sb_key_tenant(key, sizeof key, tenant, lease);
+    redisAppendCommand(rc, "ZCARD %s", key);
+  }
+  sb_key_tenant(key, sizeof key, tenant, "queue");
+  redisAppendCommand(rc, "ZCARD %s", key);
+  redisReply *r = NULL;
+  if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
+    return -1;
+  for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+    add_field(out, r->element[i]->str, atoll(r->element[i + 1]->str));
+  freeReplyObject(r);
+  for (int i = 0; i <= SBCTL_STAGES; i++) {
+    if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
+      return -1;
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    if (i < SBCTL_STAGES)
+      out->inflight[i] += v;
+    else
+      out->waiting += v;
+    freeReplyObject(r);
+  }
+  return 0;
+}
+
+int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *out) {
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < sb_tenants_count(t); i++)
+    if (sbctl_view_read(rc, sb_tenants_at(t, i)->id, out))
+      return -1;
+  return 0;
+}
+
+long long sbctl_view_inflight(const sbctl_stats_t *s) {
+  long long n = 0;
+  for (int i = 0; i < SBCTL_STAGES; i++)
+    n += s->inflight[i];
+  return n;
+}
+
+void sbctl_view_json(FILE *f, const sbctl_stats_t *s) {
+  fputc('{', f);
+  for (size_t i = 0; i < NFIELDS; i++)
+    fprintf(f, "\"%s\":%lld,", fields[i].field, *(const long long *)((const char *)s + fields[i].offset));
+  fprintf(f, "\"waiting\":%lld,\"in_flight\":{", s->waiting);
+  for (int i = 0; i < SBCTL_STAGES; i++)
+    fprintf(f, "%s\"%s\":%lld", i ? "," : "", sbctl_stage_names[i], s->inflight[i]);
+  fputs("}}", f);
+}

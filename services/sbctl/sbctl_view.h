@@ -1,0 +1,38 @@
+/*
+ * sbctl_view: the numbers of a running bus, read from Redis (each tenant's
+ * stats hash, lease and queue sizes), for `sbctl stats` and the live view
+ * of `sbctl up`.
+ */
+#ifndef SBCTL_VIEW_H
+#define SBCTL_VIEW_H
+
+#include "sb_tenants.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+
+#define SBCTL_STAGES 4 /* leases: classify, route, sla, notify */
+
+typedef struct {
+  long long ingested, duplicates, classified, routed_messages, assigned, queued, sla_armed,
+      sla_met, sla_missed, sla_warning, sla_breach, notified, dead_letters, lease_expired, closed;
+  long long inflight[SBCTL_STAGES]; /* open leases per stage */
+  long long waiting;                /* conversations in the queue now */
+} sbctl_stats_t;
+
+extern const char *const sbctl_stage_names[SBCTL_STAGES];
+
+/* Connects (synchronously) to a redis:// URL. NULL with a message on error. */
+redisContext *sbctl_view_connect(const char *url);
+
+/* Adds one tenant's figures into *out. 0, or -1 if Redis did not answer. */
+int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out);
+/* Sums over every configured tenant. */
+int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *out);
+/* Open leases of every stage. */
+long long sbctl_view_inflight(const sbctl_stats_t *s);
+
+/* Prints the figures as one JSON object. */
+void sbctl_view_json(FILE *f, const sbctl_stats_t *s);
+
+#endif

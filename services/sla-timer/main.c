@@ -1,0 +1,51 @@
+/*
+ * sb-sla-timer: arms, stops and fires first-response timers (sb_sla) and
+ * hands every event on to notify. A thin main over sb_stage.
+ */
+#include "sb_sla.h"
+
+typedef struct {
+  sb_sla_firer_t *firer;
+} sla_t;
+
+static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
+  (void)ctx;
+  return sb_sla_prepare(it, why);
+}
+
+static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
+  sla_t *sla = ctx;
+  sla->firer = sb_sla_firer_new(s, out);
+  return sla->firer ? 0 : -1;
+}
+static void stop(void *ctx) { sb_sla_firer_stop(((sla_t *)ctx)->firer); }
+static int drained(void *ctx) { return sb_sla_firer_idle(((sla_t *)ctx)->firer); }
+static void close_firer(void *ctx) { sb_sla_firer_destroy(&((sla_t *)ctx)->firer); }
+
+static const sb_stage_ops_t sla_ops = {
+    .name = "sla-timer",
+    .lease_in = "sla",
+    .stat = "sla_seen",
+    .script_name = "sla_arm",
+    .script_body = sb_script_sla_arm,
+    .nextra = SB_SLA_NEXTRA,
+    .prepare = prepare,
+};
+
+int main(int argc, char **argv) {
+  sla_t sla = {0};
+  const sb_stage_main_t m = {
+      .service = "sla-timer",
+      .admin_port = SB_PORT_ADMIN_SLA,
+      .listen_port = SB_PORT_SLA_IN,
+      .next_lease = "notify",
+      .next_port = SB_PORT_NOTIFY_IN,
+      .ops = &sla_ops,
+      .ctx = &sla,
+      .start = start,
+      .stop = stop,
+      .drained = drained,
+      .close = close_firer,
+  };
+  return sb_stage_main(&m, argc, argv);
+}

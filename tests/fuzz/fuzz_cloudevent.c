@@ -1,0 +1,73 @@
+/*
+ * fuzz_cloudevent: libFuzzer target for the three sb_cloudevent parsers.
+ *
+ * The input is fed to sb_cloudevent_parse as a body (not NUL-terminated, so
+ * ASan sees any overread); every event it accepts has its data parsed as
+ * an interaction and as an agent event of its own type. The raw input is
+ * also fed, as a NUL-terminated string, straight to both payload parsers so
+ * they see arbitrary bytes too. Invariants of the header contracts are
+ * checked with abort(): a crash, a leak or an abort is a finding.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_cloudevent.h"
+
+enum { FUZZ_ERR_LEN = 256 };
+
+static void check(int ok) {
+  if (!ok) abort();
+}
+
+static void payloads(const char *type, const char *json) {
+  char err[FUZZ_ERR_LEN];
+  sb_interaction_data_t ix;
+  sb_agent_data_t ag;
+  memset(&ix, 0, sizeof ix);
+  int rc = sb_interaction_data_parse(json, &ix, err, sizeof err);
+  check(rc == 0 ? ix.channel && ix.customer && ix.text : !ix.text && err[0]);
+  sb_interaction_data_clear(&ix);
+  memset(&ag, 0, sizeof ag);
+  rc = sb_agent_data_parse(type, json, &ag, err, sizeof err);
+  check(rc == 0 ? ag.action && ag.agent : !ag.agent && err[0]);
+  sb_agent_data_clear(&ag);
+}
+
+static void events(const uint8_t *data, size_t size) {
+  sb_cloudevent_t *ev = NULL;
+  size_t n = 0;
+  long index = 0;
+  char err[FUZZ_ERR_LEN];
+  int rc = sb_cloudevent_parse((const char *)data, size, NULL, &ev, &n, err,
+                               sizeof err, &index);
+  check(strlen(err) < sizeof err);
+  if (rc != 0) {
+    check(ev == NULL && n == 0 && err[0] != '\0' && index >= -1);
+    return;
+  }
+  check(ev != NULL && n >= 1 && index == -1);
+  for (size_t i = 0; i < n; i++) {
+    check(ev[i].id && ev[i].source && ev[i].type && ev[i].tenant);
+    if (ev[i].data) payloads(ev[i].type, ev[i].data);
+  }
+  sb_cloudevent_free(&ev, n);
+  check(ev == NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  /* exact-size copy: the parser must not read past size */
+  char *body = malloc(size ? size : 1);
+  if (body == NULL) return 0;
+  memcpy(body, data, size);
+  events((const uint8_t *)body, size);
+  free(body);
+  char *text = malloc(size + 1);
+  if (text == NULL) return 0;
+  memcpy(text, data, size);
+  text[size] = '\0';
+  payloads("com.switchboard.agent.reply", text);
+  payloads("com.switchboard.agent.login", text);
+  free(text);
+  return 0;
+}
