@@ -8,6 +8,7 @@
 #include "sbctl_agents.h"
 #include "sbctl_client.h"
 #include "sbctl_corpus.h"
+#include "sbctl_proc.h"
 #include "sbctl_view.h"
 #include "sb_redisd.h"
 #include "sb_service.h"
@@ -28,7 +29,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define SBCTL_NSERVICES 5
 #define SBCTL_READY_TIMEOUT_MS 20000
 #define SBCTL_STOP_TIMEOUT_MS 15000
 #define SBCTL_VIEW_MS 1000
@@ -45,14 +45,6 @@ const sb_option_t sbctl_up_options[] = {
     {"logs", SB_OPT_STR, "", "up: folder for the services' logs (default: a temporary folder)"},
     {NULL, 0, NULL, NULL}};
 
-static const struct {
-  const char *name;
-  int admin_port;
-} services[SBCTL_NSERVICES] = {
-    {"notify", SB_PORT_ADMIN_NOTIFY},     {"sla-timer", SB_PORT_ADMIN_SLA},
-    {"route", SB_PORT_ADMIN_ROUTE},       {"classify", SB_PORT_ADMIN_CLASSIFY},
-    {"ingest", SB_PORT_ADMIN_INGEST},
-};
 
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { interrupted = sig; }
@@ -76,95 +68,20 @@ void sbctl_bindir(char *out, size_t cap) {
   snprintf(out, cap, "%s", n > 0 ? dirname(exe) : ".");
 }
 
-static pid_t spawn(up_t *u, const char *name) {
-  char bin[SBCTL_PATH_MAX + 64], dir[SBCTL_PATH_MAX], log[SBCTL_PATH_MAX + 64], off[16];
-  sbctl_bindir(dir, sizeof dir);
-  snprintf(bin, sizeof bin, "%s/sb-%s", dir, name);
-  snprintf(log, sizeof log, "%s/%s.log", u->logdir, name);
-  snprintf(off, sizeof off, "%d", u->offset);
-  pid_t pid = fork();
-  if (pid != 0)
-    return pid;
-  /* its own process group: a terminal's Ctrl-C reaches only sbctl, which
-   * then stops the services gracefully, once */
-  setpgid(0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-  int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd >= 0) {
-    dup2(fd, STDERR_FILENO);
-    dup2(fd, STDOUT_FILENO);
-    close(fd);
-  }
-  setenv("SB_REDIS_URL", u->redis_url, 1);
-  setenv("SB_TENANTS", sb_config_str(u->c, "tenants"), 1);
-  setenv("SB_PORT_OFFSET", off, 1);
-  execl(bin, bin, (char *)NULL);
-  fprintf(stderr, "sbctl: cannot run %s: %s\n", bin, strerror(errno));
-  _exit(127);
-}
-
-/* GET /readyz on 127.0.0.1:port; the HTTP status or -1. */
-static int readyz(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int status = -1;
-  char buf[256];
-  const char req[] = "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-      write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    if (n > 12) {
-      buf[n] = '\0';
-      sscanf(buf, "HTTP/1.%*d %d", &status);
-    }
-  }
-  if (fd >= 0)
-    close(fd);
-  return status;
-}
-
 static int wait_ready(up_t *u) {
-  int64_t until = sb_now_ms() + SBCTL_READY_TIMEOUT_MS;
   for (int i = 0; i < SBCTL_NSERVICES && !interrupted; i++) {
-    while (readyz(services[i].admin_port + u->offset) != 200) {
-      int st;
-      if (waitpid(u->pids[i], &st, WNOHANG) == u->pids[i]) {
-        u->pids[i] = 0;
-        fprintf(stderr, "sbctl: sb-%s exited at start; see %s/%s.log\n", services[i].name, u->logdir,
-                services[i].name);
-        return -1;
-      }
-      if (sb_now_ms() > until || interrupted) {
-        fprintf(stderr, "sbctl: sb-%s not ready in time; see %s/%s.log\n", services[i].name,
-                u->logdir, services[i].name);
-        return -1;
-      }
-      usleep(50000);
+    int port = sbctl_services[i].admin_port + u->offset;
+    if (sbctl_proc_wait_ready(u->pids[i], port, SBCTL_READY_TIMEOUT_MS)) {
+      fprintf(stderr, "sbctl: sb-%s did not get ready; see %s/%s.log\n", sbctl_services[i].name,
+              u->logdir, sbctl_services[i].name);
+      return -1;
     }
   }
   return interrupted ? -1 : 0;
 }
 
 static void stop_all(up_t *u) {
-  for (int i = 0; i < SBCTL_NSERVICES; i++)
-    if (u->pids[i] > 0)
-      kill(u->pids[i], SIGTERM);
-  int64_t until = sb_now_ms() + SBCTL_STOP_TIMEOUT_MS;
-  for (int i = 0; i < SBCTL_NSERVICES; i++) {
-    while (u->pids[i] > 0) {
-      int st;
-      if (waitpid(u->pids[i], &st, WNOHANG) == u->pids[i]) {
-        u->pids[i] = 0;
-      } else if (sb_now_ms() > until) {
-        kill(u->pids[i], SIGKILL);
-        waitpid(u->pids[i], &st, 0);
-        u->pids[i] = 0;
-      } else {
-        usleep(20000);
-      }
-    }
-  }
+  sbctl_proc_stop(u->pids, SBCTL_NSERVICES, SBCTL_STOP_TIMEOUT_MS);
   sb_redisd_stop(&u->redisd);
 }
 
@@ -191,8 +108,11 @@ static int start_all(up_t *u) {
   u->rc = sbctl_view_connect(u->redis_url);
   if (!u->rc || sbctl_view_read_all(u->rc, u->tenants, &u->base))
     return -1;
+  char bindir[SBCTL_PATH_MAX];
+  sbctl_bindir(bindir, sizeof bindir);
+  sbctl_proc_env_t env = {bindir, u->logdir, u->redis_url, sb_config_str(u->c, "tenants"), u->offset};
   for (int i = 0; i < SBCTL_NSERVICES; i++)
-    if ((u->pids[i] = spawn(u, services[i].name)) < 0)
+    if ((u->pids[i] = sbctl_proc_spawn(&env, sbctl_services[i].name)) < 0)
       return -1;
   return wait_ready(u);
 }
@@ -204,8 +124,8 @@ static void print_endpoints(const up_t *u) {
   printf("  ingest ZMQ   tcp://127.0.0.1:%d (PublishRequest)\n", SB_PORT_INGEST_ZMQ + o);
   printf("  feed (PUB)   tcp://127.0.0.1:%d\n", SB_PORT_NOTIFY_PUB + o);
   for (int i = SBCTL_NSERVICES - 1; i >= 0; i--)
-    printf("  %-12s http://127.0.0.1:%d/metrics /healthz /readyz\n", services[i].name,
-           services[i].admin_port + o);
+    printf("  %-12s http://127.0.0.1:%d/metrics /healthz /readyz\n", sbctl_services[i].name,
+           sbctl_services[i].admin_port + o);
   printf("  logs         %s\n", u->logdir);
   fflush(stdout);
 }
@@ -306,8 +226,8 @@ static int run(up_t *u, run_t *r) {
       int st;
       if (u->pids[i] > 0 && waitpid(u->pids[i], &st, WNOHANG) == u->pids[i]) {
         u->pids[i] = 0;
-        fprintf(stderr, "sbctl: sb-%s stopped unexpectedly; see %s/%s.log\n", services[i].name,
-                u->logdir, services[i].name);
+        fprintf(stderr, "sbctl: sb-%s stopped unexpectedly; see %s/%s.log\n", sbctl_services[i].name,
+                u->logdir, sbctl_services[i].name);
         return 1;
       }
     }

@@ -1,0 +1,269 @@
+/* sb_teststack: see sb_teststack.h. */
+#include "sb_teststack.h"
+#include "sb_testutil.h"
+
+#include "sb_admit.h"
+#include "sb_redisd.h"
+#include "sb_service.h"
+#include "sb_time.h"
+#include "sbctl_proc.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define STACK_READY_MS 20000
+#define STACK_STOP_MS 15000
+#define STACK_OFFSET_MIN 20000
+#define STACK_OFFSET_SPAN 20000
+
+struct sb_teststack {
+  sb_redisd_t *redisd;
+  sb_tenants_t *tenants;
+  char tenants_path[512];
+  char bindir[512];
+  int offset;
+  pid_t pids[SBCTL_NSERVICES];
+  redisContext *rc;
+  void *zctx;
+  sbctl_client_t *client;
+};
+
+static int port_free(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  if (fd >= 0)
+    close(fd);
+  return ok;
+}
+
+/* An offset at which every default port of the stack is free. */
+static int pick_offset(void) {
+  static const int bases[] = {SB_PORT_INGEST_HTTP, SB_PORT_INGEST_ZMQ, SB_PORT_NOTIFY_PUB,
+                              SB_PORT_CLASSIFY_IN, SB_PORT_ROUTE_IN, SB_PORT_SLA_IN,
+                              SB_PORT_NOTIFY_IN, SB_PORT_ADMIN_INGEST, SB_PORT_ADMIN_CLASSIFY,
+                              SB_PORT_ADMIN_ROUTE, SB_PORT_ADMIN_SLA, SB_PORT_ADMIN_NOTIFY};
+  srand((unsigned)(getpid() ^ sb_now_us()));
+  for (int tries = 0; tries < 100; tries++) {
+    int off = STACK_OFFSET_MIN + (rand() % STACK_OFFSET_SPAN);
+    int ok = 1;
+    for (size_t i = 0; ok && i < sizeof bases / sizeof bases[0]; i++)
+      ok = port_free(bases[i] + off);
+    if (ok)
+      return off;
+  }
+  return -1;
+}
+
+static sbctl_proc_env_t proc_env(const sb_teststack_t *st) {
+  sbctl_proc_env_t e = {st->bindir, sb_redisd_dir(st->redisd), sb_redisd_url(st->redisd),
+                        st->tenants_path, st->offset};
+  return e;
+}
+
+static int index_of(const char *service) {
+  for (int i = 0; i < SBCTL_NSERVICES; i++)
+    if (strcmp(sbctl_services[i].name, service) == 0)
+      return i;
+  return -1;
+}
+
+static int start_service(sb_teststack_t *st, int i) {
+  sbctl_proc_env_t e = proc_env(st);
+  st->pids[i] = sbctl_proc_spawn(&e, sbctl_services[i].name);
+  if (st->pids[i] < 0 ||
+      sbctl_proc_wait_ready(st->pids[i], sbctl_services[i].admin_port + st->offset, STACK_READY_MS)) {
+    fprintf(stderr, "teststack: sb-%s did not get ready (logs in %s)\n", sbctl_services[i].name,
+            sb_redisd_dir(st->redisd));
+    return -1;
+  }
+  return 0;
+}
+
+static int write_tenants(sb_teststack_t *st, const char *json) {
+  char err[256];
+  if (!json) {
+    snprintf(st->tenants_path, sizeof st->tenants_path, "%s/corpus/tenants.json", sb_test_source_dir());
+  } else {
+    snprintf(st->tenants_path, sizeof st->tenants_path, "%s/tenants.json", sb_redisd_dir(st->redisd));
+    FILE *f = fopen(st->tenants_path, "w");
+    if (!f)
+      return -1;
+    fputs(json, f);
+    fclose(f);
+  }
+  st->tenants = sb_tenants_load(st->tenants_path, err, sizeof err);
+  if (!st->tenants)
+    fprintf(stderr, "teststack: %s\n", err);
+  return st->tenants ? 0 : -1;
+}
+
+sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendfsync) {
+  sb_teststack_t *st = calloc(1, sizeof *st);
+  sb_redisd_opts_t ro = {.appendonly = appendfsync != NULL, .appendfsync = appendfsync};
+  st->redisd = sb_redisd_start(&ro);
+  snprintf(st->bindir, sizeof st->bindir, "%s", sb_test_binary_dir());
+  st->offset = pick_offset();
+  if (!st->redisd || st->offset < 0 || write_tenants(st, tenants_json)) {
+    sb_teststack_stop(&st);
+    return NULL;
+  }
+  st->rc = sbctl_view_connect(sb_redisd_url(st->redisd));
+  for (int i = 0; i < SBCTL_NSERVICES; i++)
+    if (start_service(st, i)) {
+      sb_teststack_stop(&st);
+      return NULL;
+    }
+  char ep[64];
+  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_INGEST_ZMQ + st->offset);
+  st->zctx = zmq_ctx_new();
+  st->client = sbctl_client_new(st->zctx, ep);
+  return st;
+}
+
+void sb_teststack_stop(sb_teststack_t **stp) {
+  sb_teststack_t *st = *stp;
+  if (!st)
+    return;
+  *stp = NULL;
+  sbctl_client_destroy(&st->client);
+  if (st->zctx)
+    zmq_ctx_term(st->zctx);
+  sbctl_proc_stop(st->pids, SBCTL_NSERVICES, STACK_STOP_MS);
+  if (st->rc)
+    redisFree(st->rc);
+  sb_tenants_destroy(&st->tenants);
+  sb_redisd_stop(&st->redisd);
+  free(st);
+}
+
+int sb_teststack_offset(const sb_teststack_t *st) { return st->offset; }
+const sb_tenants_t *sb_teststack_tenants(const sb_teststack_t *st) { return st->tenants; }
+redisContext *sb_teststack_redis(sb_teststack_t *st) { return st->rc; }
+sbctl_client_t *sb_teststack_client(sb_teststack_t *st) { return st->client; }
+
+int sb_teststack_kill(sb_teststack_t *st, const char *service, int sig) {
+  int i = index_of(service);
+  if (i < 0 || st->pids[i] <= 0)
+    return -1;
+  kill(st->pids[i], sig);
+  pid_t one[1] = {st->pids[i]};
+  sbctl_proc_stop(one, 1, STACK_STOP_MS); /* reaps (SIGTERM to a dead pid is harmless) */
+  st->pids[i] = 0;
+  return 0;
+}
+
+int sb_teststack_restart(sb_teststack_t *st, const char *service) {
+  int i = index_of(service);
+  return i < 0 ? -1 : start_service(st, i);
+}
+
+int sb_teststack_publish_all(sb_teststack_t *st, int timeout_ms) {
+  int64_t until = sb_now_ms() + timeout_ms;
+  while (sbctl_client_outstanding(st->client) && sb_now_ms() < until) {
+    sbctl_client_pump(st->client);
+    zmq_pollitem_t it = {sbctl_client_socket(st->client), 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 50) > 0)
+      sbctl_client_on_readable(st->client);
+  }
+  return sbctl_client_outstanding(st->client) ? -1 : 0;
+}
+
+int sb_teststack_wait_drained(sb_teststack_t *st, long long messages, int timeout_ms,
+                              sbctl_stats_t *out) {
+  int64_t until = sb_now_ms() + timeout_ms;
+  for (;;) {
+    if (sbctl_view_read_all(st->rc, st->tenants, out))
+      return -1;
+    if (sbctl_view_inflight(out) == 0 && out->routed_messages >= messages)
+      return 0;
+    if (sb_now_ms() > until)
+      return -1;
+    usleep(50000);
+  }
+}
+
+static sb_envelope_t *admit(sb_teststack_t *st, sb_cloudevent_t *ce) {
+  sb_admit_result_t ar;
+  sb_envelope_t *env = sb_admit_cloudevent(ce, st->tenants, &ar);
+  if (!env)
+    fprintf(stderr, "teststack: not admitted: %s\n", ar.reason);
+  free(ce->data);
+  return env;
+}
+
+sb_envelope_t *sb_teststack_message(sb_teststack_t *st, const char *tenant, const char *id,
+                                    const char *channel, const char *customer, const char *text) {
+  sb_cloudevent_t ce = {.id = (char *)id, .source = "/tests", .type = SB_TYPE_INTERACTION,
+                        .specversion = "1.0", .tenant = (char *)tenant};
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "channel", channel);
+  cJSON_AddStringToObject(d, "customer", customer);
+  cJSON_AddStringToObject(d, "text", text);
+  ce.data = cJSON_PrintUnformatted(d);
+  cJSON_Delete(d);
+  return admit(st, &ce);
+}
+
+sb_envelope_t *sb_teststack_agent_event(sb_teststack_t *st, const char *tenant, const char *id,
+                                        const char *action, const char *agent,
+                                        const char *conversation, int capacity) {
+  char type[64];
+  snprintf(type, sizeof type, "%s%s", SB_TYPE_AGENT_PREFIX, action);
+  sb_cloudevent_t ce = {.id = (char *)id, .source = "/tests/agents", .type = type,
+                        .specversion = "1.0", .tenant = (char *)tenant};
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "agent", agent);
+  if (conversation)
+    cJSON_AddStringToObject(d, "conversation", conversation);
+  if (capacity)
+    cJSON_AddNumberToObject(d, "capacity", capacity);
+  ce.data = cJSON_PrintUnformatted(d);
+  cJSON_Delete(d);
+  return admit(st, &ce);
+}
+
+int sb_teststack_http(sb_teststack_t *st, int base_port, const char *method, const char *path,
+                      const char *content_type, const char *body, size_t len, char *out,
+                      size_t cap) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base_port + st->offset))};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  char head[512];
+  int hl = snprintf(head, sizeof head,
+                    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: %s\r\n"
+                    "Content-Length: %zu\r\n\r\n",
+                    method, path, content_type ? content_type : "application/json", len);
+  int ok = write(fd, head, (size_t)hl) == hl;
+  for (size_t off = 0; ok && off < len;) {
+    ssize_t w = write(fd, body + off, len - off);
+    ok = w > 0;
+    off += ok ? (size_t)w : 0;
+  }
+  size_t got = 0;
+  char *buf = malloc(1 << 20);
+  ssize_t r;
+  while (ok && got < (1 << 20) - 1 && (r = read(fd, buf + got, (1 << 20) - 1 - got)) > 0)
+    got += (size_t)r;
+  close(fd);
+  buf[got] = '\0';
+  int status = -1;
+  sscanf(buf, "HTTP/1.%*d %d", &status);
+  const char *b = strstr(buf, "\r\n\r\n");
+  if (out && cap)
+    snprintf(out, cap, "%s", b ? b + 4 : "");
+  free(buf);
+  return status;
+}

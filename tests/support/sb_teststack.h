@@ -1,0 +1,56 @@
+/*
+ * sb_teststack: the whole bus for an integration test: a private
+ * redis-server (sb_redisd), the five services on a free port offset, their
+ * logs in the redis temp folder, and a publisher/feed for the test. Every
+ * part is real: processes, TCP, ZeroMQ, Redis.
+ */
+#ifndef SB_TESTSTACK_H
+#define SB_TESTSTACK_H
+
+#include "sbctl_client.h"
+#include "sbctl_view.h"
+#include "sb_tenants.h"
+
+#include <hiredis/hiredis.h>
+
+typedef struct sb_teststack sb_teststack_t;
+
+/* tenants_json: a tenant configuration (text), or NULL for the bundled
+ * corpus/tenants.json. appendfsync: "everysec", "always", or NULL (no AOF). */
+sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendfsync);
+void sb_teststack_stop(sb_teststack_t **st);
+
+int sb_teststack_offset(const sb_teststack_t *st);
+const sb_tenants_t *sb_teststack_tenants(const sb_teststack_t *st);
+/* A synchronous Redis connection owned by the stack. */
+redisContext *sb_teststack_redis(sb_teststack_t *st);
+/* A publisher on ingest's ZeroMQ endpoint, owned by the stack. */
+sbctl_client_t *sb_teststack_client(sb_teststack_t *st);
+
+/* Sends signal sig to one service ("route") and reaps it. */
+int sb_teststack_kill(sb_teststack_t *st, const char *service, int sig);
+/* Starts a killed service again and waits for its /readyz. */
+int sb_teststack_restart(sb_teststack_t *st, const char *service);
+
+/* Pumps the client until every queued event is answered (or timeout_ms). */
+int sb_teststack_publish_all(sb_teststack_t *st, int timeout_ms);
+/* Waits until no lease is open and routed_messages >= messages (or
+ * timeout_ms); fills *out with the final figures. 0 when drained. */
+int sb_teststack_wait_drained(sb_teststack_t *st, long long messages, int timeout_ms,
+                              sbctl_stats_t *out);
+
+/* An interaction envelope for tenant (see sb_admit), ready to queue. */
+sb_envelope_t *sb_teststack_message(sb_teststack_t *st, const char *tenant, const char *id,
+                                    const char *channel, const char *customer, const char *text);
+/* An agent event envelope (action "login", "reply", "close", ...). */
+sb_envelope_t *sb_teststack_agent_event(sb_teststack_t *st, const char *tenant, const char *id,
+                                        const char *action, const char *agent,
+                                        const char *conversation, int capacity);
+
+/* A GET or POST on one of the stack's HTTP ports (base port before the
+ * offset); returns the status and copies up to cap-1 bytes of body. */
+int sb_teststack_http(sb_teststack_t *st, int base_port, const char *method, const char *path,
+                      const char *content_type, const char *body, size_t len, char *out,
+                      size_t cap);
+
+#endif
