@@ -16,6 +16,8 @@
  *     kill_and_reap() before d->pid goes back to 0.
  *   - The child sets PR_SET_PDEATHSIG before exec and checks its parent is
  *     still the one that forked it (the parent may die before prctl runs).
+ *     It runs in its own process group, so a terminal's Ctrl-C reaches the
+ *     parent only, which can then stop the services before their Redis.
  *   - Nothing is allocated between fork() and exec(): argv and paths are
  *     prepared in the parent (the parent may have other threads).
  */
@@ -157,6 +159,7 @@ static int build_args(const sb_redisd_t *d, child_args_t *a) {
 static void child_exec(const sb_redisd_t *d, const child_args_t *a, pid_t parent) {
   if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
     _exit(1);
+  setpgid(0, 0); /* Ctrl-C reaches the parent only; it stops us in order */
   /* Dispositions and the mask survive exec; give redis a clean slate. */
   const int sigs[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD};
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
@@ -216,6 +219,7 @@ static void kill_and_reap(sb_redisd_t *d, int sig) {
   if (d->pid == 0)
     return;
   kill(d->pid, sig);
+  kill(d->pid, SIGCONT); /* a SIGSTOPped server cannot act on SIGTERM */
   uint64_t deadline = now_ms() + SB_REDISD_STOP_TIMEOUT_MS;
   while (!reap_nohang(d, &status)) {
     if (now_ms() >= deadline) {
@@ -428,11 +432,18 @@ const char *sb_redisd_url(const sb_redisd_t *d) { return d->url; }
 const char *sb_redisd_dir(const sb_redisd_t *d) { return d->dir; }
 pid_t sb_redisd_pid(const sb_redisd_t *d) { return d->pid; }
 
+/* Signals that pause or resume rather than end the server. */
+static int is_job_control(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGCONT;
+}
+
 int sb_redisd_kill(sb_redisd_t *d, int sig) {
   if (!d || sig <= 0 || sig >= NSIG)
     return SB_EINVAL;
   if (d->pid == 0)
     return SB_ESTATE;
+  if (is_job_control(sig))
+    return kill(d->pid, sig) == 0 ? 0 : SB_EIO;
   kill_and_reap(d, sig);
   return 0;
 }

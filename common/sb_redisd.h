@@ -9,7 +9,10 @@
  * Invariants:
  *   - At most one child per sb_redisd_t; pid is 0 while none is running.
  *   - The child dies with its parent (PR_SET_PDEATHSIG, SIGTERM), so a
- *     crashed test or a Ctrl-C never leaves a redis-server behind.
+ *     crashed test or a Ctrl-C never leaves a redis-server behind. The
+ *     signal fires when the *thread* that called start/restart exits: call
+ *     them from the main thread. The child has its own process group, so a
+ *     terminal's Ctrl-C reaches only the parent, which stops it in order.
  *   - Port and directory never change after sb_redisd_start(): a restart
  *     reuses both, so the AOF written before a kill is replayed.
  *
@@ -54,8 +57,10 @@ pid_t sb_redisd_pid(const sb_redisd_t *d);       /* 0 when not running */
 
 /* For fault tests: sends sig (e.g. SIGKILL) to the child and reaps it. If the
  * child has not exited within SB_REDISD_STOP_TIMEOUT_MS (a signal it ignores),
- * it is SIGKILLed. Returns 0, SB_ESTATE when no child is running, SB_EINVAL
- * for a bad signal. Afterwards sb_redisd_pid() is 0. */
+ * it is SIGKILLed. Afterwards sb_redisd_pid() is 0. Exception: SIGSTOP,
+ * SIGTSTP and SIGCONT are only sent (freeze / thaw a server that keeps its
+ * connections); the child keeps running. Returns 0, SB_ESTATE when no child
+ * is running, SB_EINVAL for a bad signal, SB_EIO if kill(2) failed. */
 int sb_redisd_kill(sb_redisd_t *d, int sig);
 
 /* Starts the server again on the same port and dir (same redis.conf, so the

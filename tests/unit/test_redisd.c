@@ -158,6 +158,29 @@ static void test_sigterm_kill_then_restart_without_aof_is_empty(void **state) {
   sb_redisd_stop(&d);
 }
 
+/* SIGSTOP freezes the server without ending it; SIGCONT thaws it. */
+static void test_sigstop_freezes_and_sigcont_thaws(void **state) {
+  (void)state;
+  sb_redisd_t *d = sb_redisd_start(NULL);
+  assert_non_null(d);
+  pid_t pid = sb_redisd_pid(d);
+  redisContext *c = connect_to(d);
+  struct timeval tv = {0, 200 * 1000};
+  assert_int_equal(redisSetTimeout(c, tv), REDIS_OK);
+  assert_int_equal(sb_redisd_kill(d, SIGSTOP), 0);
+  assert_int_equal(sb_redisd_pid(d), pid);
+  redisReply *r = redisCommand(c, "PING");
+  assert_null(r); /* timed out: frozen */
+  redisFree(c);
+  assert_int_equal(sb_redisd_kill(d, SIGCONT), 0);
+  char buf[64];
+  command_str(d, buf, sizeof buf, "PING");
+  assert_string_equal(buf, "PONG");
+  assert_int_equal(sb_redisd_kill(d, SIGSTOP), 0);
+  sb_redisd_stop(&d); /* a frozen server still stops promptly */
+  assert_true(process_gone(pid));
+}
+
 static int rm_entry(const char *p, const struct stat *st, int f, struct FTW *w) {
   (void)st, (void)f, (void)w;
   return remove(p);
@@ -239,6 +262,7 @@ int main(void) {
       cmocka_unit_test(test_config_written_and_extra_args_applied),
       cmocka_unit_test(test_aof_persists_across_kill9_and_restart),
       cmocka_unit_test(test_sigterm_kill_then_restart_without_aof_is_empty),
+      cmocka_unit_test(test_sigstop_freezes_and_sigcont_thaws),
       cmocka_unit_test(test_bad_options_fail_cleanly_under_tmpdir),
       cmocka_unit_test(test_child_dies_with_parent),
   };
