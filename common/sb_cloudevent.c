@@ -124,18 +124,24 @@ static bool is_hex(unsigned char c) {
 
 static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
+/* Records the offending byte of a syntax error. */
+static scan_status_t scan_fail(json_scan_t *s, size_t at) {
+  s->pos = at;
+  return SCAN_SYNTAX;
+}
+
 static scan_status_t scan_escape(json_scan_t *s) {
   size_t at = s->pos + 1; /* the byte after the backslash */
-  if (at >= s->len) return s->pos = at, SCAN_SYNTAX;
+  if (at >= s->len) return scan_fail(s, at);
   if (strchr("\"\\/bfnrt", s->p[at]) != NULL && s->p[at] != '\0') {
     s->pos = at + 1;
     return SCAN_OK;
   }
-  if (s->p[at] != 'u') return s->pos = at, SCAN_SYNTAX;
+  if (s->p[at] != 'u') return scan_fail(s, at);
   bool all_zero = true;
   for (size_t i = 1; i <= 4; i++) {
     if (at + i >= s->len || !is_hex(s->p[at + i]))
-      return s->pos = at + i, SCAN_SYNTAX;
+      return scan_fail(s, at + i);
     all_zero = all_zero && s->p[at + i] == '0';
   }
   if (all_zero) return SCAN_NUL_ESCAPE; /* pos stays on the backslash */
@@ -175,16 +181,16 @@ static size_t skip_digits(const json_scan_t *s, size_t i) {
 static scan_status_t scan_number(json_scan_t *s) {
   size_t i = s->pos;
   if (s->p[i] == '-') i++;
-  if (i >= s->len || !is_digit(s->p[i])) return s->pos = i, SCAN_SYNTAX;
+  if (i >= s->len || !is_digit(s->p[i])) return scan_fail(s, i);
   i = s->p[i] == '0' ? i + 1 : skip_digits(s, i);
   if (i < s->len && s->p[i] == '.') {
-    if (++i >= s->len || !is_digit(s->p[i])) return s->pos = i, SCAN_SYNTAX;
+    if (++i >= s->len || !is_digit(s->p[i])) return scan_fail(s, i);
     i = skip_digits(s, i);
   }
   if (i < s->len && (s->p[i] == 'e' || s->p[i] == 'E')) {
     i++;
     if (i < s->len && (s->p[i] == '+' || s->p[i] == '-')) i++;
-    if (i >= s->len || !is_digit(s->p[i])) return s->pos = i, SCAN_SYNTAX;
+    if (i >= s->len || !is_digit(s->p[i])) return scan_fail(s, i);
     i = skip_digits(s, i);
   }
   s->pos = i;
@@ -228,7 +234,10 @@ static scan_status_t scan_token(json_scan_t *s) {
   s->saw_token = true;
   if (c == '{' || c == '[') return scan_open(s);
   if (c == '}' || c == ']') return scan_close(s);
-  if (c == ',' || c == ':') return s->pos++, SCAN_OK;
+  if (c == ',' || c == ':') {
+    s->pos++;
+    return SCAN_OK;
+  }
   if (c == '"') return scan_string(s);
   if (c == '-' || is_digit(c)) return scan_number(s);
   if (c == 't' || c == 'f' || c == 'n') return scan_literal(s);

@@ -407,6 +407,31 @@ static void test_reconnects_after_kill_and_restart(void **state) {
   assert_int_equal(inflight.calls, 1);
 }
 
+/* A frozen server (SIGSTOP) accepts TCP connections but never answers: the
+ * in-flight command times out, every handshake times out, and the client
+ * connects again once the server is thawed. */
+static void test_frozen_server_times_out_then_recovers(void **state) {
+  fx_t *f = *state;
+  sb_redis_opts_t o = {.command_timeout_ms = SHORT_DEADLINE, .connect_timeout_ms = 300};
+  start_client(f, &o);
+  assert_true(run_until(&f->loop, pred_connected, f, WAIT_MS));
+  assert_int_equal(sb_redisd_kill(f->d, SIGSTOP), 0);
+  const char *ping[] = {"PING"};
+  rec_t x = {0};
+  assert_int_equal(send_cmd(f->r, &x, 1, ping), 0);
+  assert_true(run_until(&f->loop, pred_called, &x, WAIT_MS));
+  assert_int_equal(x.err, SB_ETIMEOUT);
+  run_until(&f->loop, pred_never, NULL, 1000); /* handshakes time out */
+  assert_false(sb_redis_is_connected(f->r));
+  sb_redis_stats_t s;
+  sb_redis_stats(f->r, &s);
+  assert_true(s.reconnects >= 1);
+  assert_int_equal(sb_redisd_kill(f->d, SIGCONT), 0);
+  assert_true(run_until(&f->loop, pred_connected, f, WAIT_MS));
+  x = call(f, 1, ping);
+  assert_int_equal(x.err, 0);
+}
+
 static void test_commands_while_disconnected_get_eagain(void **state) {
   fx_t *f = *state;
   start_client(f, NULL);
@@ -568,6 +593,7 @@ int main(void) {
       T(test_ordering_breakers_are_refused),
       T(test_timeout_fails_inflight_then_reconnects),
       T(test_reconnects_after_kill_and_restart),
+      T(test_frozen_server_times_out_then_recovers),
       T(test_commands_while_disconnected_get_eagain),
       T(test_destroy_calls_each_pending_callback_once),
       T(test_destroy_from_inside_a_reply_callback),
