@@ -45,22 +45,23 @@ constexpr int SB_LANG_MIN_PERCENT = 50;
 constexpr int SB_LANG_MIN_ALT_PERCENT = 20;
 constexpr double SB_LANG_MIN_GUESS_SCORE = 1000.0;
 constexpr int SB_LANG_MIN_GUESS_LETTERS = 4; /* "abc", "lol" -> und */
-constexpr int SB_LANG_TOP = 3;            /* CLD2 returns its top 3 */
-constexpr size_t SB_LANG_HINT_MAX = 128;  /* "fr,de,nl,..." for CLD2 */
+constexpr int SB_LANG_TOP = 3;               /* CLD2 returns its top 3 */
+constexpr size_t SB_LANG_HINT_MAX = 128;     /* "fr,de,nl,..." for CLD2 */
 const char SB_LANG_UND[] = "und";
 
-/* ---- UTF-8 and character classes -------------------------------------- */
+/* ---- UTF-8 and character classes */
 
 /* Decodes the sequence at s[i..len): returns its length (1-4) and the code
  * point in *cp, or 0 if it is not valid UTF-8 (overlong, surrogate, past
  * U+10FFFF or truncated). */
-size_t utf8_decode(const unsigned char *s, size_t len, size_t i,
-                   uint32_t *cp) {
+size_t utf8_decode(const unsigned char *s, size_t len, size_t i, uint32_t *cp) {
   static const struct {
     unsigned char lead_lo, lead_hi, n;
     uint32_t min;
-  } FORMS[] = {{0x00, 0x7F, 1, 0}, {0xC2, 0xDF, 2, 0x80},
-               {0xE0, 0xEF, 3, 0x800}, {0xF0, 0xF4, 4, 0x10000}};
+  } FORMS[] = {{0x00, 0x7F, 1, 0},
+               {0xC2, 0xDF, 2, 0x80},
+               {0xE0, 0xEF, 3, 0x800},
+               {0xF0, 0xF4, 4, 0x10000}};
   unsigned char b = s[i];
   for (const auto &f : FORMS) {
     if (b < f.lead_lo || b > f.lead_hi)
@@ -95,13 +96,13 @@ bool in_ranges(uint32_t c, const cp_range *r, size_t n) {
 /* Code points that carry no language: digits, controls, symbols, emoji,
  * variation selectors, joiners, non-characters, private use. */
 const cp_range NOISE[] = {
-    {0x00, 0x1F},       {0x7F, 0x9F},       {'0', '9'},
-    {0xA0, 0xBF},       {0xD7, 0xD7},       {0xF7, 0xF7},
-    {0x0660, 0x0669},   {0x06F0, 0x06F9},   {0x0966, 0x096F},
-    {0x2000, 0x2BFF},   {0x3000, 0x3000},   {0x3030, 0x3030},
-    {0x303D, 0x303D},   {0xE000, 0xF8FF},   {0xFDD0, 0xFDEF},
-    {0xFE00, 0xFE0F},   {0xFE30, 0xFE6F},   {0xFF00, 0xFF20},
-    {0xFFF0, 0xFFFF},   {0x1F000, 0x1FAFF}, {0xE0000, 0xE007F},
+    {0x00, 0x1F},        {0x7F, 0x9F},       {'0', '9'},
+    {0xA0, 0xBF},        {0xD7, 0xD7},       {0xF7, 0xF7},
+    {0x0660, 0x0669},    {0x06F0, 0x06F9},   {0x0966, 0x096F},
+    {0x2000, 0x2BFF},    {0x3000, 0x3000},   {0x3030, 0x3030},
+    {0x303D, 0x303D},    {0xE000, 0xF8FF},   {0xFDD0, 0xFDEF},
+    {0xFE00, 0xFE0F},    {0xFE30, 0xFE6F},   {0xFF00, 0xFF20},
+    {0xFFF0, 0xFFFF},    {0x1F000, 0x1FAFF}, {0xE0000, 0xE007F},
     {0xF0000, 0x10FFFF},
 };
 
@@ -149,7 +150,7 @@ bool contains(const unsigned char *s, size_t n, const char *needle) {
   return false;
 }
 
-/* ---- cleaning ----------------------------------------------------------- */
+/* ---- cleaning */
 
 struct clean_text {
   char buf[SB_LANG_MAX_INPUT + 1];
@@ -218,7 +219,7 @@ void clean(clean_text *c, const unsigned char *s, size_t len) {
   c->buf[c->n] = '\0';
 }
 
-/* ---- codes ---------------------------------------------------------------- */
+/* ---- codes */
 
 /* CLD2 codes that are not ISO 639-1, and their ISO code. */
 const struct {
@@ -280,7 +281,7 @@ void hint_build(const char *const *allowed, char *hint, size_t cap) {
   }
 }
 
-/* ---- detection ---------------------------------------------------------------- */
+/* ---- detection */
 
 struct cld2_answer {
   CLD2::Language lang[SB_LANG_TOP];

@@ -8,7 +8,8 @@
  * others), so a scan is linear in the input.
  *
  * Invariants:
- *  - no byte at or past len is ever read (byte_at() is the only reader);
+ *  - no byte at or past len is ever read: forward reads go through
+ *    byte_at() or bytes_at(), look-behind only down to the floor;
  *  - spans are sorted and disjoint because the pass never goes backwards;
  *    the end of the previous span is a "floor": look-behind stops there, so
  *    a finding is judged the same whether its neighbour is the original
@@ -58,7 +59,7 @@ enum {
   CARD_MAX_DIGITS = 19,
   IBAN_MAX_LEN = 34,
   IBAN_GROUP = 4,
-  IBAN_CHECK_MIN = 2,  /* ISO 13616: check digits are 02..98 */
+  IBAN_CHECK_MIN = 2, /* ISO 13616: check digits are 02..98 */
   IBAN_CHECK_MAX = 98,
   IBAN_MOD = 97,
   EMAIL_MAX_LOCAL = 64,
@@ -73,7 +74,7 @@ enum {
   REDACT_SLACK = 64, /* initial room for placeholders longer than spans */
 };
 
-/* ---- reading the text ------------------------------------------------- */
+/* ---- reading the text */
 
 typedef struct {
   const unsigned char *s;
@@ -81,7 +82,7 @@ typedef struct {
   size_t floor; /* look-behind never goes below: end of the previous span */
 } text_t;
 
-/* The byte at i, or -1 past the end: the only place that reads the text. */
+/* The byte at i, or -1 past the end. */
 static int byte_at(const text_t *t, size_t i) {
   return i < t->len ? t->s[i] : -1;
 }
@@ -130,8 +131,7 @@ static int digit_at(const text_t *t, size_t i, size_t *w) {
 }
 
 static bool word_at(const text_t *t, size_t i) {
-  return is_alnum(byte_at(t, i)) || fullwidth_kind(t, i) != 0 ||
-         latin_at(t, i);
+  return is_alnum(byte_at(t, i)) || fullwidth_kind(t, i) != 0 || latin_at(t, i);
 }
 
 /* Is there a word character ending just before i (and not below floor)? */
@@ -153,7 +153,7 @@ static bool digit_before(const text_t *t, size_t i) {
   return i >= t->floor + 3 && fullwidth_kind(t, i - 3) == 1;
 }
 
-/* ---- separators between digit groups ------------------------------------ */
+/* ---- separators between digit groups */
 
 enum {
   SEP_SPACE = 1u << 0, /* space, NBSP, narrow NBSP, ideographic space */
@@ -225,7 +225,7 @@ static bool number_after(const text_t *t, size_t i, unsigned kinds) {
   return w > 0 && digit_at(t, i + w, &dw) >= 0;
 }
 
-/* ---- payment cards --------------------------------------------------------- */
+/* ---- payment cards */
 
 /* Issuer table: the first `digits` digits in [lo,hi] and a length whose bit
  * is set in `lengths`. Deliberately absent: 15-digit numbers except Amex
@@ -238,22 +238,22 @@ static const struct {
   unsigned lo, hi;
   unsigned lengths;
 } CARD_SCHEMES[] = {
-    {1, 4, 4, LEN(16) | LEN(19)},              /* Visa */
-    {2, 51, 55, LEN(16)},                      /* Mastercard */
-    {4, 2221, 2720, LEN(16)},                  /* Mastercard 2-series */
-    {2, 34, 34, LEN(15)},                      /* American Express */
-    {2, 37, 37, LEN(15)},                      /* American Express */
-    {4, 6011, 6011, LEN_16_19},                /* Discover */
-    {3, 644, 649, LEN_16_19},                  /* Discover */
-    {2, 65, 65, LEN_16_19},                    /* Discover */
-    {4, 3528, 3589, LEN_16_19},                /* JCB */
-    {3, 300, 305, LEN(14) | LEN_16_19},        /* Diners Club */
-    {4, 3095, 3095, LEN(14) | LEN_16_19},      /* Diners Club */
-    {2, 36, 36, LEN(14) | LEN_16_19},          /* Diners Club */
-    {2, 38, 39, LEN(14) | LEN_16_19},          /* Diners Club */
-    {2, 62, 62, LEN_16_19},                    /* UnionPay */
-    {2, 50, 50, LEN_16_19},                    /* Maestro */
-    {2, 56, 69, LEN_16_19},                    /* Maestro */
+    {1, 4, 4, LEN(16) | LEN(19)},         /* Visa */
+    {2, 51, 55, LEN(16)},                 /* Mastercard */
+    {4, 2221, 2720, LEN(16)},             /* Mastercard 2-series */
+    {2, 34, 34, LEN(15)},                 /* American Express */
+    {2, 37, 37, LEN(15)},                 /* American Express */
+    {4, 6011, 6011, LEN_16_19},           /* Discover */
+    {3, 644, 649, LEN_16_19},             /* Discover */
+    {2, 65, 65, LEN_16_19},               /* Discover */
+    {4, 3528, 3589, LEN_16_19},           /* JCB */
+    {3, 300, 305, LEN(14) | LEN_16_19},   /* Diners Club */
+    {4, 3095, 3095, LEN(14) | LEN_16_19}, /* Diners Club */
+    {2, 36, 36, LEN(14) | LEN_16_19},     /* Diners Club */
+    {2, 38, 39, LEN(14) | LEN_16_19},     /* Diners Club */
+    {2, 62, 62, LEN_16_19},               /* UnionPay */
+    {2, 50, 50, LEN_16_19},               /* Maestro */
+    {2, 56, 69, LEN_16_19},               /* Maestro */
 };
 #define CARD_SCHEME_COUNT (sizeof CARD_SCHEMES / sizeof CARD_SCHEMES[0])
 
@@ -325,7 +325,7 @@ static size_t card_match(const text_t *t, size_t i) {
   return 0;
 }
 
-/* ---- IBAN ------------------------------------------------------------------ */
+/* ---- IBAN */
 
 /* IBAN lengths of the SWIFT IBAN registry (89 countries). */
 static const struct {
@@ -410,7 +410,7 @@ static size_t iban_match(const text_t *t, size_t i) {
   return end;
 }
 
-/* ---- e-mail ---------------------------------------------------------------- */
+/* ---- e-mail */
 
 static bool email_local_byte(int c) {
   return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
@@ -484,13 +484,13 @@ static size_t email_match(const text_t *t, size_t i) {
   return email_domain(t, pos + 1);
 }
 
-/* ---- phone numbers --------------------------------------------------------- */
+/* ---- phone numbers */
 
 typedef struct {
-  size_t end;           /* after the last digit or ')' */
-  size_t ndigits;       /* all digits, "(0)" included */
-  int first, second;    /* first two digits, -1 if absent */
-  unsigned sep_kind;    /* kind of the first separator, 0 if none yet */
+  size_t end;        /* after the last digit or ')' */
+  size_t ndigits;    /* all digits, "(0)" included */
+  int first, second; /* first two digits, -1 if absent */
+  unsigned sep_kind; /* kind of the first separator, 0 if none yet */
   bool paren_used;
 } phone_body_t;
 
@@ -546,7 +546,8 @@ static bool phone_body(const text_t *t, size_t pos, size_t max,
       if (!phone_digit(b, c, max))
         return false;
       b->end = ++pos;
-    } else if (c == '(' && !b->paren_used && (w = phone_paren(t, pos, b, max))) {
+    } else if (c == '(' && !b->paren_used &&
+               (w = phone_paren(t, pos, b, max))) {
       b->end = pos = w;
     } else if (b->end == pos && (w = phone_sep(t, pos, b)) > 0) {
       pos += w;
@@ -595,7 +596,7 @@ static size_t phone_match(const text_t *t, size_t i) {
   return 0;
 }
 
-/* ---- the pass ---------------------------------------------------------------- */
+/* ---- the pass */
 
 /* A matcher returns the end of its finding starting at i, or 0. */
 typedef size_t (*pii_matcher_fn)(const text_t *t, size_t i);
@@ -637,7 +638,7 @@ static bool pii_next(text_t *t, size_t from, sb_pii_span_t *sp) {
   return false;
 }
 
-/* ---- public API ---------------------------------------------------------------- */
+/* ---- public API */
 
 static const char *const TYPE_NAMES[SB_PII__COUNT] = {"card", "iban", "email",
                                                       "phone"};
@@ -694,8 +695,8 @@ static int outbuf_put(outbuf_t *b, const void *s, size_t n) {
   return 0;
 }
 
-static int redact_into(const char *text, size_t len, unsigned mask,
-                       outbuf_t *b, unsigned *found) {
+static int redact_into(const char *text, size_t len, unsigned mask, outbuf_t *b,
+                       unsigned *found) {
   text_t t = {(const unsigned char *)text, len, 0};
   sb_pii_span_t sp;
   size_t pos = 0;

@@ -9,10 +9,12 @@
 #include "sb_error.h"
 #include "sb_lang.h"
 
+#include <setjmp.h> /* cmocka needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +65,8 @@ static const struct {
            "pomoc"},
     {"tr", "@AcmeTR merhaba, siparişim hala gelmedi, yardımcı olur musunuz?"},
     {"zh", "@AcmeCN 你好，我的订单还没有到，请帮我查一下 😭"},
-    {"ja", "@AcmeJP こんにちは、注文した商品がまだ届きません。確認してください。"},
+    {"ja",
+     "@AcmeJP こんにちは、注文した商品がまだ届きません。確認してください。"},
 };
 #define SAMPLE_COUNT (sizeof SAMPLES / sizeof SAMPLES[0])
 
@@ -146,8 +149,15 @@ static void short_words_are_guessed_only_when_cld2_is_confident(void **state) {
 static void empty_whitespace_and_emoji_only_are_und(void **state) {
   (void)state;
   static const char *const inputs[] = {
-      "", "   \t\n  ", "😀😀😀", "👍", "!!! ??? ...", "12345 67890",
-      "@AcmeSupport https://t.co/xyz #", "ok", "🇫🇷🇩🇪 ❤️‍🔥",
+      "",
+      "   \t\n  ",
+      "😀😀😀",
+      "👍",
+      "!!! ??? ...",
+      "12345 67890",
+      "@AcmeSupport https://t.co/xyz #",
+      "ok",
+      "🇫🇷🇩🇪 ❤️‍🔥",
   };
   for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++) {
     sb_lang_result_t r = detect(inputs[k], NULL);
@@ -172,7 +182,8 @@ static void invalid_utf8_is_skipped_not_fatal(void **state) {
 
 static void text_need_not_be_nul_terminated(void **state) {
   (void)state;
-  const char *s = "Bonjour, ma commande n'est jamais arrivée. WHERE IS MY ORDER";
+  const char *s =
+      "Bonjour, ma commande n'est jamais arrivée. WHERE IS MY ORDER";
   size_t len = (size_t)(strstr(s, " WHERE") - s);
   sb_lang_result_t r = detect_n(s, len, NULL);
   assert_string_equal(r.code, "fr");

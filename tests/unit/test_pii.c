@@ -10,10 +10,12 @@
 #include "sb_error.h"
 #include "sb_pii.h"
 
+#include <setjmp.h> /* cmocka needs these three first */
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,8 +66,7 @@ static void expect_none(const char *s) {
 static char *redact(const char *s, unsigned mask, unsigned *found) {
   char *out = NULL;
   size_t out_len = 0;
-  assert_int_equal(sb_pii_redact(s, strlen(s), mask, &out, &out_len, found),
-                   0);
+  assert_int_equal(sb_pii_redact(s, strlen(s), mask, &out, &out_len, found), 0);
   assert_non_null(out);
   assert_int_equal(out_len, strlen(out));
   return out;
@@ -106,9 +107,15 @@ static void card_grouped_with_spaces_or_dashes_is_found(void **state) {
   expect_one("my card 4111-1111-1111-1111.", SB_PII_CARD,
              "4111-1111-1111-1111");
   expect_one("amex 3782 822463 10005", SB_PII_CARD, "3782 822463 10005");
-  expect_one("nbsp 5555\xC2\xA0" "5555\xC2\xA0" "5555\xC2\xA0" "4444",
+  expect_one("nbsp 5555\xC2\xA0"
+             "5555\xC2\xA0"
+             "5555\xC2\xA0"
+             "4444",
              SB_PII_CARD,
-             "5555\xC2\xA0" "5555\xC2\xA0" "5555\xC2\xA0" "4444");
+             "5555\xC2\xA0"
+             "5555\xC2\xA0"
+             "5555\xC2\xA0"
+             "4444");
 }
 
 static void card_followed_by_expiry_group_is_still_found(void **state) {
@@ -130,8 +137,7 @@ static void card_in_fullwidth_digits_is_found(void **state) {
 
 static void card_next_to_cjk_text_is_found(void **state) {
   (void)state;
-  expect_one("カード番号4111111111111111です", SB_PII_CARD,
-             "4111111111111111");
+  expect_one("カード番号4111111111111111です", SB_PII_CARD, "4111111111111111");
 }
 
 static void imei_is_not_a_card(void **state) {
@@ -181,17 +187,24 @@ static void digits_inside_a_longer_run_are_not_a_card(void **state) {
   expect_none("ref4111111111111111");
 }
 
-/* ---- IBANs ------------------------------------------------------------------ */
+/* ---- IBANs ------------------------------------------------------------------
+ */
 
 static void ibans_grouped_and_compact_are_found(void **state) {
   (void)state;
   static const char *const ibans[] = {
-      "DE89 3704 0044 0532 0130 00", "DE89370400440532013000",
-      "FR14 2004 1010 0505 0001 3M02 606", "FR1420041010050500013M02606",
-      "NL91 ABNA 0417 1643 00", "NL91ABNA0417164300",
-      "ES91 2100 0418 4502 0005 1332", "ES9121000418450200051332",
-      "GB82 WEST 1234 5698 7654 32", "GB82WEST12345698765432",
-      "BE68539007547034", "IT60X0542811101000000123456",
+      "DE89 3704 0044 0532 0130 00",
+      "DE89370400440532013000",
+      "FR14 2004 1010 0505 0001 3M02 606",
+      "FR1420041010050500013M02606",
+      "NL91 ABNA 0417 1643 00",
+      "NL91ABNA0417164300",
+      "ES91 2100 0418 4502 0005 1332",
+      "ES9121000418450200051332",
+      "GB82 WEST 1234 5698 7654 32",
+      "GB82WEST12345698765432",
+      "BE68539007547034",
+      "IT60X0542811101000000123456",
   };
   for (size_t k = 0; k < sizeof ibans / sizeof ibans[0]; k++) {
     char text[96];
@@ -235,7 +248,8 @@ static void card_digits_inside_an_iban_are_only_the_iban(void **state) {
   free(out);
 }
 
-/* ---- e-mail ------------------------------------------------------------------ */
+/* ---- e-mail
+ * ------------------------------------------------------------------ */
 
 static void email_addresses_are_found(void **state) {
   (void)state;
@@ -261,7 +275,8 @@ static void card_inside_email_local_part_is_the_email(void **state) {
              "4111111111111111@example.com");
 }
 
-/* ---- phones ------------------------------------------------------------------ */
+/* ---- phones
+ * ------------------------------------------------------------------ */
 
 static void international_phone_numbers_are_found(void **state) {
   (void)state;
@@ -294,7 +309,8 @@ static void dates_times_prices_and_order_numbers_are_not_phones(void **state) {
   expect_none("ref 12-0612345678");
 }
 
-/* ---- offsets, limits and the API ------------------------------------------ */
+/* ---- offsets, limits and the API ------------------------------------------
+ */
 
 static void offsets_are_right_around_emoji_and_multibyte_text(void **state) {
   (void)state;

@@ -1,0 +1,65 @@
+/* sb_tenants: the tenant file is validated as a whole; lookups are exact. */
+#include "sb_testutil.h"
+
+#include "sb_tenants.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static sb_tenants_t *parse(const char *json, char *err) {
+  return sb_tenants_parse(json, strlen(json), err, 256);
+}
+
+static void a_valid_file_gives_each_tenant_its_policy(void **state) {
+  (void)state;
+  char err[256];
+  sb_tenants_t *t = parse("{\"tenants\":[{\"id\":\"a\",\"languages\":[\"en\",\"fr\"],"
+                          "\"sla\":{\"first_response_ms\":60000,\"warn_percent\":75}},{\"id\":\"b-2\"}]}",
+                          err);
+  assert_non_null(t);
+  assert_int_equal(sb_tenants_count(t), 2);
+  const sb_tenant_t *a = sb_tenants_find(t, "a", 1);
+  assert_non_null(a);
+  assert_int_equal(a->first_response_ms, 60000);
+  assert_int_equal(a->warn_percent, 75);
+  assert_string_equal(a->languages[1], "fr");
+  assert_null(a->languages[2]);
+  const sb_tenant_t *b = sb_tenants_find(t, "b-2", 3);
+  assert_int_equal(b->first_response_ms, SB_SLA_FIRST_RESPONSE_DEFAULT_MS);
+  assert_null(sb_tenants_find(t, "b", 1)); /* no prefix matches */
+  sb_tenants_destroy(&t);
+  assert_null(t);
+}
+
+static void bad_files_are_refused_with_a_reason(void **state) {
+  (void)state;
+  char err[256];
+  assert_null(parse("{", err));
+  assert_null(parse("{\"tenants\":{}}", err));
+  assert_null(parse("{\"tenants\":[{\"id\":\"has space\"}]}", err));
+  assert_non_null(strstr(err, "id"));
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\"},{\"id\":\"a\"}]}", err));
+  assert_non_null(strstr(err, "twice"));
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"sla\":{\"warn_percent\":101}}]}", err));
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"sla\":{\"first_response_ms\":0}}]}", err));
+  assert_null(sb_tenants_load("/nonexistent/tenants.json", err, sizeof err));
+}
+
+static void the_bundled_configuration_loads(void **state) {
+  (void)state;
+  char err[256], path[1024];
+  snprintf(path, sizeof path, "%s/corpus/tenants.json", sb_test_source_dir());
+  sb_tenants_t *t = sb_tenants_load(path, err, sizeof err);
+  assert_non_null(t);
+  assert_true(sb_tenants_count(t) >= 3);
+  sb_tenants_destroy(&t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(a_valid_file_gives_each_tenant_its_policy),
+      cmocka_unit_test(bad_files_are_refused_with_a_reason),
+      cmocka_unit_test(the_bundled_configuration_loads),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
