@@ -45,6 +45,7 @@
 #define STATUS_MIN 100
 #define STATUS_MAX 999
 #define STATUS_INTERNAL 500
+#define JSON_TYPE "application/json"
 #define CONTINUE_LINE "HTTP/1.1 100 Continue\r\n\r\n"
 #define FALLBACK_ERROR_BODY "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}"
 
@@ -179,9 +180,7 @@ static int header_begin(sb_http_parser_t *p) {
     d->hdrs_cap = cap;
   }
   d->hdrs[d->nhdrs++] = (hdr_off_t){d->store_len, d->store_len};
-  p->header_bytes += HEADER_OVERHEAD;
-  if (p->header_bytes > p->limits.max_header_bytes)
-    return parse_fail(p, 431, "headers_too_large");
+  p->header_bytes += HEADER_OVERHEAD; /* checked by the head_put() that follows */
   return 0;
 }
 
@@ -337,14 +336,19 @@ static const http_parser_settings parser_settings = {
     .on_message_complete = on_message_complete,
 };
 
+static sb_http_limits_t limits_or_default(const sb_http_limits_t *limits) {
+  sb_http_limits_t l;
+  if (limits)
+    return *limits;
+  sb_http_limits_default(&l);
+  return l;
+}
+
 sb_http_parser_t *sb_http_parser_new(const sb_http_limits_t *limits) {
   sb_http_parser_t *p = calloc(1, sizeof *p);
   if (!p)
     return NULL;
-  if (limits)
-    p->limits = *limits;
-  else
-    sb_http_limits_default(&p->limits);
+  p->limits = limits_or_default(limits);
   http_parser_init(&p->hp, HTTP_REQUEST);
   p->hp.data = p;
   return p;
@@ -484,7 +488,7 @@ typedef struct conn {
   int in_dispatch; /* the handler is on the stack */
   int reading;
   int blocked; /* too much unsent output: not taking requests */
-  uint64_t served;
+  uint64_t served; /* requests dispatched */
 } conn_t;
 
 struct sb_http_response {
@@ -631,11 +635,11 @@ static char *error_json(const char *code, const char *message) {
   return s;
 }
 
-static void conn_send_error(conn_t *c, int status, const char *code, const char *message,
-                            const char *extra, int keep_alive, int head) {
+/* The server's own error answer, after which the connection closes. */
+static void conn_send_error(conn_t *c, int status, const char *code, const char *message) {
   char *json = error_json(code, message);
   const char *body = json ? json : FALLBACK_ERROR_BODY;
-  conn_send(c, status, "application/json", body, strlen(body), extra, keep_alive, head);
+  conn_send(c, status, JSON_TYPE, body, strlen(body), NULL, 0, 0);
   cJSON_free(json);
 }
 
@@ -643,20 +647,16 @@ static void conn_read(conn_t *c, int on);
 
 static uint64_t timer_ms(const conn_t *c, timer_kind_t kind) {
   const sb_http_limits_t *l = &c->srv->limits;
-  switch (kind) {
-  case TIMER_FIRST:
-  case TIMER_HEADER:
-    return l->header_timeout_ms;
-  case TIMER_BODY:
-    return l->body_timeout_ms;
-  case TIMER_IDLE:
-  case TIMER_FLUSH:
-    return l->idle_timeout_ms;
-  case TIMER_LINGER:
-    return LINGER_MS;
-  default:
-    return 0;
-  }
+  const uint64_t ms[] = {
+      [TIMER_NONE] = 0,
+      [TIMER_FIRST] = l->header_timeout_ms,
+      [TIMER_HEADER] = l->header_timeout_ms,
+      [TIMER_BODY] = l->body_timeout_ms,
+      [TIMER_IDLE] = l->idle_timeout_ms,
+      [TIMER_FLUSH] = l->idle_timeout_ms,
+      [TIMER_LINGER] = LINGER_MS,
+  };
+  return ms[kind];
 }
 
 static void on_timer(uv_timer_t *t);
@@ -676,13 +676,10 @@ static void conn_set_timer(conn_t *c, timer_kind_t kind) {
  * drain input until EOF or LINGER_MS. */
 static void on_shutdown(uv_shutdown_t *req, int status) {
   conn_t *c = req->data;
-  if (c->state == CONN_CLOSING)
-    return;
-  if (status < 0) {
+  if (status < 0)
     conn_close(c);
-    return;
-  }
-  conn_set_timer(c, TIMER_LINGER);
+  else if (c->state != CONN_CLOSING)
+    conn_set_timer(c, TIMER_LINGER);
 }
 
 static void conn_finish(conn_t *c) {
@@ -706,7 +703,7 @@ static void conn_reject(conn_t *c, int status, const char *code, const char *mes
     st->too_large++;
   else if (status == 431)
     st->header_too_large++;
-  conn_send_error(c, status, code, message, NULL, 0, 0);
+  conn_send_error(c, status, code, message);
   conn_finish(c);
 }
 
@@ -717,7 +714,7 @@ static void on_timer(uv_timer_t *t) {
   if (kind == TIMER_HEADER || kind == TIMER_BODY || kind == TIMER_FIRST)
     c->srv->stats.timeouts++;
   if (kind == TIMER_HEADER || kind == TIMER_BODY) {
-    conn_send_error(c, 408, "request_timeout", "request not received in time", NULL, 0, 0);
+    conn_send_error(c, 408, "request_timeout", "request not received in time");
     conn_finish(c);
   } else {
     conn_close(c);
@@ -836,48 +833,32 @@ static void conn_process(conn_t *c) {
 
 /* ---- responses ----------------------------------------------------------- */
 
-/* Detaches res from its connection and frees it; returns the connection if
- * it can still be answered. */
-static conn_t *response_release(sb_http_response_t *res, int *keep_alive, int *head) {
+/* Sends the answer if the connection is still there, frees res, then closes
+ * or takes the next request (unless the handler that answered is still on
+ * the stack: the loop in conn_process goes on by itself). */
+void sb_http_respond(sb_http_response_t *res, int status, const char *content_type,
+                     const char *body, size_t len, const char *extra_headers) {
   conn_t *c = res->conn;
-  *keep_alive = res->keep_alive;
-  *head = res->head;
+  int keep_alive = res->keep_alive, head = res->head;
   sb_http_request_destroy(&res->req);
   free(res);
   if (!c || c->state != CONN_ACTIVE)
-    return NULL;
+    return;
   c->pending = NULL;
-  *keep_alive = *keep_alive && !c->srv->destroyed;
-  return c;
-}
-
-/* After an answer: close, or take the next request (unless the handler that
- * answered is still on the stack: its caller's loop goes on). */
-static void conn_answered(conn_t *c, int keep_alive) {
+  keep_alive = keep_alive && !c->srv->destroyed;
+  conn_send(c, status, content_type, body, len, extra_headers, keep_alive, head);
   if (!keep_alive)
     conn_finish(c);
   else if (!c->in_dispatch)
     conn_process(c);
 }
 
-void sb_http_respond(sb_http_response_t *res, int status, const char *content_type,
-                     const char *body, size_t len, const char *extra_headers) {
-  int keep_alive, head;
-  conn_t *c = response_release(res, &keep_alive, &head);
-  if (!c)
-    return;
-  conn_send(c, status, content_type, body, len, extra_headers, keep_alive, head);
-  conn_answered(c, keep_alive);
-}
-
 void sb_http_respond_error(sb_http_response_t *res, int status, const char *code,
                            const char *message, const char *extra_headers) {
-  int keep_alive, head;
-  conn_t *c = response_release(res, &keep_alive, &head);
-  if (!c)
-    return;
-  conn_send_error(c, status, code, message, extra_headers, keep_alive, head);
-  conn_answered(c, keep_alive);
+  char *json = error_json(code, message);
+  const char *body = json ? json : FALLBACK_ERROR_BODY;
+  sb_http_respond(res, status, JSON_TYPE, body, strlen(body), extra_headers);
+  cJSON_free(json);
 }
 
 /* ---- server -------------------------------------------------------------- */
@@ -889,10 +870,7 @@ sb_http_server_t *sb_http_server_new(uv_loop_t *loop, const sb_http_limits_t *li
   sb_http_server_t *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
-  if (limits)
-    s->limits = *limits;
-  else
-    sb_http_limits_default(&s->limits);
+  s->limits = limits_or_default(limits);
   if (uv_tcp_init(loop, &s->listener) != 0) {
     free(s);
     return NULL;

@@ -16,11 +16,13 @@
  * trickling bytes cannot extend it). Over max_connections a new connection is
  * accepted and closed at once. "Expect: 100-continue" is answered with
  * "100 Continue" once the headers pass the limits (a too-large body gets the
- * 413 instead). Trailers of a chunked body are dropped. HTTP/1.0 requests, "Connection: close" and Upgrade requests
- * get their answer and then the connection closes; a peer's EOF closes the
- * connection (half-closed clients are not supported). After a final answer
- * the write side is shut down and input is drained for a short while before
- * closing, so the client can read the answer rather than a reset.
+ * 413 instead). Trailers of a chunked body are dropped. HTTP/1.0 requests,
+ * "Connection: close" and Upgrade requests get their answer and then the
+ * connection closes; a peer's EOF closes the connection (half-closed
+ * clients are not supported). After a final answer the write side is shut
+ * down and input is drained for a short while before closing, so the client
+ * reads the answer rather than a reset. http_parser also caps a request head
+ * at 80 KiB (its build-time limit), whatever max_header_bytes says.
  *
  * Request parsing is a pure object (sb_http_parser_t, no I/O) that the
  * server uses for every connection, so it can be tested and fuzzed alone.

@@ -145,10 +145,10 @@ static void post_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http
     sb_cloudevent_free(&ev, n);
     return;
   }
+  /* read req before admit_all: a response (even an error) releases it */
+  int batch = req->body[strspn(req->body, " \t\r\n\xef\xbb\xbf")] == '[';
   char(*threads)[SB_ADMIT_THREAD_MAX] = calloc(n, sizeof *threads);
   sb_envelope_t **envs = threads ? admit_all(d, res, ev, n, agent_only, threads) : NULL;
-  int batch = req->body_len && memchr(req->body, '[', req->body_len) &&
-              req->body[strspn(req->body, " \t\r\n\xef\xbb\xbf")] == '[';
   sb_cloudevent_free(&ev, n);
   if (envs)
     submit_all(d, res, envs, threads, n, batch);

@@ -128,6 +128,19 @@ sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendf
   return st;
 }
 
+/* Prints the services' warnings and errors (and sanitizer reports), so a
+ * failing test shows why; the logs go with the temporary folder. */
+static void show_failures(const sb_teststack_t *st) {
+  if (!st->redisd)
+    return;
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "grep -h -v '\"level\":\"info\"' %s/*.log 2>/dev/null | grep -v '^$' | head -50 >&2",
+           sb_redisd_dir(st->redisd));
+  if (system(cmd) != 0)
+    return;
+}
+
 void sb_teststack_stop(sb_teststack_t **stp) {
   sb_teststack_t *st = *stp;
   if (!st)
@@ -137,6 +150,7 @@ void sb_teststack_stop(sb_teststack_t **stp) {
   if (st->zctx)
     zmq_ctx_term(st->zctx);
   sbctl_proc_stop(st->pids, SBCTL_NSERVICES, STACK_STOP_MS);
+  show_failures(st);
   if (st->rc)
     redisFree(st->rc);
   sb_tenants_destroy(&st->tenants);

@@ -89,9 +89,11 @@ static void fetch_main(void *arg) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
     send(fd, f->request, strlen(f->request), MSG_NOSIGNAL);
-    ssize_t n;
-    while (f->len < REPLY_MAX - 1 && (n = recv(fd, f->reply + f->len, REPLY_MAX - 1 - f->len, 0)) > 0)
-      f->len += (size_t)n;
+    ssize_t n = 1;
+    while (f->len < REPLY_MAX - 1 && n > 0) {
+      n = recv(fd, f->reply + f->len, REPLY_MAX - 1 - f->len, 0);
+      f->len += n > 0 ? (size_t)n : 0;
+    }
   }
   f->reply[f->len] = '\0';
   close(fd);

@@ -327,7 +327,8 @@ static void assert_error_code(const resp_t *r, const char *code) {
 /* ---- scenarios ---------------------------------------------------------- */
 
 static void c_get(out_t *o) {
-  one_exchange(o, 0, "GET /echo?a=1&b=2 HTTP/1.1\r\nHost: x\r\nX-TEST: hello\r\nConnection: close\r\n\r\n");
+  one_exchange(o, 0, "GET /echo?a=1&b=2 HTTP/1.1\r\nHost: x\r\nX-TEST: hello\r\n"
+                     "Connection: close\r\n\r\n");
 }
 
 static void get_delivers_path_query_and_headers(void **state) {
@@ -387,7 +388,8 @@ static void keep_alive_serves_requests_on_one_connection(void **state) {
   assert_string_equal(o->r[0].body, "method=GET path=/echo query=n=1 x-test=- body=");
   assert_null(strstr(o->r[0].head, "Connection: close"));
   /* HEAD: the length of the GET body but no body (n=3 parsed right after) */
-  assert_int_equal(content_length(o->r[1].head), strlen("method=HEAD path=/echo query=n=2 x-test=- body="));
+  assert_int_equal(content_length(o->r[1].head),
+                   strlen("method=HEAD path=/echo query=n=2 x-test=- body="));
   assert_memory_equal(o->r[1].head, "HTTP/1.1 200 OK\r\n", 17);
   assert_string_equal(o->r[2].body, "method=GET path=/echo query=n=3 x-test=- body=");
   assert_non_null(strstr(o->r[2].head, "Connection: close\r\n"));
@@ -419,8 +421,9 @@ static void pipelined_requests_answered_in_order(void **state) {
 }
 
 static void c_chunked(out_t *o) {
-  static const char *parts[] = {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
-                                "5\r\nhel", "lo\r\n1\r\n \r\n", "5\r\nworld\r\n", "0\r\n\r\n"};
+  static const char *parts[] = {
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "5\r\nhel", "lo\r\n1\r\n \r\n", "5\r\nworld\r\n", "0\r\n\r\n"};
   cli_connect(&o->cli, o->fx->port);
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
     cli_send(&o->cli, parts[i]);
@@ -664,7 +667,8 @@ static void http10_closes_after_answer(void **state) {
 
 static void c_expect(out_t *o) {
   cli_connect(&o->cli, o->fx->port);
-  cli_send(&o->cli, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  cli_send(&o->cli, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                    "Content-Length: 5\r\n\r\n");
   o->got[0] = cli_response(&o->cli, &o->r[0]) == 0;
   cli_send(&o->cli, "hello");
   o->got[1] = cli_response(&o->cli, &o->r[1]) == 0;
