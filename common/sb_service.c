@@ -111,7 +111,8 @@ static int load_config(sb_service_t *s, const sb_option_t *const *extra, int arg
   for (int i = 0; extra && extra[i] && i < SB_OPTION_TABLES_MAX; i++)
     tables[i + 1] = extra[i];
   char err[SB_ERRBUF];
-  s->config = sb_config_new(s->name, tables);
+  snprintf(s->program, sizeof s->program, "sb-%s", s->name);
+  s->config = sb_config_new(s->program, tables);
   if (!s->config)
     return SB_ENOMEM;
   int rc = sb_config_load(s->config, argc, argv, err, sizeof err);

@@ -42,6 +42,7 @@ typedef int (*sb_service_drained_fn)(sb_service_t *s, void *arg);
 
 struct sb_service {
   const char *name;       /* "route" */
+  char program[48];       /* "sb-route" */
   uv_loop_t *loop;        /* borrowed: the default loop */
   sb_config_t *config;
   sb_metrics_t *metrics;
