@@ -8,29 +8,20 @@
 #include "sbctl_agents.h"
 #include "sbctl_client.h"
 #include "sbctl_corpus.h"
-#include "sbctl_proc.h"
+#include "sbctl_stack.h"
 #include "sbctl_view.h"
-#include "sb_redisd.h"
 #include "sb_service.h"
 #include "sb_time.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
 
-#define SBCTL_READY_TIMEOUT_MS 20000
-#define SBCTL_STOP_TIMEOUT_MS 15000
 #define SBCTL_VIEW_MS 1000
 #define SBCTL_PATH_MAX 4096
 
@@ -51,11 +42,8 @@ static void on_signal(int sig) { interrupted = sig; }
 
 typedef struct {
   const sb_config_t *c;
+  sbctl_stack_t *stack;
   int offset;
-  sb_redisd_t *redisd;
-  char redis_url[256];
-  char logdir[SBCTL_PATH_MAX];
-  pid_t pids[SBCTL_NSERVICES];
   sb_tenants_t *tenants;
   redisContext *rc;
   sbctl_stats_t base; /* figures before we started (shared Redis) */
@@ -68,65 +56,34 @@ void sbctl_bindir(char *out, size_t cap) {
   snprintf(out, cap, "%s", n > 0 ? dirname(exe) : ".");
 }
 
-static int wait_ready(up_t *u) {
-  for (int i = 0; i < SBCTL_NSERVICES && !interrupted; i++) {
-    int port = sbctl_services[i].admin_port + u->offset;
-    if (sbctl_proc_wait_ready(u->pids[i], port, SBCTL_READY_TIMEOUT_MS)) {
-      fprintf(stderr, "sbctl: sb-%s did not get ready; see %s/%s.log\n", sbctl_services[i].name,
-              u->logdir, sbctl_services[i].name);
-      return -1;
-    }
-  }
-  return interrupted ? -1 : 0;
-}
-
-static void stop_all(up_t *u) {
-  sbctl_proc_stop(u->pids, SBCTL_NSERVICES, SBCTL_STOP_TIMEOUT_MS);
-  sb_redisd_stop(&u->redisd);
-}
-
 static int start_all(up_t *u) {
-  if (getenv("SB_REDIS_URL") && *getenv("SB_REDIS_URL")) {
-    snprintf(u->redis_url, sizeof u->redis_url, "%s", getenv("SB_REDIS_URL"));
-  } else {
-    sb_redisd_opts_t ro = {.appendonly = 1, .appendfsync = "everysec"};
-    u->redisd = sb_redisd_start(&ro);
-    if (!u->redisd) {
-      fprintf(stderr, "sbctl: cannot start redis-server (is it installed? make deps)\n");
-      return -1;
-    }
-    snprintf(u->redis_url, sizeof u->redis_url, "%s", sb_redisd_url(u->redisd));
-  }
-  const char *logs = sb_config_str(u->c, "logs");
-  if (*logs)
-    snprintf(u->logdir, sizeof u->logdir, "%s", logs);
-  else if (u->redisd)
-    snprintf(u->logdir, sizeof u->logdir, "%s", sb_redisd_dir(u->redisd));
-  else
-    snprintf(u->logdir, sizeof u->logdir, "/tmp");
-  mkdir(u->logdir, 0755);
-  u->rc = sbctl_view_connect(u->redis_url);
-  if (!u->rc || sbctl_view_read_all(u->rc, u->tenants, &u->base))
-    return -1;
   char bindir[SBCTL_PATH_MAX];
   sbctl_bindir(bindir, sizeof bindir);
-  sbctl_proc_env_t env = {bindir, u->logdir, u->redis_url, sb_config_str(u->c, "tenants"), u->offset};
-  for (int i = 0; i < SBCTL_NSERVICES; i++)
-    if ((u->pids[i] = sbctl_proc_spawn(&env, sbctl_services[i].name)) < 0)
-      return -1;
-  return wait_ready(u);
+  sbctl_stack_opts_t o = {.tenants = sb_config_str(u->c, "tenants"),
+                          .redis_url = getenv("SB_REDIS_URL"),
+                          .appendfsync = "everysec",
+                          .port_offset = (int)sb_config_int(u->c, "port-offset"),
+                          .logdir = sb_config_str(u->c, "logs"),
+                          .bindir = bindir};
+  u->stack = sbctl_stack_start(&o, &interrupted);
+  if (!u->stack)
+    return -1;
+  u->offset = sbctl_stack_offset(u->stack);
+  u->rc = sbctl_view_connect(sbctl_stack_redis_url(u->stack));
+  return u->rc && sbctl_view_read_all(u->rc, u->tenants, &u->base) == 0 ? 0 : -1;
 }
 
 static void print_endpoints(const up_t *u) {
   int o = u->offset;
-  printf("switchboard is up\n  redis        %s%s\n", u->redis_url, u->redisd ? " (private, AOF everysec)" : "");
+  printf("switchboard is up\n  redis        %s%s\n", sbctl_stack_redis_url(u->stack),
+         sbctl_stack_private_redis(u->stack) ? " (private, AOF everysec)" : "");
   printf("  ingest HTTP  http://127.0.0.1:%d/v1/events\n", SB_PORT_INGEST_HTTP + o);
   printf("  ingest ZMQ   tcp://127.0.0.1:%d (PublishRequest)\n", SB_PORT_INGEST_ZMQ + o);
   printf("  feed (PUB)   tcp://127.0.0.1:%d\n", SB_PORT_NOTIFY_PUB + o);
   for (int i = SBCTL_NSERVICES - 1; i >= 0; i--)
     printf("  %-12s http://127.0.0.1:%d/metrics /healthz /readyz\n", sbctl_services[i].name,
            sbctl_services[i].admin_port + o);
-  printf("  logs         %s\n", u->logdir);
+  printf("  logs         %s\n", sbctl_stack_logdir(u->stack));
   fflush(stdout);
 }
 
@@ -222,14 +179,11 @@ static int run(up_t *u, run_t *r) {
     delta(u, &now, &d);
     sbctl_client_stats(r->replay, &cs);
     double secs = (sb_now_ms() - start) / 1000.0;
-    for (int i = 0; i < SBCTL_NSERVICES; i++) {
-      int st;
-      if (u->pids[i] > 0 && waitpid(u->pids[i], &st, WNOHANG) == u->pids[i]) {
-        u->pids[i] = 0;
-        fprintf(stderr, "sbctl: sb-%s stopped unexpectedly; see %s/%s.log\n", sbctl_services[i].name,
-                u->logdir, sbctl_services[i].name);
-        return 1;
-      }
+    int dead = sbctl_stack_check(u->stack);
+    if (dead >= 0) {
+      fprintf(stderr, "sbctl: sb-%s stopped unexpectedly; see %s/%s.log\n", sbctl_services[dead].name,
+              sbctl_stack_logdir(u->stack), sbctl_services[dead].name);
+      return 1;
     }
     if (!exit_when_drained || tty) {
       view(&d, &cs, r->agents, secs, tty);
@@ -294,7 +248,7 @@ int sbctl_up(const sb_config_t *c) {
   }
   if (interrupted)
     printf("\nstopping...\n");
-  stop_all(&u);
+  sbctl_stack_stop(&u.stack);
   if (u.rc)
     redisFree(u.rc);
   sb_tenants_destroy(&u.tenants);

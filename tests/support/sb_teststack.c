@@ -3,7 +3,7 @@
 #include "sb_testutil.h"
 
 #include "sb_admit.h"
-#include "sb_redisd.h"
+#include "sbctl_stack.h"
 #include "sb_service.h"
 #include "sb_time.h"
 #include "sbctl_proc.h"
@@ -17,82 +17,25 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define STACK_READY_MS 20000
-#define STACK_STOP_MS 15000
-#define STACK_OFFSET_MIN 20000
-#define STACK_OFFSET_SPAN 20000
 
 struct sb_teststack {
-  sb_redisd_t *redisd;
+  sbctl_stack_t *stack;
   sb_tenants_t *tenants;
   char tenants_path[512];
-  char bindir[512];
-  int offset;
-  pid_t pids[SBCTL_NSERVICES];
   redisContext *rc;
   void *zctx;
   sbctl_client_t *client;
 };
-
-static int port_free(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  if (fd >= 0)
-    close(fd);
-  return ok;
-}
-
-/* An offset at which every default port of the stack is free. */
-static int pick_offset(void) {
-  static const int bases[] = {SB_PORT_INGEST_HTTP, SB_PORT_INGEST_ZMQ, SB_PORT_NOTIFY_PUB,
-                              SB_PORT_CLASSIFY_IN, SB_PORT_ROUTE_IN, SB_PORT_SLA_IN,
-                              SB_PORT_NOTIFY_IN, SB_PORT_ADMIN_INGEST, SB_PORT_ADMIN_CLASSIFY,
-                              SB_PORT_ADMIN_ROUTE, SB_PORT_ADMIN_SLA, SB_PORT_ADMIN_NOTIFY};
-  srand((unsigned)(getpid() ^ sb_now_us()));
-  for (int tries = 0; tries < 100; tries++) {
-    int off = STACK_OFFSET_MIN + (rand() % STACK_OFFSET_SPAN);
-    int ok = 1;
-    for (size_t i = 0; ok && i < sizeof bases / sizeof bases[0]; i++)
-      ok = port_free(bases[i] + off);
-    if (ok)
-      return off;
-  }
-  return -1;
-}
-
-static sbctl_proc_env_t proc_env(const sb_teststack_t *st) {
-  sbctl_proc_env_t e = {st->bindir, sb_redisd_dir(st->redisd), sb_redisd_url(st->redisd),
-                        st->tenants_path, st->offset};
-  return e;
-}
-
-static int index_of(const char *service) {
-  for (int i = 0; i < SBCTL_NSERVICES; i++)
-    if (strcmp(sbctl_services[i].name, service) == 0)
-      return i;
-  return -1;
-}
-
-static int start_service(sb_teststack_t *st, int i) {
-  sbctl_proc_env_t e = proc_env(st);
-  st->pids[i] = sbctl_proc_spawn(&e, sbctl_services[i].name);
-  if (st->pids[i] < 0 ||
-      sbctl_proc_wait_ready(st->pids[i], sbctl_services[i].admin_port + st->offset, STACK_READY_MS)) {
-    fprintf(stderr, "teststack: sb-%s did not get ready (logs in %s)\n", sbctl_services[i].name,
-            sb_redisd_dir(st->redisd));
-    return -1;
-  }
-  return 0;
-}
 
 static int write_tenants(sb_teststack_t *st, const char *json) {
   char err[256];
   if (!json) {
     snprintf(st->tenants_path, sizeof st->tenants_path, "%s/corpus/tenants.json", sb_test_source_dir());
   } else {
-    snprintf(st->tenants_path, sizeof st->tenants_path, "%s/tenants.json", sb_redisd_dir(st->redisd));
+    char dir[] = "/tmp/sb-tenants-XXXXXX";
+    if (!mkdtemp(dir))
+      return -1;
+    snprintf(st->tenants_path, sizeof st->tenants_path, "%s/tenants.json", dir);
     FILE *f = fopen(st->tenants_path, "w");
     if (!f)
       return -1;
@@ -105,40 +48,36 @@ static int write_tenants(sb_teststack_t *st, const char *json) {
   return st->tenants ? 0 : -1;
 }
 
-sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendfsync) {
-  sb_teststack_t *st = calloc(1, sizeof *st);
-  sb_redisd_opts_t ro = {.appendonly = appendfsync != NULL, .appendfsync = appendfsync};
-  st->redisd = sb_redisd_start(&ro);
-  snprintf(st->bindir, sizeof st->bindir, "%s", sb_test_binary_dir());
-  st->offset = pick_offset();
-  if (!st->redisd || st->offset < 0 || write_tenants(st, tenants_json)) {
-    sb_teststack_stop(&st);
-    return NULL;
-  }
-  st->rc = sbctl_view_connect(sb_redisd_url(st->redisd));
-  for (int i = 0; i < SBCTL_NSERVICES; i++)
-    if (start_service(st, i)) {
-      sb_teststack_stop(&st);
-      return NULL;
-    }
-  char ep[64];
-  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_INGEST_ZMQ + st->offset);
-  st->zctx = zmq_ctx_new();
-  st->client = sbctl_client_new(st->zctx, ep);
-  return st;
-}
-
 /* Prints the services' warnings and errors (and sanitizer reports), so a
  * failing test shows why; the logs go with the temporary folder. */
 static void show_failures(const sb_teststack_t *st) {
-  if (!st->redisd)
-    return;
   char cmd[1024];
   snprintf(cmd, sizeof cmd,
-           "grep -h -v '\"level\":\"info\"' %s/*.log 2>/dev/null | grep -v '^$' | head -50 >&2",
-           sb_redisd_dir(st->redisd));
+           "grep -h -v '\\\"level\\\":\\\"info\\\"' %s/*.log 2>/dev/null | grep -v '^$' | head -50 >&2",
+           sbctl_stack_logdir(st->stack));
   if (system(cmd) != 0)
     return;
+}
+
+sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendfsync) {
+  sb_teststack_t *st = calloc(1, sizeof *st);
+  if (!st || write_tenants(st, tenants_json)) {
+    sb_teststack_stop(&st);
+    return NULL;
+  }
+  sbctl_stack_opts_t o = {.tenants = st->tenants_path, .appendfsync = appendfsync,
+                          .port_offset = -1, .bindir = sb_test_binary_dir()};
+  st->stack = sbctl_stack_start(&o, NULL);
+  if (!st->stack) {
+    sb_teststack_stop(&st);
+    return NULL;
+  }
+  st->rc = sbctl_view_connect(sbctl_stack_redis_url(st->stack));
+  char ep[64];
+  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_INGEST_ZMQ + sbctl_stack_offset(st->stack));
+  st->zctx = zmq_ctx_new();
+  st->client = sbctl_client_new(st->zctx, ep);
+  return st;
 }
 
 void sb_teststack_stop(sb_teststack_t **stp) {
@@ -149,34 +88,33 @@ void sb_teststack_stop(sb_teststack_t **stp) {
   sbctl_client_destroy(&st->client);
   if (st->zctx)
     zmq_ctx_term(st->zctx);
-  sbctl_proc_stop(st->pids, SBCTL_NSERVICES, STACK_STOP_MS);
-  show_failures(st);
+  if (st->stack) {
+    sbctl_stack_stop_services(st->stack); /* their logs are complete now */
+    show_failures(st);
+    sbctl_stack_stop(&st->stack);
+  }
+  if (strncmp(st->tenants_path, "/tmp/sb-tenants-", 16) == 0) {
+    unlink(st->tenants_path);
+    *strrchr(st->tenants_path, '/') = '\0';
+    rmdir(st->tenants_path);
+  }
   if (st->rc)
     redisFree(st->rc);
   sb_tenants_destroy(&st->tenants);
-  sb_redisd_stop(&st->redisd);
   free(st);
 }
 
-int sb_teststack_offset(const sb_teststack_t *st) { return st->offset; }
+int sb_teststack_offset(const sb_teststack_t *st) { return sbctl_stack_offset(st->stack); }
 const sb_tenants_t *sb_teststack_tenants(const sb_teststack_t *st) { return st->tenants; }
 redisContext *sb_teststack_redis(sb_teststack_t *st) { return st->rc; }
 sbctl_client_t *sb_teststack_client(sb_teststack_t *st) { return st->client; }
 
 int sb_teststack_kill(sb_teststack_t *st, const char *service, int sig) {
-  int i = index_of(service);
-  if (i < 0 || st->pids[i] <= 0)
-    return -1;
-  kill(st->pids[i], sig);
-  pid_t one[1] = {st->pids[i]};
-  sbctl_proc_stop(one, 1, STACK_STOP_MS); /* reaps (SIGTERM to a dead pid is harmless) */
-  st->pids[i] = 0;
-  return 0;
+  return sbctl_stack_kill(st->stack, service, sig);
 }
 
 int sb_teststack_restart(sb_teststack_t *st, const char *service) {
-  int i = index_of(service);
-  return i < 0 ? -1 : start_service(st, i);
+  return sbctl_stack_restart(st->stack, service);
 }
 
 int sb_teststack_publish_all(sb_teststack_t *st, int timeout_ms) {
@@ -248,7 +186,7 @@ int sb_teststack_http(sb_teststack_t *st, int base_port, const char *method, con
                       const char *content_type, const char *body, size_t len, char *out,
                       size_t cap) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base_port + st->offset))};
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base_port + sb_teststack_offset(st)))};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
     if (fd >= 0)

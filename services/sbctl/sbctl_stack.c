@@ -1,0 +1,159 @@
+/* sbctl_stack: see sbctl_stack.h. */
+#include "sbctl_stack.h"
+#include "sb_redisd.h"
+#include "sb_service.h"
+#include "sb_time.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STACK_READY_MS 20000
+#define STACK_STOP_MS 15000
+#define STACK_OFFSET_MIN 20000
+#define STACK_OFFSET_SPAN 20000
+#define STACK_OFFSET_TRIES 100
+
+struct sbctl_stack {
+  sb_redisd_t *redisd;
+  char redis_url[256];
+  char logdir[1024];
+  char tenants[1024];
+  char bindir[1024];
+  int offset;
+  pid_t pids[SBCTL_NSERVICES];
+};
+
+static int port_free(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  if (fd >= 0)
+    close(fd);
+  return ok;
+}
+
+/* An offset at which every default port of the stack is free. */
+static int pick_offset(void) {
+  static const int bases[] = {SB_PORT_INGEST_HTTP, SB_PORT_INGEST_ZMQ, SB_PORT_NOTIFY_PUB,
+                              SB_PORT_CLASSIFY_IN, SB_PORT_ROUTE_IN, SB_PORT_SLA_IN,
+                              SB_PORT_NOTIFY_IN, SB_PORT_ADMIN_INGEST, SB_PORT_ADMIN_CLASSIFY,
+                              SB_PORT_ADMIN_ROUTE, SB_PORT_ADMIN_SLA, SB_PORT_ADMIN_NOTIFY};
+  srand((unsigned)(getpid() ^ sb_now_us()));
+  for (int tries = 0; tries < STACK_OFFSET_TRIES; tries++) {
+    int off = STACK_OFFSET_MIN + rand() % STACK_OFFSET_SPAN;
+    int ok = 1;
+    for (size_t i = 0; ok && i < sizeof bases / sizeof bases[0]; i++)
+      ok = port_free(bases[i] + off);
+    if (ok)
+      return off;
+  }
+  return -1;
+}
+
+static int index_of(const char *service) {
+  for (int i = 0; i < SBCTL_NSERVICES; i++)
+    if (strcmp(sbctl_services[i].name, service) == 0)
+      return i;
+  return -1;
+}
+
+static int start_service(sbctl_stack_t *s, int i) {
+  sbctl_proc_env_t e = {s->bindir, s->logdir, s->redis_url, s->tenants, s->offset};
+  s->pids[i] = sbctl_proc_spawn(&e, sbctl_services[i].name);
+  if (s->pids[i] < 0 ||
+      sbctl_proc_wait_ready(s->pids[i], sbctl_services[i].admin_port + s->offset, STACK_READY_MS)) {
+    fprintf(stderr, "sbctl: sb-%s did not get ready; see %s/%s.log\n", sbctl_services[i].name,
+            s->logdir, sbctl_services[i].name);
+    return -1;
+  }
+  return 0;
+}
+
+static int start_redis(sbctl_stack_t *s, const sbctl_stack_opts_t *o) {
+  if (o->redis_url && *o->redis_url) {
+    snprintf(s->redis_url, sizeof s->redis_url, "%s", o->redis_url);
+    return 0;
+  }
+  sb_redisd_opts_t ro = {.appendonly = o->appendfsync != NULL, .appendfsync = o->appendfsync};
+  s->redisd = sb_redisd_start(&ro);
+  if (!s->redisd) {
+    fprintf(stderr, "sbctl: cannot start redis-server (is it installed? make deps)\n");
+    return -1;
+  }
+  snprintf(s->redis_url, sizeof s->redis_url, "%s", sb_redisd_url(s->redisd));
+  return 0;
+}
+
+sbctl_stack_t *sbctl_stack_start(const sbctl_stack_opts_t *o, volatile sig_atomic_t *interrupted) {
+  sbctl_stack_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  snprintf(s->tenants, sizeof s->tenants, "%s", o->tenants);
+  snprintf(s->bindir, sizeof s->bindir, "%s", o->bindir);
+  s->offset = o->port_offset >= 0 ? o->port_offset : pick_offset();
+  if (s->offset < 0 || start_redis(s, o)) {
+    sbctl_stack_stop(&s);
+    return NULL;
+  }
+  snprintf(s->logdir, sizeof s->logdir, "%s",
+           o->logdir && *o->logdir ? o->logdir : s->redisd ? sb_redisd_dir(s->redisd) : "/tmp");
+  mkdir(s->logdir, 0755);
+  for (int i = 0; i < SBCTL_NSERVICES; i++)
+    if ((interrupted && *interrupted) || start_service(s, i)) {
+      sbctl_stack_stop(&s);
+      return NULL;
+    }
+  return s;
+}
+
+void sbctl_stack_stop_services(sbctl_stack_t *s) {
+  sbctl_proc_stop(s->pids, SBCTL_NSERVICES, STACK_STOP_MS);
+}
+
+void sbctl_stack_stop(sbctl_stack_t **sp) {
+  sbctl_stack_t *s = *sp;
+  if (!s)
+    return;
+  *sp = NULL;
+  sbctl_stack_stop_services(s);
+  sb_redisd_stop(&s->redisd);
+  free(s);
+}
+
+int sbctl_stack_offset(const sbctl_stack_t *s) { return s->offset; }
+const char *sbctl_stack_redis_url(const sbctl_stack_t *s) { return s->redis_url; }
+const char *sbctl_stack_logdir(const sbctl_stack_t *s) { return s->logdir; }
+int sbctl_stack_private_redis(const sbctl_stack_t *s) { return s->redisd != NULL; }
+pid_t sbctl_stack_pid(const sbctl_stack_t *s, int i) { return s->pids[i]; }
+
+int sbctl_stack_check(sbctl_stack_t *s) {
+  for (int i = 0; i < SBCTL_NSERVICES; i++) {
+    int st;
+    if (s->pids[i] > 0 && waitpid(s->pids[i], &st, WNOHANG) == s->pids[i]) {
+      s->pids[i] = 0;
+      return i;
+    }
+  }
+  return -1;
+}
+
+int sbctl_stack_kill(sbctl_stack_t *s, const char *service, int sig) {
+  int i = index_of(service);
+  if (i < 0 || s->pids[i] <= 0)
+    return -1;
+  kill(s->pids[i], sig);
+  sbctl_proc_stop(&s->pids[i], 1, STACK_STOP_MS); /* reaps; SIGTERM to the dead is harmless */
+  return 0;
+}
+
+int sbctl_stack_restart(sbctl_stack_t *s, const char *service) {
+  int i = index_of(service);
+  return i < 0 ? -1 : start_service(s, i);
+}
