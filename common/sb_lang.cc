@@ -33,6 +33,9 @@
 #include <cstdint>
 #include <cstdio> /* CLD2's header uses FILE without including it */
 #include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cld2/public/compact_lang_det.h>
 #include <cld2/public/encodings.h>
@@ -400,4 +403,12 @@ extern "C" int sb_lang_detect(const char *text, size_t len,
     return SB_ENOMEM; /* CLD2 only allocates; bad_alloc is what can throw */
   }
   return 0;
+}
+
+extern "C" int sb_lang_tune_malloc(void) {
+#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD)
+  return mallopt(M_TRIM_THRESHOLD, SB_LANG_TRIM_THRESHOLD) == 1 ? 0 : SB_EINVAL;
+#else
+  return 0;
+#endif
 }

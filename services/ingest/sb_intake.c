@@ -47,9 +47,11 @@ struct sb_intake {
   sb_handoff_t *out;
   int script;
   uv_check_t check;
+  uv_idle_t idle; /* active while events wait for the flush: the loop must not block */
   entry_t *pending;
   size_t npending, cap, max_inflight, inflight;
   int closing;
+  int handles_closed;
   sb_counter_t *accepted, *duplicates, *failed, *refused;
   sb_histogram_t *durable_us;
 };
@@ -156,8 +158,11 @@ static int send_group(batch_t *b, group_t *g, const char *tenant) {
 }
 
 /* Splits a batch by tenant; one script call each. */
+static void noop_idle(uv_idle_t *h) { (void)h; }
+
 static void flush(uv_check_t *h) {
   sb_intake_t *in = h->data;
+  uv_idle_stop(&in->idle);
   if (in->npending == 0)
     return;
   batch_t *b = calloc(1, sizeof *b);
@@ -209,10 +214,16 @@ sb_intake_t *sb_intake_new(sb_service_t *s, sb_handoff_t *out, size_t max_inflig
   in->check.data = in;
   uv_check_start(&in->check, flush);
   uv_unref((uv_handle_t *)&in->check);
+  uv_idle_init(s->loop, &in->idle);
+  in->idle.data = in;
   return in;
 }
 
-static void on_check_closed(uv_handle_t *h) { free(h->data); }
+static void on_check_closed(uv_handle_t *h) {
+  sb_intake_t *in = h->data;
+  if (++in->handles_closed == 2)
+    free(in);
+}
 
 void sb_intake_destroy(sb_intake_t **inp) {
   sb_intake_t *in = *inp;
@@ -228,6 +239,7 @@ void sb_intake_destroy(sb_intake_t **inp) {
   /* batches in flight hold `in`: the service destroys the intake only once
    * sb_intake_pending() is 0 or the Redis client (and so every reply) is gone */
   uv_close((uv_handle_t *)&in->check, on_check_closed);
+  uv_close((uv_handle_t *)&in->idle, on_check_closed);
 }
 
 int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const char *thread,
@@ -262,6 +274,7 @@ int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const char *thread,
   }
   in->npending++;
   in->inflight++;
+  uv_idle_start(&in->idle, noop_idle); /* submitted from a prepare hook, say */
   return 0;
 }
 

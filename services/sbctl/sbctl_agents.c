@@ -127,7 +127,7 @@ void *sbctl_agents_socket(sbctl_agents_t *a) { return a->sub; }
 static void on_assignment(sbctl_agents_t *a, const char *tenant, const char *agent, const char *conv) {
   char prefix[SB_TENANT_ID_MAX + 8];
   snprintf(prefix, sizeof prefix, "%s-agent-", tenant);
-  if (a->o.per_tenant == 0 || strncmp(agent, prefix, strlen(prefix)) != 0)
+  if (a->o.per_tenant == 0 || a->o.reply_ms < 0 || strncmp(agent, prefix, strlen(prefix)) != 0)
     return;
   int64_t now = sb_now_ms();
   a->st.assignments++;
@@ -141,11 +141,12 @@ static void on_envelope(sbctl_agents_t *a, const sb_envelope_t *env) {
   const Switchboard__V1__RoutingDecision *r = env->routing;
   if (!r)
     return;
-  if (r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED) {
-    if (env->published_us && r->decided_us > env->published_us)
-      sb_histogram_record(a->latency, (uint64_t)(r->decided_us - env->published_us));
+  int with_agent = r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED ||
+                   r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_EXISTING;
+  if (with_agent && env->published_us && r->decided_us > env->published_us)
+    sb_histogram_record(a->latency, (uint64_t)(r->decided_us - env->published_us));
+  if (r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED)
     on_assignment(a, env->tenant, r->agent, r->conversation);
-  }
   for (size_t i = 0; i < r->n_pulled; i++)
     on_assignment(a, env->tenant, r->pulled[i]->agent, r->pulled[i]->conversation);
 }

@@ -3,8 +3,10 @@
  * capacity, and for every assignment it sees on the feed (its own name,
  * "<tenant>.assigned" topic) it accepts at once, replies after reply_ms and
  * closes reply_ms + close_ms later, through the same publish endpoint a
- * real agent desktop would use. It also measures publish-to-assigned
- * latency from the feed (routing.decided_us - published_us).
+ * real agent desktop would use (reply_ms < 0: they only log in and hold
+ * what they get). It also measures publish-to-assigned latency from the
+ * feed (routing.decided_us - published_us) for messages that reached an
+ * agent, new conversations and follow-ups alike.
  */
 #ifndef SBCTL_AGENTS_H
 #define SBCTL_AGENTS_H

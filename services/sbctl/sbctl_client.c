@@ -95,7 +95,8 @@ static void send_slot(sbctl_client_t *c, slot_t *s) {
   req.events = s->events;
   int64_t now = sb_now_us();
   for (size_t i = 0; i < s->n; i++)
-    s->events[i]->published_us = now;
+    if (!s->events[i]->published_us) /* an open-loop sender stamps the intended time */
+      s->events[i]->published_us = now;
   size_t len = switchboard__v1__publish_request__get_packed_size(&req);
   uint8_t *buf = malloc(len ? len : 1);
   if (!buf)

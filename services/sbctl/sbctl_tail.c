@@ -27,7 +27,11 @@ static void print_envelope(const char *topic, size_t tlen, const sb_envelope_t *
     cJSON_AddStringToObject(o, "reason", env->routing->reason);
     cJSON_AddNumberToObject(o, "pulled", (double)env->routing->n_pulled);
   }
-  if (env->sla) {
+  if (env->published_us)
+    cJSON_AddNumberToObject(o, "published_us", (double)env->published_us);
+  if (env->routing && env->routing->decided_us)
+    cJSON_AddNumberToObject(o, "decided_us", (double)env->routing->decided_us);
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA && env->sla) { /* a oneof: check the case */
     cJSON_AddNumberToObject(o, "sla_due_ms", (double)env->sla->due_ms);
     cJSON_AddNumberToObject(o, "sla_elapsed_ms", (double)env->sla->elapsed_ms);
   }

@@ -213,6 +213,14 @@ static void bad_arguments_are_einval_and_und(void **state) {
   assert_string_equal(r.code, "und");
 }
 
+static void tuning_malloc_keeps_answers(void **state) {
+  (void)state;
+  int rc = sb_lang_tune_malloc(); /* ASan's allocator refuses mallopt */
+  assert_true(rc == 0 || rc == SB_EINVAL);
+  for (size_t k = 0; k < SAMPLE_COUNT; k++)
+    expect_lang(SAMPLES[k].text, NULL, SAMPLES[k].code);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(noisy_customer_messages_get_their_language),
@@ -227,6 +235,7 @@ int main(void) {
       cmocka_unit_test(text_need_not_be_nul_terminated),
       cmocka_unit_test(long_input_is_bounded_and_still_detected),
       cmocka_unit_test(bad_arguments_are_einval_and_und),
+      cmocka_unit_test(tuning_malloc_keeps_answers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
