@@ -1,16 +1,18 @@
 # switchboard: the two commands of README.md.
 #   make run   install what is missing, build, run the stack on the sample corpus
 #   make test  install what is missing, build (gcc, and clang with ASan+UBSan), run every test
-# Other targets: deps, build, build-asan, fuzz, bench-smoke, clean.
+# Other targets: deps, build, build-asan, test-unit, fuzz, bench, clean.
+
+SHELL := /bin/bash
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
-FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
 PACKAGES   := $(shell grep -v '^\#' deps/debian-packages.txt)
 
-.PHONY: all deps build build-asan test test-unit run fuzz clean
+.PHONY: all deps build build-asan test test-unit run fuzz fuzz-run bench clean
 
 all: build
 
@@ -27,16 +29,19 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS)
 
+# clang, ASan+UBSan, and the libFuzzer targets (built with the same sanitizers)
 build-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON \
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON -DSB_FUZZ=ON \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# Every test on the gcc build, then every test again under ASan+UBSan (clang).
+# Every test on the gcc build, then every test again under ASan+UBSan (clang),
+# then each fuzz target for a few seconds over its seeds.
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+	$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j$(JOBS)
@@ -44,15 +49,23 @@ test-unit: build
 run: build
 	./$(BUILD)/sbctl up --replay corpus/sample.jsonl --tenants corpus/tenants.json
 
-fuzz: deps
-	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_FUZZ=ON \
-	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
-	cmake --build $(FUZZ_BUILD) -j$(JOBS)
-	@for f in $(FUZZ_BUILD)/fuzz_*; do \
-	  n=$$(basename $$f); seeds=tests/fuzz/corpus/$${n#fuzz_}; work=$(FUZZ_BUILD)/corpus/$$n; \
+# Each fuzz target for FUZZ_SECONDS; new inputs go to the build tree, the
+# committed seeds in tests/fuzz/corpus/<name>/ are only read.
+fuzz: build-asan
+	$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run:
+	@for f in $(ASAN_BUILD)/fuzz_*; do \
+	  n=$$(basename $$f); seeds=tests/fuzz/corpus/$${n#fuzz_}; work=$(ASAN_BUILD)/fuzz-corpus/$$n; \
 	  mkdir -p $$seeds $$work; echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) $$work $$seeds || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$work $$seeds 2>&1 \
+	    | grep -E "^(stat::number_of_executed_units|stat::peak_rss|#.*DONE)|ERROR|SUMMARY" ; \
+	  [ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
 	done
 
+# The foundation benchmark, three runs (figures: medians), see bench/README.md.
+bench: build
+	bench/run.sh ./$(BUILD)/sbctl
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)
