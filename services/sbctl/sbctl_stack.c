@@ -149,8 +149,12 @@ int sbctl_stack_kill(sbctl_stack_t *s, const char *service, int sig) {
   if (i < 0 || s->pids[i] <= 0)
     return -1;
   kill(s->pids[i], sig);
-  sbctl_proc_stop(&s->pids[i], 1, STACK_STOP_MS); /* reaps; SIGTERM to the dead is harmless */
-  return 0;
+  int st = -1;
+  int64_t until = sb_now_ms() + STACK_STOP_MS;
+  while (waitpid(s->pids[i], &st, WNOHANG) == 0 && sb_now_ms() < until)
+    usleep(10000);
+  sbctl_proc_stop(&s->pids[i], 1, STACK_STOP_MS); /* if it would not go: SIGKILL */
+  return st;
 }
 
 int sbctl_stack_restart(sbctl_stack_t *s, const char *service) {

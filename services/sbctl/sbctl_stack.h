@@ -39,7 +39,7 @@ pid_t sbctl_stack_pid(const sbctl_stack_t *s, int i); /* sbctl_services[i] */
 
 /* Index of a service that exited by itself (reaped), or -1. */
 int sbctl_stack_check(sbctl_stack_t *s);
-/* Sends sig to a service and reaps it. */
+/* Sends sig to a service and reaps it: its wait status (waitpid), or -1. */
 int sbctl_stack_kill(sbctl_stack_t *s, const char *service, int sig);
 /* Starts a stopped service again and waits until it is ready. */
 int sbctl_stack_restart(sbctl_stack_t *s, const char *service);

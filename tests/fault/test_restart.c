@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -44,7 +45,8 @@ static void kill_and_restart_loses_nothing(sb_teststack_t *st, const char *stage
                                             "Where is my bag? It did not arrive in Lisbon."));
   }
   pump_until_acked(st, before.ok + KILL_AFTER);
-  assert_int_equal(sb_teststack_kill(st, stage, SIGKILL), 0);
+  int status = sb_teststack_kill(st, stage, SIGKILL);
+  assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   usleep(300000);
   assert_int_equal(sb_teststack_restart(st, stage), 0);
   assert_int_equal(sb_teststack_publish_all(st, 30000), 0);

@@ -27,7 +27,8 @@ redisContext *sb_teststack_redis(sb_teststack_t *st);
 /* A publisher on ingest's ZeroMQ endpoint, owned by the stack. */
 sbctl_client_t *sb_teststack_client(sb_teststack_t *st);
 
-/* Sends signal sig to one service ("route") and reaps it. */
+/* Sends signal sig to one service ("route") and reaps it: its wait
+ * status, or -1. */
 int sb_teststack_kill(sb_teststack_t *st, const char *service, int sig);
 /* Starts a killed service again and waits for its /readyz. */
 int sb_teststack_restart(sb_teststack_t *st, const char *service);
