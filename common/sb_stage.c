@@ -144,10 +144,9 @@ static void on_commit(const redisReply *reply, int err, void *arg) {
   sb_stage_t *st = b->st;
   if (err || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != g->count) {
     sb_counter_add(st->commit_failed, g->count);
+    const char *detail = reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "";
     sb_log(SB_LOG_ERROR, "commit_failed", "stage", st->ops->name, "error",
-           err ? sb_strerror(err) : "unexpected reply",
-           reply && reply->type == REDIS_REPLY_ERROR ? "redis_error" : NULL, reply ? reply->str : NULL,
-           NULL);
+           err ? sb_strerror(err) : "unexpected reply", "redis_error", detail, NULL);
   } else {
     for (size_t i = 0; i < g->count; i++) {
       sb_stage_item_t *it = &b->items[b->order[g->first + i]];
