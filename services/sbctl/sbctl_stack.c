@@ -161,3 +161,11 @@ int sbctl_stack_restart(sbctl_stack_t *s, const char *service) {
   int i = index_of(service);
   return i < 0 ? -1 : start_service(s, i);
 }
+
+int sbctl_stack_redis_kill(sbctl_stack_t *s, int sig) {
+  return s->redisd ? sb_redisd_kill(s->redisd, sig) : -1;
+}
+
+int sbctl_stack_redis_restart(sbctl_stack_t *s) {
+  return s->redisd ? sb_redisd_restart(s->redisd) : -1;
+}

@@ -37,6 +37,11 @@ const char *sbctl_stack_logdir(const sbctl_stack_t *s);
 int sbctl_stack_private_redis(const sbctl_stack_t *s);
 pid_t sbctl_stack_pid(const sbctl_stack_t *s, int i); /* sbctl_services[i] */
 
+/* The private redis-server (fault tests): kill with a signal, start again
+ * on the same port and folder (AOF kept). -1 without a private server. */
+int sbctl_stack_redis_kill(sbctl_stack_t *s, int sig);
+int sbctl_stack_redis_restart(sbctl_stack_t *s);
+
 /* Index of a service that exited by itself (reaped), or -1. */
 int sbctl_stack_check(sbctl_stack_t *s);
 /* Sends sig to a service and reaps it: its wait status (waitpid), or -1. */

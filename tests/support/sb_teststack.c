@@ -118,6 +118,21 @@ int sb_teststack_restart(sb_teststack_t *st, const char *service) {
   return sbctl_stack_restart(st->stack, service);
 }
 
+int sb_teststack_redis_kill(sb_teststack_t *st, int sig) {
+  if (st->rc) {
+    redisFree(st->rc); /* reconnected by sb_teststack_redis_restart */
+    st->rc = NULL;
+  }
+  return sbctl_stack_redis_kill(st->stack, sig);
+}
+
+int sb_teststack_redis_restart(sb_teststack_t *st) {
+  int rc = sbctl_stack_redis_restart(st->stack);
+  if (rc == 0)
+    st->rc = sbctl_view_connect(sbctl_stack_redis_url(st->stack));
+  return rc == 0 && st->rc ? 0 : -1;
+}
+
 int sb_teststack_publish_all(sb_teststack_t *st, int timeout_ms) {
   int64_t until = sb_now_ms() + timeout_ms;
   while (sbctl_client_outstanding(st->client) && sb_now_ms() < until) {

@@ -33,6 +33,10 @@ int sb_teststack_kill(sb_teststack_t *st, const char *service, int sig);
 /* Starts a killed service again and waits for its /readyz. */
 int sb_teststack_restart(sb_teststack_t *st, const char *service);
 
+/* The stack's own redis-server: kill (signal) and restart (same port, AOF). */
+int sb_teststack_redis_kill(sb_teststack_t *st, int sig);
+int sb_teststack_redis_restart(sb_teststack_t *st);
+
 /* Pumps the client until every queued event is answered (or timeout_ms). */
 int sb_teststack_publish_all(sb_teststack_t *st, int timeout_ms);
 /* Waits until no lease is open and routed_messages >= messages (or
