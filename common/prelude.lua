@@ -43,26 +43,40 @@ end
 -- the last stage) [5] stats field [6] extra args per item [7] ttl, then per
 -- item: key, envelope blob, extra args.
 -- Invariant: an item's effect runs only if its input lease was still there
--- (ZREM == 1), in the same script that records the next lease, so a re-sent
--- message changes nothing twice and nothing is forwarded without a lease.
+-- (and only once if a batch holds the same key twice), in the same script
+-- that clears that lease and records the next one, so a re-sent message
+-- changes nothing twice and nothing is forwarded without a lease.
+-- Lease checks, clears and records are one command per batch (ZMSCORE,
+-- variadic ZREM and ZADD): per item only the effect and the stored envelope.
 -- effect(key, blob, argi) returns the bytes to append to the envelope.
 local function sb_handoff(effect)
-  local lin, lout, per = ARGV[3], ARGV[4], tonumber(ARGV[6]) + 2
-  local out = {}
-  for i = 8, #ARGV, per do
-    local key, blob = ARGV[i], ARGV[i + 1]
-    if redis.call('ZREM', P .. 'lease:' .. lin, key) == 1 then
-      local suffix = ''
+  local lin, lout, per = P .. 'lease:' .. ARGV[3], ARGV[4], tonumber(ARGV[6]) + 2
+  local keys = {}
+  for i = 8, #ARGV, per do keys[#keys + 1] = ARGV[i] end
+  if #keys == 0 then return {} end
+  local present = redis.call('ZMSCORE', lin, unpack(keys))
+  local out, done, leases, seen = {}, {}, {}, {}
+  for k, key in ipairs(keys) do
+    local i = 8 + (k - 1) * per
+    if present[k] and not seen[key] then
+      seen[key] = true
+      local blob, suffix = ARGV[i + 1], ''
       if effect then suffix = effect(key, blob, i + 2) or '' end
       if lout ~= '' then
         redis.call('SET', P .. 'ev:' .. key, blob .. suffix, 'XX', 'KEEPTTL')
-        redis.call('ZADD', P .. 'lease:' .. lout, ARGV[2], key)
+        leases[#leases + 1] = ARGV[2]
+        leases[#leases + 1] = key
       end
-      stat(ARGV[5])
-      out[#out + 1] = {1, suffix}
+      done[#done + 1] = key
+      out[k] = {1, suffix}
     else
-      out[#out + 1] = {0, ''}
+      out[k] = {0, ''}
     end
+  end
+  if #done > 0 then
+    redis.call('ZREM', lin, unpack(done))
+    if lout ~= '' then redis.call('ZADD', P .. 'lease:' .. lout, unpack(leases)) end
+    stat(ARGV[5], #done)
   end
   stats_flush()
   return out

@@ -5,12 +5,12 @@
 -- that open no conversation), envelope blob.
 -- Per event: SET ev:<key> NX (the de-duplication mark and the record in one
 -- command); if new, thread it (threads hash: field -> conversation id, the
--- key of the conversation's first event), append the conversation id to
--- the stored envelope, and ZADD lease:classify.
+-- key of the conversation's first event) and append the conversation id to
+-- the stored envelope. The leases for classify are one ZADD per batch.
 -- Returns per event {1, conversation} (accepted) or {0, ""} (duplicate).
 -- Invariant: an event is acknowledged as accepted only with its record and
 -- its lease written; a redelivery changes nothing.
-local out = {}
+local out, leases = {}, {}
 local ttl = ARGV[3]
 for i = 4, #ARGV, 3 do
   local key, thread, blob = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -25,7 +25,8 @@ for i = 4, #ARGV, 3 do
       end
       redis.call('APPEND', ek, pb_bytes(10, conv))
     end
-    redis.call('ZADD', P .. 'lease:classify', ARGV[2], key)
+    leases[#leases + 1] = ARGV[2]
+    leases[#leases + 1] = key
     stat('ingested')
     out[#out + 1] = {1, conv}
   else
@@ -33,5 +34,6 @@ for i = 4, #ARGV, 3 do
     out[#out + 1] = {0, ''}
   end
 end
+if #leases > 0 then redis.call('ZADD', P .. 'lease:classify', unpack(leases)) end
 stats_flush()
 return out

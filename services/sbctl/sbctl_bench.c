@@ -115,6 +115,8 @@ static int start(bench_t *b, const sb_config_t *c, long conversations) {
     return -1;
   b->rc = sbctl_view_connect(sbctl_stack_redis_url(b->stack));
   int off = sbctl_stack_offset(b->stack);
+  fprintf(stderr, "sbctl bench: stack at port offset %d, redis %s, logs %s\n", off,
+          sbctl_stack_redis_url(b->stack), sbctl_stack_logdir(b->stack));
   snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_INGEST_ZMQ + off);
   snprintf(feed, sizeof feed, "tcp://127.0.0.1:%d", SB_PORT_NOTIFY_PUB + off);
   b->zctx = zmq_ctx_new();
