@@ -14,11 +14,17 @@
 #define SB_TENANTS_MAX 4096
 #define SB_TENANTS_FILE_MAX (4u << 20)
 #define SB_LANG_CODE_MAX 8
+#define SB_ACCOUNTS_MAX 65536
+#define SB_SECRET_ENV_PREFIX "env:"
+
+static const char *const platforms[] = {"meta", "x", "twilio", "email"};
 
 struct sb_tenants {
   sb_tenant_t *items;
   size_t n;
   char (*langs)[SB_LANG_CODE_MAX]; /* storage for language codes */
+  sb_account_t *accounts;
+  size_t naccounts, accounts_cap;
 };
 
 int sb_tenant_id_valid(const char *id, size_t len) {
@@ -75,6 +81,101 @@ static int parse_langs(sb_tenants_t *ts, size_t *nl, const cJSON *langs, sb_tena
   return 0;
 }
 
+/* A secret as written, or from the environment for "env:NAME". */
+static int secret_value(const cJSON *v, char **out, const char *what, const sb_tenant_t *t,
+                        char *err, size_t errlen) {
+  *out = NULL;
+  if (!v)
+    return 0;
+  const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+  if (s && strncmp(s, SB_SECRET_ENV_PREFIX, strlen(SB_SECRET_ENV_PREFIX)) == 0) {
+    const char *name = s + strlen(SB_SECRET_ENV_PREFIX);
+    s = getenv(name);
+    if (!s) {
+      snprintf(err, errlen, "tenant %s: %s names environment variable %s, which is not set", t->id,
+               what, name);
+      return SB_ECONFIG;
+    }
+  }
+  if (!s || !*s) {
+    snprintf(err, errlen, "tenant %s: %s must be a non-empty string", t->id, what);
+    return SB_ECONFIG;
+  }
+  *out = strdup(s);
+  return *out ? 0 : SB_ENOMEM;
+}
+
+static int platform_known(const char *p) {
+  for (size_t i = 0; i < sizeof platforms / sizeof platforms[0]; i++)
+    if (strcmp(p, platforms[i]) == 0)
+      return 1;
+  return 0;
+}
+
+static sb_account_t *account_add(sb_tenants_t *ts) {
+  if (ts->naccounts == ts->accounts_cap) {
+    size_t cap = ts->accounts_cap ? 2 * ts->accounts_cap : 8;
+    sb_account_t *a = cap <= SB_ACCOUNTS_MAX ? realloc(ts->accounts, cap * sizeof *a) : NULL;
+    if (!a)
+      return NULL;
+    ts->accounts = a;
+    ts->accounts_cap = cap;
+  }
+  sb_account_t *a = &ts->accounts[ts->naccounts++];
+  memset(a, 0, sizeof *a);
+  return a;
+}
+
+static int parse_account(sb_tenants_t *ts, const cJSON *o, const sb_tenant_t *t, char *err,
+                         size_t errlen) {
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "platform");
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+  if (!cJSON_IsString(p) || !platform_known(p->valuestring) || !cJSON_IsString(id) ||
+      !*id->valuestring || strlen(id->valuestring) >= SB_ACCOUNT_ID_MAX ||
+      strchr(id->valuestring, '/')) {
+    snprintf(err, errlen, "tenant %s: an account needs \"platform\" (meta, x, twilio, email) "
+             "and an \"id\" of 1..%d characters without '/'", t->id, SB_ACCOUNT_ID_MAX - 1);
+    return SB_ECONFIG;
+  }
+  if (sb_tenants_account(ts, p->valuestring, id->valuestring)) {
+    snprintf(err, errlen, "tenant %s: account %s/%s is listed twice", t->id, p->valuestring,
+             id->valuestring);
+    return SB_ECONFIG;
+  }
+  sb_account_t *a = account_add(ts);
+  if (!a)
+    return SB_ENOMEM;
+  snprintf(a->platform, sizeof a->platform, "%s", p->valuestring);
+  snprintf(a->id, sizeof a->id, "%s", id->valuestring);
+  a->tenant = t;
+  if (secret_value(cJSON_GetObjectItemCaseSensitive(o, "secret"), &a->secret, "secret", t, err, errlen) ||
+      secret_value(cJSON_GetObjectItemCaseSensitive(o, "verify_token"), &a->verify_token,
+                   "verify_token", t, err, errlen) ||
+      secret_value(cJSON_GetObjectItemCaseSensitive(o, "url"), &a->url, "url", t, err, errlen))
+    return SB_ECONFIG;
+  if (!a->secret) {
+    snprintf(err, errlen, "tenant %s: account %s/%s needs a \"secret\" to check signatures", t->id,
+             a->platform, a->id);
+    return SB_ECONFIG;
+  }
+  return 0;
+}
+
+static int parse_accounts(sb_tenants_t *ts, const cJSON *list, const sb_tenant_t *t, char *err,
+                          size_t errlen) {
+  if (list && !cJSON_IsArray(list)) {
+    snprintf(err, errlen, "tenant %s: \"accounts\" must be an array", t->id);
+    return SB_ECONFIG;
+  }
+  const cJSON *o;
+  cJSON_ArrayForEach(o, list) {
+    int rc = parse_account(ts, o, t, err, errlen);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
 static int parse_tenant(sb_tenants_t *ts, size_t *nl, const cJSON *o, sb_tenant_t *t,
                         char *err, size_t errlen) {
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
@@ -88,6 +189,15 @@ static int parse_tenant(sb_tenants_t *ts, size_t *nl, const cJSON *o, sb_tenant_
   }
   strcpy(t->id, id->valuestring);
   if (parse_sla(cJSON_GetObjectItemCaseSensitive(o, "sla"), t, err, errlen))
+    return SB_ECONFIG;
+  const cJSON *classify = cJSON_GetObjectItemCaseSensitive(o, "classify");
+  if (classify && !cJSON_IsObject(classify)) {
+    snprintf(err, errlen, "tenant %s: \"classify\" must be an object", t->id);
+    return SB_ECONFIG;
+  }
+  if (classify && !(t->classify_json = cJSON_PrintUnformatted(classify)))
+    return SB_ENOMEM;
+  if (parse_accounts(ts, cJSON_GetObjectItemCaseSensitive(o, "accounts"), t, err, errlen))
     return SB_ECONFIG;
   return parse_langs(ts, nl, cJSON_GetObjectItemCaseSensitive(o, "languages"), t, err, errlen);
 }
@@ -119,6 +229,8 @@ sb_tenants_t *sb_tenants_parse(const char *json, size_t len, char *err, size_t e
     ts->n++;
   }
   cJSON_Delete(root);
+  if (rc && ts->items && ts->n < n)
+    free(ts->items[ts->n].classify_json); /* the tenant that failed half-way */
   if (rc) {
     if (rc == SB_ENOMEM)
       snprintf(err, errlen, "out of memory");
@@ -152,6 +264,14 @@ void sb_tenants_destroy(sb_tenants_t **tp) {
   sb_tenants_t *t = *tp;
   if (!t)
     return;
+  for (size_t i = 0; i < t->n; i++)
+    free(t->items[i].classify_json);
+  for (size_t i = 0; i < t->naccounts; i++) {
+    free(t->accounts[i].secret);
+    free(t->accounts[i].verify_token);
+    free(t->accounts[i].url);
+  }
+  free(t->accounts);
   free(t->items);
   free(t->langs);
   free(t);
@@ -169,4 +289,11 @@ size_t sb_tenants_count(const sb_tenants_t *t) { return t->n; }
 
 const sb_tenant_t *sb_tenants_at(const sb_tenants_t *t, size_t i) {
   return i < t->n ? &t->items[i] : NULL;
+}
+
+const sb_account_t *sb_tenants_account(const sb_tenants_t *t, const char *platform, const char *id) {
+  for (size_t i = 0; i < t->naccounts; i++)
+    if (strcmp(t->accounts[i].platform, platform) == 0 && strcmp(t->accounts[i].id, id) == 0)
+      return &t->accounts[i];
+  return NULL;
 }

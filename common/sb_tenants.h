@@ -3,10 +3,19 @@
  *
  *   {"tenants": [{"id": "acme-air",
  *                 "languages": ["en", "fr"],
- *                 "sla": {"first_response_ms": 60000, "warn_percent": 80}}]}
+ *                 "sla": {"first_response_ms": 60000, "warn_percent": 80},
+ *                 "accounts": [{"platform": "meta", "id": "page-1",
+ *                               "secret": "env:ACME_META_SECRET",
+ *                               "verify_token": "..."}],
+ *                 "classify": { ...rules, see services/classify... }}]}
  *
  * A tenant id is [A-Za-z0-9_-]{1,64}: it becomes the Redis hash tag {t:<id>}.
  * Events for a tenant that is not in this file are rejected (unknown tenant).
+ * Accounts are the tenant's platform accounts (a contact centre serves many
+ * clients, each with many social accounts): webhooks arrive on
+ * /webhooks/<platform>/<id>, and (platform, id) names exactly one account.
+ * A secret written "env:NAME" is read from the environment at load, so
+ * secrets can come from a Kubernetes Secret rather than the file.
  */
 #ifndef SB_TENANTS_H
 #define SB_TENANTS_H
@@ -18,13 +27,25 @@
 #define SB_TENANT_LANG_MAX 24
 #define SB_SLA_FIRST_RESPONSE_DEFAULT_MS 900000 /* 15 min, like e-mail */
 #define SB_SLA_WARN_PERCENT_DEFAULT 80
+#define SB_ACCOUNT_PLATFORM_MAX 16
+#define SB_ACCOUNT_ID_MAX 128
 
 typedef struct {
   char id[SB_TENANT_ID_MAX + 1];
   const char *languages[SB_TENANT_LANG_MAX + 1]; /* NULL-terminated */
   int64_t first_response_ms;
   int warn_percent;
+  char *classify_json; /* the "classify" member as JSON text, or NULL */
 } sb_tenant_t;
+
+typedef struct {
+  char platform[SB_ACCOUNT_PLATFORM_MAX]; /* "meta", "x", "twilio", "email" */
+  char id[SB_ACCOUNT_ID_MAX];
+  const sb_tenant_t *tenant;
+  char *secret;       /* app secret / consumer secret / auth token, or NULL */
+  char *verify_token; /* Meta's GET handshake token, or NULL */
+  char *url;          /* the public URL the platform signs (Twilio), or NULL */
+} sb_account_t;
 
 typedef struct sb_tenants sb_tenants_t;
 
@@ -38,6 +59,9 @@ void sb_tenants_destroy(sb_tenants_t **t);
 const sb_tenant_t *sb_tenants_find(const sb_tenants_t *t, const char *id, size_t len);
 size_t sb_tenants_count(const sb_tenants_t *t);
 const sb_tenant_t *sb_tenants_at(const sb_tenants_t *t, size_t i);
+
+/* The account for (platform, id), or NULL. */
+const sb_account_t *sb_tenants_account(const sb_tenants_t *t, const char *platform, const char *id);
 
 /* 1 if id is a syntactically valid tenant id. */
 int sb_tenant_id_valid(const char *id, size_t len);

@@ -4,6 +4,7 @@
 #include "sb_tenants.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static sb_tenants_t *parse(const char *json, char *err) {
@@ -55,11 +56,52 @@ static void the_bundled_configuration_loads(void **state) {
   sb_tenants_destroy(&t);
 }
 
+static void accounts_map_platform_ids_to_tenants_with_secrets(void **state) {
+  (void)state;
+  char err[256];
+  setenv("SB_TEST_META_SECRET", "s3cret", 1);
+  sb_tenants_t *t = parse("{\"tenants\":[{\"id\":\"a\",\"accounts\":["
+                          "{\"platform\":\"meta\",\"id\":\"page-1\",\"secret\":\"env:SB_TEST_META_SECRET\","
+                          "\"verify_token\":\"vt\"}],\"classify\":{\"competitors\":[\"X\"]}},"
+                          "{\"id\":\"b\",\"accounts\":[{\"platform\":\"x\",\"id\":\"page-1\",\"secret\":\"k\"}]}]}",
+                          err);
+  assert_non_null(t);
+  const sb_account_t *m = sb_tenants_account(t, "meta", "page-1");
+  assert_non_null(m);
+  assert_string_equal(m->tenant->id, "a");
+  assert_string_equal(m->secret, "s3cret");
+  assert_string_equal(m->verify_token, "vt");
+  const sb_account_t *x = sb_tenants_account(t, "x", "page-1"); /* same id, other platform */
+  assert_string_equal(x->tenant->id, "b");
+  assert_null(sb_tenants_account(t, "twilio", "page-1"));
+  assert_non_null(strstr(sb_tenants_find(t, "a", 1)->classify_json, "competitors"));
+  assert_null(sb_tenants_find(t, "b", 1)->classify_json);
+  sb_tenants_destroy(&t);
+  unsetenv("SB_TEST_META_SECRET");
+}
+
+static void bad_accounts_are_refused_with_a_reason(void **state) {
+  (void)state;
+  char err[256];
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"myspace\",\"id\":\"p\",\"secret\":\"k\"}]}]}", err));
+  assert_non_null(strstr(err, "platform"));
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"meta\",\"id\":\"p\"}]}]}", err));
+  assert_non_null(strstr(err, "secret"));
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"meta\",\"id\":\"p\",\"secret\":\"env:SB_NOT_SET_ANYWHERE\"}]}]}", err));
+  assert_non_null(strstr(err, "SB_NOT_SET_ANYWHERE"));
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"x\",\"id\":\"p\",\"secret\":\"k\"}]},"
+                    "{\"id\":\"b\",\"accounts\":[{\"platform\":\"x\",\"id\":\"p\",\"secret\":\"k\"}]}]}", err));
+  assert_non_null(strstr(err, "twice"));
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"classify\":[1]}]}", err));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_valid_file_gives_each_tenant_its_policy),
       cmocka_unit_test(bad_files_are_refused_with_a_reason),
       cmocka_unit_test(the_bundled_configuration_loads),
+      cmocka_unit_test(accounts_map_platform_ids_to_tenants_with_secrets),
+      cmocka_unit_test(bad_accounts_are_refused_with_a_reason),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
