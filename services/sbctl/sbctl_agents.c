@@ -27,6 +27,7 @@ struct sbctl_agents {
   sb_histogram_t *latency;
   sbctl_agents_stats_t st;
   uint64_t seq;
+  int64_t measure_from_us;
 };
 
 static void schedule(sbctl_agents_t *a, int64_t due, Switchboard__V1__AgentAction what,
@@ -143,7 +144,8 @@ static void on_envelope(sbctl_agents_t *a, const sb_envelope_t *env) {
     return;
   int with_agent = r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED ||
                    r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_EXISTING;
-  if (with_agent && env->published_us && r->decided_us > env->published_us)
+  if (with_agent && env->published_us >= a->measure_from_us && env->published_us &&
+      r->decided_us > env->published_us)
     sb_histogram_record(a->latency, (uint64_t)(r->decided_us - env->published_us));
   if (r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED)
     on_assignment(a, env->tenant, r->agent, r->conversation);
@@ -190,4 +192,9 @@ int sbctl_agents_tick(sbctl_agents_t *a) {
 }
 
 const sb_histogram_t *sbctl_agents_latency(const sbctl_agents_t *a) { return a->latency; }
+
+void sbctl_agents_measure_from(sbctl_agents_t *a, int64_t since_us) {
+  sb_histogram_reset(a->latency);
+  a->measure_from_us = since_us;
+}
 void sbctl_agents_stats(const sbctl_agents_t *a, sbctl_agents_stats_t *s) { *s = a->st; }

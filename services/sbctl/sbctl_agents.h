@@ -37,6 +37,9 @@ void *sbctl_agents_socket(sbctl_agents_t *a);
 void sbctl_agents_on_readable(sbctl_agents_t *a);
 /* Publishes actions that are due; returns ms until the next one (-1: none). */
 int sbctl_agents_tick(sbctl_agents_t *a);
+/* Restarts the latency histogram, counting only events published at or
+ * after since_us (feed messages of earlier traffic may still arrive). */
+void sbctl_agents_measure_from(sbctl_agents_t *a, int64_t since_us);
 /* publish-to-assigned latency histogram (microseconds) */
 const sb_histogram_t *sbctl_agents_latency(const sbctl_agents_t *a);
 void sbctl_agents_stats(const sbctl_agents_t *a, sbctl_agents_stats_t *s);

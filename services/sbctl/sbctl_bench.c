@@ -226,8 +226,8 @@ int sbctl_bench(const sb_config_t *c) {
   if (n > 0 && start(&b, c, (n + ln) / BENCH_MSGS_PER_CONV + 1) == 0) {
     double acked = 0, cpe = 0, eps = throughput(&b, n, &acked, &cpe);
     if (eps > 0) {
-      /* the latency phase measures from here on */
-      sb_histogram_reset((sb_histogram_t *)sbctl_agents_latency(b.agents));
+      /* the latency phase measures its own events only */
+      sbctl_agents_measure_from(b.agents, sb_now_us());
       if (latency(&b, ln, eps / 2) == 0) {
         report(&b, n, eps, acked, cpe, ln, eps / 2);
         rc = 0;
