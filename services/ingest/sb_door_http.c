@@ -1,6 +1,7 @@
 /* sb_door_http: see sb_door_http.h. */
 #include "sb_door_http.h"
 #include "sb_admit.h"
+#include "sb_door_webhook.h"
 #include "sb_cloudevent.h"
 #include "sb_error.h"
 #include "sb_http.h"
@@ -18,7 +19,7 @@ struct sb_door_http {
   sb_service_t *svc;
   sb_intake_t *intake;
   sb_http_server_t *http;
-  sb_counter_t *rejected;
+  sb_door_webhook_t *webhooks;
 };
 
 typedef struct {
@@ -170,6 +171,10 @@ static const struct {
 static void on_request(const sb_http_request_t *req, sb_http_response_t *res, void *arg) {
   sb_door_http_t *d = arg;
   int path_known = 0;
+  if (strncmp(req->path, SB_WEBHOOK_PATH_PREFIX, strlen(SB_WEBHOOK_PATH_PREFIX)) == 0) {
+    sb_door_webhook_handle(d->webhooks, req, res);
+    return;
+  }
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
     if (strcmp(req->path, routes[i].path))
       continue;
@@ -191,9 +196,11 @@ sb_door_http_t *sb_door_http_new(sb_service_t *s, sb_intake_t *intake, const cha
     return NULL;
   d->svc = s;
   d->intake = intake;
+  d->webhooks = sb_door_webhook_new(s, intake);
   d->http = sb_http_server_new(s->loop, NULL, on_request, d);
-  if (!d->http || sb_http_server_listen(d->http, host, port)) {
+  if (!d->webhooks || !d->http || sb_http_server_listen(d->http, host, port)) {
     sb_http_server_destroy(&d->http);
+    sb_door_webhook_destroy(&d->webhooks);
     free(d);
     return NULL;
   }
@@ -206,6 +213,7 @@ void sb_door_http_destroy(sb_door_http_t **dp) {
     return;
   *dp = NULL;
   sb_http_server_destroy(&d->http);
+  sb_door_webhook_destroy(&d->webhooks);
   free(d);
 }
 

@@ -3,6 +3,7 @@
  *
  *   POST /v1/events         CloudEvents 1.0 JSON, one event or a batch
  *   POST /v1/agent-events   the same, for com.switchboard.agent.* events
+ *   /webhooks/...           the platforms' webhooks (sb_door_webhook)
  *
  * A request is checked whole before anything is written: one malformed
  * event rejects the request (400 naming the event); an unknown tenant is

@@ -1,0 +1,409 @@
+/*
+ * sb_signature: HMAC checks of platform webhooks. See sb_signature.h.
+ *
+ * Every check has the same shape: refuse an empty secret, take the header
+ * value apart (prefix, encoding) into the raw MAC bytes it claims, compute
+ * our own MAC with OpenSSL, compare the two with CRYPTO_memcmp. Malformed
+ * headers are rejected before any HMAC is computed, but a well-formed wrong
+ * signature costs the same work as a right one. The encoders and decoders
+ * are ours so that decoding is strict (one canonical text per byte string)
+ * and needs no OpenSSL BIO chains.
+ */
+#include "sb_signature.h"
+
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb_error.h"
+
+enum {
+  BASE64_GROUP = 4, /* characters per 3 bytes */
+  BASE64_BYTES = 3,
+  SEXTET_BITS = 6,
+  DEFAULT_PORT_MAX = 4 /* ":443" */
+};
+
+static const char HEX_DIGITS[] = "0123456789abcdef";
+static const char BASE64_ALPHABET[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char SHA256_PREFIX[] = "sha256=";
+static const char CRC_JSON_FMT[] = "{\"response_token\":\"sha256=%s\"}";
+
+static int reject(const char **why, const char *reason) {
+  if (why != NULL) *why = reason;
+  return SB_EINVAL;
+}
+
+/* ------------------------------------------------------------ primitives */
+
+int sb_signature_hmac(const char *algo, const void *key, size_t klen,
+                      const void *msg, size_t len, uint8_t *out,
+                      size_t *outlen) {
+  const EVP_MD *md = NULL;
+  if (algo != NULL && strcmp(algo, "sha256") == 0) md = EVP_sha256();
+  if (algo != NULL && strcmp(algo, "sha1") == 0) md = EVP_sha1();
+  if (md == NULL || out == NULL || outlen == NULL || klen > INT_MAX ||
+      (key == NULL && klen > 0) || (msg == NULL && len > 0))
+    return SB_EINVAL;
+  if (*outlen < (size_t)EVP_MD_get_size(md)) return SB_ETOOBIG;
+  unsigned int n = 0;
+  /* OpenSSL wants non-NULL pointers even for empty inputs */
+  if (HMAC(md, key ? key : "", (int)klen, msg ? msg : (const void *)"", len,
+           out, &n) == NULL)
+    return SB_ENOMEM;
+  *outlen = n;
+  return 0;
+}
+
+int sb_signature_equal(const void *a, const void *b, size_t n) {
+  return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int sb_signature_hex_encode(const void *in, size_t n, char *out, size_t cap) {
+  const uint8_t *p = in;
+  if (cap < SB_SIGNATURE_HEX_LEN(n) + 1) return SB_ETOOBIG;
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = HEX_DIGITS[p[i] >> 4];
+    out[2 * i + 1] = HEX_DIGITS[p[i] & 0xF];
+  }
+  out[SB_SIGNATURE_HEX_LEN(n)] = '\0';
+  return 0;
+}
+
+static int hex_nibble(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int sb_signature_hex_decode(const char *text, size_t len, uint8_t *out,
+                            size_t cap, size_t *outlen) {
+  if (len % 2 != 0) return SB_EINVAL;
+  if (cap < len / 2) return SB_ETOOBIG;
+  for (size_t i = 0; i < len; i += 2) {
+    int hi = hex_nibble((unsigned char)text[i]);
+    int lo = hex_nibble((unsigned char)text[i + 1]);
+    if (hi < 0 || lo < 0) return SB_EINVAL;
+    out[i / 2] = (uint8_t)(hi << 4 | lo);
+  }
+  *outlen = len / 2;
+  return 0;
+}
+
+int sb_signature_base64_encode(const void *in, size_t n, char *out,
+                               size_t cap) {
+  const uint8_t *p = in;
+  size_t o = 0;
+  if (cap < SB_SIGNATURE_BASE64_LEN(n) + 1) return SB_ETOOBIG;
+  for (size_t i = 0; i < n; i += BASE64_BYTES) {
+    size_t rem = n - i;
+    uint32_t v = (uint32_t)p[i] << 16;
+    if (rem > 1) v |= (uint32_t)p[i + 1] << 8;
+    if (rem > 2) v |= p[i + 2];
+    out[o++] = BASE64_ALPHABET[v >> 18 & 0x3F];
+    out[o++] = BASE64_ALPHABET[v >> 12 & 0x3F];
+    out[o++] = rem > 1 ? BASE64_ALPHABET[v >> 6 & 0x3F] : '=';
+    out[o++] = rem > 2 ? BASE64_ALPHABET[v & 0x3F] : '=';
+  }
+  out[o] = '\0';
+  return 0;
+}
+
+static int base64_value(char c) {
+  const char *at = c != '\0' ? strchr(BASE64_ALPHABET, c) : NULL;
+  return at != NULL ? (int)(at - BASE64_ALPHABET) : -1;
+}
+
+/* Decodes one group of four characters; pad = '=' count (0..2) allowed only
+ * for the last group. Returns the number of bytes, or -1. */
+static int base64_group(const char *g, bool last, uint8_t bytes[3]) {
+  int pad = last ? (g[3] == '=') + (g[3] == '=' && g[2] == '=') : 0;
+  uint32_t v = 0;
+  for (int k = 0; k < BASE64_GROUP; k++) {
+    int s = k < BASE64_GROUP - pad ? base64_value(g[k]) : 0;
+    if (s < 0) return -1;
+    v = v << SEXTET_BITS | (uint32_t)s;
+  }
+  /* canonical: the bits dropped by padding are zero */
+  if ((pad == 1 && (v & 0xFF) != 0) || (pad == 2 && (v & 0xFFFF) != 0))
+    return -1;
+  bytes[0] = (uint8_t)(v >> 16), bytes[1] = (uint8_t)(v >> 8);
+  bytes[2] = (uint8_t)v;
+  return BASE64_BYTES - pad;
+}
+
+int sb_signature_base64_decode(const char *text, size_t len, uint8_t *out,
+                               size_t cap, size_t *outlen) {
+  size_t o = 0;
+  uint8_t bytes[BASE64_BYTES];
+  if (len % BASE64_GROUP != 0) return SB_EINVAL;
+  for (size_t i = 0; i < len; i += BASE64_GROUP) {
+    int n = base64_group(text + i, i + BASE64_GROUP == len, bytes);
+    if (n < 0) return SB_EINVAL;
+    if (cap - o < (size_t)n) return SB_ETOOBIG;
+    memcpy(out + o, bytes, (size_t)n);
+    o += (size_t)n;
+  }
+  *outlen = o;
+  return 0;
+}
+
+/* ----------------------------------------------------- header handling */
+
+typedef int (*decode_fn)(const char *text, size_t len, uint8_t *out, size_t cap,
+                         size_t *outlen);
+
+/* The claimed MAC in header (after prefix, if any), decoded into mac, which
+ * must come out exactly want bytes long. */
+static int header_mac(const char *header, const char *prefix, decode_fn decode,
+                      size_t want, uint8_t *mac, const char **why) {
+  if (header == NULL) return reject(why, "missing signature header");
+  while (*header == ' ' || *header == '\t') header++;
+  size_t len = strnlen(header, SB_SIGNATURE_HEADER_MAX + 1);
+  if (len > SB_SIGNATURE_HEADER_MAX)
+    return reject(why, "signature header too long");
+  while (len > 0 && (header[len - 1] == ' ' || header[len - 1] == '\t')) len--;
+  if (len == 0) return reject(why, "missing signature header");
+  size_t plen = prefix != NULL ? strlen(prefix) : 0;
+  if (len < plen || (plen > 0 && memcmp(header, prefix, plen) != 0))
+    return reject(why, "signature header must start with sha256=");
+  size_t got = 0;
+  if (decode(header + plen, len - plen, mac, SB_SIGNATURE_DIGEST_MAX, &got) !=
+          0 ||
+      got != want)
+    return reject(why, "malformed signature");
+  return 0;
+}
+
+static bool secret_set(const char *secret) {
+  return secret != NULL && secret[0] != '\0';
+}
+
+/* HMAC of msg with secret compared to mac (want bytes). */
+static int mac_matches(const char *algo, const char *secret, const void *msg,
+                       size_t len, const uint8_t *mac, size_t want,
+                       const char **why) {
+  uint8_t ours[SB_SIGNATURE_DIGEST_MAX];
+  size_t n = sizeof ours;
+  int rc = sb_signature_hmac(algo, secret, strlen(secret), msg, len, ours, &n);
+  if (rc != 0) return rc;
+  if (n == want && sb_signature_equal(ours, mac, want)) return 0;
+  return reject(why, "signature mismatch");
+}
+
+/* "sha256=<encoded HMAC-SHA256(secret, body)>" */
+static int check_sha256(const char *secret, const char *header,
+                        const void *body, size_t len, decode_fn decode,
+                        const char **why) {
+  uint8_t mac[SB_SIGNATURE_DIGEST_MAX];
+  if (!secret_set(secret))
+    return reject(why, "no secret configured for this account");
+  if (body == NULL && len > 0) return reject(why, "missing body");
+  int rc = header_mac(header, SHA256_PREFIX, decode, SB_SIGNATURE_SHA256_LEN,
+                      mac, why);
+  if (rc != 0) return rc;
+  return mac_matches("sha256", secret, body, len, mac, SB_SIGNATURE_SHA256_LEN,
+                     why);
+}
+
+/* ------------------------------------------------------------------ Meta */
+
+int sb_signature_meta_check(const char *app_secret, const char *header,
+                            const void *body, size_t len, const char **why) {
+  return check_sha256(app_secret, header, body, len, sb_signature_hex_decode,
+                      why);
+}
+
+static bool field_is(const sb_form_field_t *f, const char *want) {
+  return f != NULL && f->value_len == strlen(want) &&
+         memcmp(f->value, want, f->value_len) == 0;
+}
+
+static bool challenge_valid(const sb_form_field_t *f) {
+  if (f == NULL || f->value_len == 0 ||
+      f->value_len > SB_SIGNATURE_CHALLENGE_MAX)
+    return false;
+  for (size_t i = 0; i < f->value_len; i++) {
+    unsigned char c = (unsigned char)f->value[i];
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+              (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+int sb_signature_meta_handshake(const sb_form_t *query,
+                                const char *verify_token,
+                                const char **challenge, const char **why) {
+  if (challenge != NULL) *challenge = NULL;
+  if (!secret_set(verify_token))
+    return reject(why, "no verify token configured for this account");
+  if (!field_is(sb_form_find(query, "hub.mode"), "subscribe"))
+    return reject(why, "hub.mode must be subscribe");
+  const sb_form_field_t *token = sb_form_find(query, "hub.verify_token");
+  size_t want = strlen(verify_token);
+  if (token == NULL || token->value_len != want ||
+      !sb_signature_equal(token->value, verify_token, want))
+    return reject(why, "hub.verify_token does not match");
+  const sb_form_field_t *ch = sb_form_find(query, "hub.challenge");
+  if (!challenge_valid(ch))
+    return reject(why, "hub.challenge must be 1..128 of [A-Za-z0-9_-]");
+  if (challenge != NULL) *challenge = ch->value;
+  return 0;
+}
+
+/* --------------------------------------------------------------------- X */
+
+int sb_signature_x_check(const char *consumer_secret, const char *header,
+                         const void *body, size_t len, const char **why) {
+  return check_sha256(consumer_secret, header, body, len,
+                      sb_signature_base64_decode, why);
+}
+
+int sb_signature_x_crc(const char *consumer_secret, const char *crc_token,
+                       char *out_json, size_t cap) {
+  uint8_t mac[SB_SIGNATURE_SHA256_LEN];
+  char b64[SB_SIGNATURE_BASE64_LEN(SB_SIGNATURE_SHA256_LEN) + 1];
+  size_t n = sizeof mac;
+  if (!secret_set(consumer_secret) || crc_token == NULL ||
+      crc_token[0] == '\0' ||
+      strnlen(crc_token, SB_SIGNATURE_X_CRC_TOKEN_MAX + 1) >
+          SB_SIGNATURE_X_CRC_TOKEN_MAX ||
+      out_json == NULL)
+    return SB_EINVAL;
+  int rc = sb_signature_hmac("sha256", consumer_secret, strlen(consumer_secret),
+                             crc_token, strlen(crc_token), mac, &n);
+  if (rc == 0) rc = sb_signature_base64_encode(mac, n, b64, sizeof b64);
+  if (rc != 0) return rc;
+  int w = snprintf(out_json, cap, CRC_JSON_FMT, b64);
+  return w >= 0 && (size_t)w < cap ? 0 : SB_ETOOBIG;
+}
+
+/* ---------------------------------------------------------------- Twilio */
+
+static int pair_cmp(const void *a, const void *b) {
+  const sb_form_field_t *x = *(const sb_form_field_t *const *)a;
+  const sb_form_field_t *y = *(const sb_form_field_t *const *)b;
+  int c = strcmp(x->name, y->name);
+  if (c != 0) return c;
+  size_t n = x->value_len < y->value_len ? x->value_len : y->value_len;
+  c = memcmp(x->value, y->value, n);
+  if (c != 0) return c;
+  return (x->value_len > y->value_len) - (x->value_len < y->value_len);
+}
+
+/* The sorted, de-duplicated pairs of form, appended to prefix_len bytes of
+ * room: a malloc'd buffer whose first prefix_len bytes the caller fills. */
+static char *twilio_data(const sb_form_t *form, size_t prefix_len,
+                         size_t *len) {
+  size_t n = form != NULL ? form->n : 0, total = prefix_len;
+  const sb_form_field_t **sorted = calloc(n ? n : 1, sizeof *sorted);
+  if (sorted == NULL) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    sorted[i] = &form->fields[i];
+    total += strlen(sorted[i]->name) + sorted[i]->value_len;
+  }
+  qsort(sorted, n, sizeof *sorted, pair_cmp);
+  char *data = malloc(total ? total : 1);
+  size_t at = prefix_len;
+  for (size_t i = 0; data != NULL && i < n; i++) {
+    if (i > 0 && pair_cmp(&sorted[i - 1], &sorted[i]) == 0) continue;
+    size_t nl = strlen(sorted[i]->name);
+    memcpy(data + at, sorted[i]->name, nl);
+    memcpy(data + at + nl, sorted[i]->value, sorted[i]->value_len);
+    at += nl + sorted[i]->value_len;
+  }
+  free(sorted);
+  *len = at;
+  return data;
+}
+
+/* Where the authority of an http(s) URL ends, its port (":digits", or an
+ * empty span) and the scheme's default port. false when there is no such
+ * authority or it carries user info. */
+typedef struct {
+  size_t port_at, port_len;
+  const char *default_port;
+} url_port_t;
+
+static const struct {
+  const char *scheme, *default_port;
+} URL_SCHEMES[] = {{"https://", ":443"}, {"http://", ":80"}};
+
+static bool url_port(const char *url, url_port_t *u) {
+  size_t skip = 0;
+  for (size_t i = 0; i < sizeof URL_SCHEMES / sizeof URL_SCHEMES[0]; i++) {
+    size_t n = strlen(URL_SCHEMES[i].scheme);
+    if (strncmp(url, URL_SCHEMES[i].scheme, n) != 0) continue;
+    skip = n, u->default_port = URL_SCHEMES[i].default_port;
+  }
+  if (skip == 0) return false;
+  size_t end = skip + strcspn(url + skip, "/?#");
+  if (memchr(url + skip, '@', end - skip) != NULL) return false;
+  size_t digits = end;
+  while (digits > skip && url[digits - 1] >= '0' && url[digits - 1] <= '9')
+    digits--;
+  /* ":digits" after a non-empty host; for "[v6]:port" after the bracket */
+  bool has_port = digits < end && digits > skip + 1 && url[digits - 1] == ':' &&
+                  (url[skip] != '[' || url[digits - 2] == ']');
+  size_t colon = digits;
+  u->port_at = has_port ? colon - 1 : end;
+  u->port_len = has_port ? end - colon + 1 : 0;
+  return true;
+}
+
+/* The other spelling of url: without its port, or with the default port.
+ * malloc'd, or NULL when there is none (or no memory). */
+static char *twilio_alt_url(const char *url) {
+  url_port_t u;
+  if (!url_port(url, &u)) return NULL;
+  size_t len = strlen(url);
+  const char *ins = u.port_len ? "" : u.default_port;
+  char *alt = malloc(len + DEFAULT_PORT_MAX + 1);
+  if (alt == NULL) return NULL;
+  memcpy(alt, url, u.port_at);
+  strcpy(alt + u.port_at, ins);
+  strcpy(alt + u.port_at + strlen(ins), url + u.port_at + u.port_len);
+  return alt;
+}
+
+/* HMAC-SHA1 over url + pairs compared to mac: 0 on a match. */
+static int twilio_try(const char *token, const char *url, const sb_form_t *form,
+                      const uint8_t *mac, const char **why) {
+  size_t ulen = strlen(url), len = 0;
+  char *data = twilio_data(form, ulen, &len);
+  if (data == NULL) return SB_ENOMEM;
+  memcpy(data, url, ulen);
+  int rc =
+      mac_matches("sha1", token, data, len, mac, SB_SIGNATURE_SHA1_LEN, why);
+  free(data);
+  return rc;
+}
+
+int sb_signature_twilio_check(const char *auth_token, const char *url,
+                              const sb_form_t *form, const char *header,
+                              const char **why) {
+  uint8_t mac[SB_SIGNATURE_DIGEST_MAX];
+  if (!secret_set(auth_token))
+    return reject(why, "no auth token configured for this account");
+  if (url == NULL || url[0] == '\0') return reject(why, "missing request URL");
+  if (strnlen(url, SB_SIGNATURE_URL_MAX + 1) > SB_SIGNATURE_URL_MAX)
+    return reject(why, "request URL too long");
+  int rc = header_mac(header, NULL, sb_signature_base64_decode,
+                      SB_SIGNATURE_SHA1_LEN, mac, why);
+  if (rc != 0) return rc;
+  rc = twilio_try(auth_token, url, form, mac, why);
+  if (rc != SB_EINVAL) return rc;
+  char *alt = twilio_alt_url(url);
+  if (alt == NULL) return rc;
+  rc = twilio_try(auth_token, alt, form, mac, why);
+  free(alt);
+  return rc;
+}
