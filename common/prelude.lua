@@ -31,6 +31,23 @@ local function pb_bool(field, b)
   return ''
 end
 
+-- A variadic command over a long list, in chunks: Lua's unpack has a limit
+-- (a few thousand values) and a script that fails half-way keeps what it
+-- already wrote, so an oversized unpack must never happen. step: list
+-- values per item (1 for members, 2 for score/member pairs). Returns the
+-- concatenated array replies (for ZMSCORE).
+local SB_CHUNK_ITEMS = 500
+local function call_chunked(cmd, key, list, step)
+  local out, per = {}, SB_CHUNK_ITEMS * step
+  for i = 1, #list, per do
+    local r = redis.call(cmd, key, unpack(list, i, math.min(i + per - 1, #list)))
+    if type(r) == 'table' then
+      for _, v in ipairs(r) do out[#out + 1] = v end
+    end
+  end
+  return out
+end
+
 -- Counters for the tenant's stats hash, written once per script call.
 local STATS = {}
 local function stat(name, n) STATS[name] = (STATS[name] or 0) + (n or 1) end
@@ -54,7 +71,7 @@ local function sb_handoff(effect)
   local keys = {}
   for i = 8, #ARGV, per do keys[#keys + 1] = ARGV[i] end
   if #keys == 0 then return {} end
-  local present = redis.call('ZMSCORE', lin, unpack(keys))
+  local present = call_chunked('ZMSCORE', lin, keys, 1)
   local out, done, leases, seen = {}, {}, {}, {}
   for k, key in ipairs(keys) do
     local i = 8 + (k - 1) * per
@@ -74,8 +91,8 @@ local function sb_handoff(effect)
     end
   end
   if #done > 0 then
-    redis.call('ZREM', lin, unpack(done))
-    if lout ~= '' then redis.call('ZADD', P .. 'lease:' .. lout, unpack(leases)) end
+    call_chunked('ZREM', lin, done, 1)
+    if lout ~= '' then call_chunked('ZADD', P .. 'lease:' .. lout, leases, 2) end
     stat(ARGV[5], #done)
   end
   stats_flush()

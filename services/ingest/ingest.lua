@@ -34,6 +34,6 @@ for i = 4, #ARGV, 3 do
     out[#out + 1] = {0, ''}
   end
 end
-if #leases > 0 then redis.call('ZADD', P .. 'lease:classify', unpack(leases)) end
+call_chunked('ZADD', P .. 'lease:classify', leases, 2)
 stats_flush()
 return out

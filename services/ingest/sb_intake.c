@@ -50,6 +50,7 @@ struct sb_intake {
   uv_idle_t idle; /* active while events wait for the flush: the loop must not block */
   entry_t *pending;
   size_t npending, cap, max_inflight, inflight;
+  size_t per_call; /* events per script call: --batch-max */
   int closing;
   int handles_closed;
   sb_counter_t *accepted, *duplicates, *failed, *refused;
@@ -157,7 +158,8 @@ static int send_group(batch_t *b, group_t *g, const char *tenant) {
   return rc;
 }
 
-/* Splits a batch by tenant; one script call each. */
+/* Splits a batch by tenant; one script call each, of at most --batch-max
+ * events (a long script would hold Redis for everyone else). */
 static void noop_idle(uv_idle_t *h) { (void)h; }
 
 static void flush(uv_check_t *h) {
@@ -180,7 +182,7 @@ static void flush(uv_check_t *h) {
     g->b = b;
     g->idx = calloc(b->n, sizeof *g->idx);
     const char *tenant = b->entries[i].env->tenant;
-    for (size_t j = i; j < b->n; j++)
+    for (size_t j = i; j < b->n && g->count < in->per_call; j++)
       if (!done[j] && strcmp(b->entries[j].env->tenant, tenant) == 0) {
         done[j] = 1;
         g->idx[g->count++] = j;
@@ -200,6 +202,9 @@ sb_intake_t *sb_intake_new(sb_service_t *s, sb_handoff_t *out, size_t max_inflig
   in->svc = s;
   in->out = out;
   in->max_inflight = max_inflight;
+  in->per_call = (size_t)sb_config_int(s->config, "batch-max");
+  if (in->per_call < 1)
+    in->per_call = 1;
   in->script = sb_script_add(s->redis, "ingest", sb_script_ingest);
   in->accepted = sb_metrics_counter(s->metrics, "sb_ingest_accepted_total", "events made durable", NULL);
   in->duplicates = sb_metrics_counter(s->metrics, "sb_ingest_duplicates_total",

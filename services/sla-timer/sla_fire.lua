@@ -33,7 +33,7 @@ for i = 1, #due, 2 do
   out[#out + 1] = env
   stat('sla_' .. name)
 end
-if #claimed > 0 then redis.call('ZREM', P .. 'timers', unpack(claimed)) end
+call_chunked('ZREM', P .. 'timers', claimed, 1)
 local nxt = redis.call('ZRANGE', P .. 'timers', 0, 0, 'WITHSCORES')
 if nxt[2] then out[1] = tonumber(nxt[2]) end
 stats_flush()

@@ -175,12 +175,49 @@ static void capacity_is_never_exceeded(void **state) {
   expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
 }
 
+/* Lua's unpack limit is a few thousand values and a script that fails
+ * half-way keeps its writes: big batches must go through whole. */
+static void a_hand_off_of_thousands_of_items_in_one_call_goes_through(void **state) {
+  (void)state;
+  enum { ITEMS = 5000, FIXED = 11 };
+  freeReplyObject(redisCommand(rc, "FLUSHALL"));
+  size_t a = strlen(sb_script_prelude), b = strlen(sb_script_handoff);
+  char *src = malloc(a + b + 2);
+  memcpy(src, sb_script_prelude, a);
+  src[a] = '\n';
+  memcpy(src + a + 1, sb_script_handoff, b + 1);
+  const char **argv = calloc(FIXED + 2 * ITEMS, sizeof *argv);
+  const char *fixed[FIXED] = {"EVAL", src, "1", P "stats", "1", "99", "in", "out", "seen", "0", "3600"};
+  memcpy(argv, fixed, sizeof fixed);
+  char(*keys)[16] = calloc(ITEMS, sizeof *keys);
+  for (int i = 0; i < ITEMS; i++) {
+    snprintf(keys[i], sizeof keys[i], "k%d", i);
+    freeReplyObject(redisCommand(rc, "ZADD " P "lease:in 1 %s", keys[i]));
+    argv[FIXED + 2 * i] = keys[i];
+    argv[FIXED + 2 * i + 1] = "blob";
+  }
+  redisReply *r = redisCommandArgv(rc, FIXED + 2 * ITEMS, argv, NULL);
+  assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+  assert_int_equal(r->elements, ITEMS);
+  freeReplyObject(r);
+  r = redisCommand(rc, "ZCARD " P "lease:out");
+  assert_int_equal(r->integer, ITEMS);
+  freeReplyObject(r);
+  r = redisCommand(rc, "ZCARD " P "lease:in");
+  assert_int_equal(r->integer, 0);
+  freeReplyObject(r);
+  free(keys);
+  free(argv);
+  free(src);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(longest_idle_then_queue_then_pull_on_close),
       cmocka_unit_test(only_the_owner_may_act_on_a_conversation),
       cmocka_unit_test(a_resent_message_changes_nothing_twice),
       cmocka_unit_test(capacity_is_never_exceeded),
+      cmocka_unit_test(a_hand_off_of_thousands_of_items_in_one_call_goes_through),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
