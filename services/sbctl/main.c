@@ -36,6 +36,7 @@ static const sb_option_t sbctl_options[] = {
     {"tenants", SB_OPT_STR, "", "tenant configuration file (default: the bundled corpus/tenants.json)"},
     {"redis-url", SB_OPT_STR, "redis://127.0.0.1:6379", "stats, dlq: the Redis of the bus"},
     {"port-offset", SB_OPT_INT, "0", "added to every default port"},
+    {"host", SB_OPT_STR, "127.0.0.1", "publish, agent, tail: the host where ingest and notify listen"},
     {"tenant", SB_OPT_STR, "", "publish, agent, dlq: the tenant"},
     {"channel", SB_OPT_STR, "webchat", "publish: channel of a message given by flags"},
     {"customer", SB_OPT_STR, "cli-customer", "publish: customer id of a message given by flags"},
@@ -56,7 +57,7 @@ static sb_tenants_t *load_tenants(const sb_config_t *c) {
 }
 
 static void endpoint(const sb_config_t *c, int base, char *out, size_t cap) {
-  snprintf(out, cap, "tcp://127.0.0.1:%lld", base + sb_config_int(c, "port-offset"));
+  snprintf(out, cap, "tcp://%s:%lld", sb_config_str(c, "host"), base + sb_config_int(c, "port-offset"));
 }
 
 static sb_envelope_t *message_from_flags(const sb_config_t *c, const sb_tenants_t *t) {

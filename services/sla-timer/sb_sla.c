@@ -109,10 +109,21 @@ struct sb_sla_firer {
   size_t pending; /* claim replies outstanding */
   int64_t next_due;
   int stopped, closing, timer_closed;
-  sb_counter_t *fired, *claim_failed;
+  sb_counter_t *claim_failed;
 };
 
 static void schedule(sb_sla_firer_t *f);
+
+/* sb_sla_fired_total{kind="sla.warning"|"sla.breach", tenant=...} */
+static void count_fired(sb_sla_firer_t *f, const char *blob, size_t len) {
+  sb_envelope_t *env = sb_envelope_unpack(blob, len);
+  char labels[160];
+  sb_metrics_labels(labels, sizeof labels, "kind", env ? sb_envelope_kind(env) : "unknown", "tenant",
+                    env ? env->tenant : "", NULL);
+  sb_counter_add(sb_metrics_counter(f->svc->metrics, "sb_sla_fired_total",
+                                    "SLA warnings and breaches fired, by kind and tenant", labels), 1);
+  sb_envelope_free(env);
+}
 
 static void maybe_free(sb_sla_firer_t *f) {
   if (f->closing && f->timer_closed && f->pending == 0)
@@ -135,9 +146,11 @@ static void on_claim(const redisReply *reply, int err, void *arg) {
       f->next_due = nd->integer;
     for (size_t i = 1; i < reply->elements; i++) {
       const redisReply *e = reply->element[i];
-      if (e->type == REDIS_REPLY_STRING && f->out)
+      if (e->type != REDIS_REPLY_STRING)
+        continue;
+      if (f->out)
         sb_handoff_send(f->out, e->str, e->len); /* the lease covers a failure */
-      sb_counter_add(f->fired, 1);
+      count_fired(f, e->str, e->len);
     }
   }
   if (f->pending == 0)
@@ -194,7 +207,6 @@ sb_sla_firer_t *sb_sla_firer_new(sb_service_t *s, sb_handoff_t *out) {
   f->svc = s;
   f->out = out;
   f->script = sb_script_add(s->redis, "sla_fire", sb_script_sla_fire);
-  f->fired = sb_metrics_counter(s->metrics, "sb_sla_fired_total", "SLA warnings and breaches fired", NULL);
   f->claim_failed = sb_metrics_counter(s->metrics, "sb_sla_claim_failed_total",
                                        "timer claims Redis did not answer", NULL);
   uv_timer_init(s->loop, &f->timer);
