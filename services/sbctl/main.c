@@ -7,10 +7,12 @@
  *   tail     follow the feed, one JSON line per message
  *   stats    the bus's figures from Redis, as JSON
  *   dlq      list dead letters
+ *   classify the classifier offline, on JSON Lines (sbctl_classify)
  *   bench    the foundation benchmark on a fresh stack (sbctl_bench)
  */
 #include "sbctl_agents.h"
 #include "sbctl_bench.h"
+#include "sbctl_classify.h"
 #include "sbctl_client.h"
 #include "sbctl_corpus.h"
 #include "sbctl_tail.h"
@@ -223,6 +225,7 @@ static const struct {
     {"tail", cmd_tail, "follow the feed [--topic PREFIX] [--count N]"},
     {"stats", cmd_stats, "figures per tenant from Redis, as JSON"},
     {"dlq", cmd_dlq, "list dead letters [--tenant T] (default: those of no tenant)"},
+    {"classify", sbctl_classify, "classify JSON Lines offline [--tenant-config FILE] INPUT.jsonl | --eval FILE"},
     {"bench", sbctl_bench, "benchmark a fresh stack [--events N] [--latency-events N] (JSON)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
@@ -247,7 +250,8 @@ static void default_tenants(sb_config_t *c) {
 }
 
 int main(int argc, char **argv) {
-  const sb_option_t *const tables[] = {sbctl_options, sbctl_up_options, sbctl_bench_options, NULL};
+  const sb_option_t *const tables[] = {sbctl_options, sbctl_up_options, sbctl_bench_options,
+                                       sbctl_classify_options, NULL};
   sb_config_t *c = sb_config_new("sbctl", tables);
   char err[512];
   int rc = sb_config_load(c, argc, argv, err, sizeof err);

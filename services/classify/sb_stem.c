@@ -1,0 +1,99 @@
+/*
+ * sb_stem: libstemmer behind a small switch (see sb_stem.h). Snowball knows
+ * Norwegian as "no"; our language ids say "nb", so that one is mapped.
+ */
+#include "sb_stem.h"
+#include "sb_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef SB_HAVE_STEMMER
+#include <libstemmer.h>
+
+struct sb_stem {
+  struct sb_stemmer *snowball;
+};
+
+int sb_stem_available(void) { return 1; }
+
+sb_stem_t *sb_stem_new(const char *lang) {
+  if (!lang || !*lang)
+    return NULL;
+  struct sb_stemmer *sn = sb_stemmer_new(strcmp(lang, "nb") ? lang : "no", "UTF_8");
+  sb_stem_t *s = sn ? malloc(sizeof *s) : NULL;
+  if (!s) {
+    if (sn)
+      sb_stemmer_delete(sn);
+    return NULL;
+  }
+  s->snowball = sn;
+  return s;
+}
+
+void sb_stem_destroy(sb_stem_t **s) {
+  if (!s || !*s)
+    return;
+  sb_stemmer_delete((*s)->snowball);
+  free(*s);
+  *s = NULL;
+}
+
+/* Stem of w by Snowball, or NULL; *len receives its length. */
+static const char *snowball(sb_stem_t *s, const char *w, size_t n, size_t *len) {
+  if (!s)
+    return NULL;
+  const sb_symbol *out = sb_stemmer_stem(s->snowball, (const sb_symbol *)w, (int)n);
+  int l = out ? sb_stemmer_length(s->snowball) : -1;
+  *len = l > 0 ? (size_t)l : 0;
+  return l > 0 ? (const char *)out : NULL;
+}
+#else
+struct sb_stem {
+  int unused;
+};
+
+int sb_stem_available(void) { return 0; }
+sb_stem_t *sb_stem_new(const char *lang) {
+  (void)lang;
+  return NULL;
+}
+void sb_stem_destroy(sb_stem_t **s) {
+  if (s)
+    *s = NULL;
+}
+static const char *snowball(sb_stem_t *s, const char *w, size_t n, size_t *len) {
+  (void)s, (void)w, (void)n, (void)len;
+  return NULL;
+}
+#endif
+
+size_t sb_stem_word(sb_stem_t *s, const char *w, size_t n, char *out, size_t cap) {
+  size_t len = 0;
+  const char *st = snowball(s, w, n, &len);
+  if (!st)
+    st = w, len = n;
+  if (len > cap - 1)
+    len = cap - 1;
+  memcpy(out, st, len);
+  out[len] = '\0';
+  return len;
+}
+
+int sb_stem_tokens(sb_stem_t *s, sb_tokens_t *t) {
+  if (!s) {
+    sb_tokens_unstem(t);
+    return 0;
+  }
+  char out[SB_TEXT_WORD_MAX + 1];
+  for (size_t i = 0; i < t->n; i++) {
+    if (t->v[i].flags & SB_TOKEN_EMOJI) {
+      t->v[i].stem = t->v[i].norm, t->v[i].stem_len = t->v[i].norm_len;
+      continue;
+    }
+    size_t n = sb_stem_word(s, sb_token_norm(t, i), t->v[i].norm_len, out, sizeof out);
+    if (sb_token_set_stem(t, i, out, n))
+      return SB_ENOMEM;
+  }
+  return 0;
+}
