@@ -22,7 +22,8 @@
  *    letters, and Latin letters U+00C0..U+017F. CJK, emoji and other scripts
  *    are not: Japanese writes a number right after a word without a space.
  *  - card: a "run" is digit groups joined by one space or dash (also NBSP,
- *    U+3000, U+FF0D); full-width digits count. A run starts after a non-word
+ *    U+3000, U+FF0D), or by dots when every separator is a dot
+ *    ("5105.1051.0510.5100"); full-width digits count. A run starts after a non-word
  *    character that is not itself a separator following a digit. Candidates
  *    are the run's prefixes ending at a group boundary (longest first, 13-19
  *    digits), so "4111 1111 1111 1111 12/25" still finds the card while a
@@ -286,6 +287,7 @@ typedef struct {
   unsigned char digits[CARD_MAX_DIGITS];
   size_t ndigits, ngroups;
   size_t end[CARD_MAX_DIGITS], upto[CARD_MAX_DIGITS];
+  unsigned sep_kind; /* the first separator's kind; dots only with dots */
 } card_run_t;
 
 static void card_run_read(const text_t *t, size_t pos, card_run_t *r) {
@@ -300,9 +302,14 @@ static void card_run_read(const text_t *t, size_t pos, card_run_t *r) {
     }
     r->end[r->ngroups] = pos;
     r->upto[r->ngroups++] = r->ndigits;
-    size_t sw = sep_at(t, pos, SEP_SPACE | SEP_DASH, NULL);
+    unsigned kind = 0;
+    size_t sw = sep_at(t, pos, SEP_SPACE | SEP_DASH | SEP_DOT, &kind);
     if (sw == 0 || digit_at(t, pos + sw, &w) < 0)
       return;
+    if (r->sep_kind && (r->sep_kind == SEP_DOT) != (kind == SEP_DOT))
+      return; /* "5105.1051.0510.5100" is a card, "12.50 4111 ..." is not one run */
+    if (!r->sep_kind)
+      r->sep_kind = kind;
     pos += sw;
   }
 }
@@ -310,9 +317,9 @@ static void card_run_read(const text_t *t, size_t pos, card_run_t *r) {
 static size_t card_match(const text_t *t, size_t i) {
   size_t w;
   if (digit_at(t, i, &w) < 0 || word_before(t, i) ||
-      number_before(t, i, SEP_SPACE | SEP_DASH))
+      number_before(t, i, SEP_SPACE | SEP_DASH | SEP_DOT))
     return 0;
-  card_run_t r = {.ndigits = 0, .ngroups = 0};
+  card_run_t r = {.ndigits = 0, .ngroups = 0, .sep_kind = 0};
   card_run_read(t, i, &r);
   for (size_t g = r.ngroups; g-- > 0;) {
     size_t n = r.upto[g];

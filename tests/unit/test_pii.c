@@ -118,6 +118,14 @@ static void card_grouped_with_spaces_or_dashes_is_found(void **state) {
              "4444");
 }
 
+static void card_grouped_with_dots_is_found_but_not_mixed_runs(void **state) {
+  (void)state;
+  expect_one("card 5105.1051.0510.5100 thanks", SB_PII_CARD, "5105.1051.0510.5100");
+  /* dots and spaces do not mix within one run: "4111.1111 1111.1111" is
+   * two short numbers, not a card */
+  expect_none("ref 4111.1111 1111.1111 ok");
+}
+
 static void card_followed_by_expiry_group_is_still_found(void **state) {
   (void)state;
   expect_one("4111 1111 1111 1111 12/25 cvv", SB_PII_CARD,
@@ -437,6 +445,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(card_test_numbers_of_each_scheme_are_found),
       cmocka_unit_test(card_grouped_with_spaces_or_dashes_is_found),
+      cmocka_unit_test(card_grouped_with_dots_is_found_but_not_mixed_runs),
       cmocka_unit_test(card_followed_by_expiry_group_is_still_found),
       cmocka_unit_test(card_in_fullwidth_digits_is_found),
       cmocka_unit_test(card_next_to_cjk_text_is_found),
