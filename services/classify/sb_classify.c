@@ -71,14 +71,56 @@ int sb_classify_envelope(sb_envelope_t *env, const sb_tenant_t *tenant) {
   return rc ? rc : set_classification(c, &r);
 }
 
+static char *replace_str(char *old, const char *s) {
+  if (old != protobuf_c_empty_string)
+    free(old);
+  return strdup(s ? s : "");
+}
+
+/* Intents, competitors, flags and the suggestion into the classification. */
+static int set_verdict(Switchboard__V1__Classification *c, const sb_classify_verdict_t *v,
+                       const sb_rules_t *rules) {
+  c->sentiment_score = v->sentiment.score;
+  c->sentiment = replace_str(c->sentiment, sb_sentiment_label_name(v->sentiment.label));
+  c->priority = v->priority.score;
+  c->legal_threat = v->intent.legal != 0;
+  c->vip = v->vip;
+  c->suggested_reply = replace_str(c->suggested_reply, v->has_suggestion ? v->suggestion.id : "");
+  c->suggested_score = v->has_suggestion ? v->suggestion.score : 0;
+  c->intents = calloc(v->intent.n ? v->intent.n : 1, sizeof *c->intents);
+  c->competitors = calloc(v->intent.n_competitors ? v->intent.n_competitors : 1, sizeof *c->competitors);
+  if (!c->sentiment || !c->suggested_reply || !c->intents || !c->competitors)
+    return SB_ENOMEM;
+  for (size_t i = 0; i < v->intent.n; i++) {
+    Switchboard__V1__IntentMatch *m = malloc(sizeof *m);
+    if (!m)
+      return SB_ENOMEM;
+    switchboard__v1__intent_match__init(m);
+    m->name = strdup(v->intent.intents[i].name);
+    m->score = v->intent.intents[i].score;
+    c->intents[c->n_intents++] = m;
+  }
+  for (size_t i = 0; rules && i < v->intent.n_competitors; i++)
+    c->competitors[c->n_competitors++] = strdup(sb_rules_competitor(rules, (size_t)v->intent.competitors[i]));
+  return 0;
+}
+
 int sb_classify_envelope_apply(sb_envelope_t *env, const sb_classify_verdict_t *v) {
+  return sb_classify_envelope_apply_rules(env, v, NULL);
+}
+
+int sb_classify_envelope_apply_rules(sb_envelope_t *env, const sb_classify_verdict_t *v,
+                                     const sb_rules_t *rules) {
   int rc;
   Switchboard__V1__Classification *c = classification_of(env, &rc);
   if (!c)
     return rc ? rc : SB_EINVAL;
+  if (c->n_intents || c->n_competitors)
+    return SB_EEXISTS; /* classified already: a re-sent envelope keeps its verdict */
   sb_classify_result_t r = v->lang;
   r.move_private = v->move_private || (env->interaction->public_ && c->n_pii > 0);
-  return set_classification(c, &r);
+  rc = set_classification(c, &r);
+  return rc ? rc : set_verdict(c, v, rules);
 }
 
 /* ------------------------------------------------------- full verdict */

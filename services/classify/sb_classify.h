@@ -114,10 +114,16 @@ void sb_classify_pii_codepoints(const char *text, size_t len, const sb_classify_
 /* Frees what a verdict owns and zeroes it. */
 void sb_classify_verdict_clear(sb_classify_verdict_t *v);
 
-/* Copies into env->classification what the envelope can carry today
- * (language, percent, reliable, move_private; keeps ingest's PII
- * findings: a public message with any is move_private too). Returns 0,
- * SB_EINVAL if env is not an interaction, SB_ENOMEM. */
+/* Copies the verdict into env->classification (keeps ingest's PII
+ * findings: a public message with any is move_private too); competitors
+ * are not named (see _rules). Returns 0, SB_EINVAL if env is not an
+ * interaction, SB_EEXISTS if it was classified already, SB_ENOMEM. */
 int sb_classify_envelope_apply(sb_envelope_t *env, const sb_classify_verdict_t *v);
+/* The same, also naming competitors (their names come from rules). The
+ * whole verdict goes into the envelope's Classification: language,
+ * move_private, sentiment, intents, priority, competitors, legal threat,
+ * VIP and the suggested reply. SB_EEXISTS if it was classified already. */
+int sb_classify_envelope_apply_rules(sb_envelope_t *env, const sb_classify_verdict_t *v,
+                                     const sb_rules_t *rules);
 
 #endif

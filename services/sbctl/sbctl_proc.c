@@ -44,6 +44,9 @@ pid_t sbctl_proc_spawn(const sbctl_proc_env_t *e, const char *name) {
   setenv("SB_REDIS_URL", e->redis_url, 1);
   setenv("SB_TENANTS", e->tenants, 1);
   setenv("SB_PORT_OFFSET", off, 1);
+  /* classify: the bundled rules and lexicons, unless the caller chose */
+  setenv("SB_RULES", SB_SOURCE_DIR "/corpus/rules/default.json", 0);
+  setenv("SB_LEXICONS", SB_SOURCE_DIR "/corpus/lexicons", 0);
   execl(bin, bin, (char *)NULL);
   fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
   _exit(127);

@@ -28,7 +28,8 @@ typedef struct {
 } sbctl_proc_env_t;
 
 /* Starts sb-<name> in its own process group; it dies with its parent.
- * Returns the pid or -1. */
+ * classify gets the bundled rules and lexicons (SB_RULES, SB_LEXICONS)
+ * unless the environment names others. Returns the pid or -1. */
 pid_t sbctl_proc_spawn(const sbctl_proc_env_t *e, const char *name);
 /* The HTTP status of GET /readyz on 127.0.0.1:port, or -1. */
 int sbctl_proc_readyz(int port);

@@ -21,6 +21,11 @@ static void print_envelope(const char *topic, size_t tlen, const sb_envelope_t *
   if (env->classification) {
     cJSON_AddStringToObject(o, "language", env->classification->language);
     cJSON_AddBoolToObject(o, "move_private", env->classification->move_private);
+    cJSON_AddStringToObject(o, "sentiment", env->classification->sentiment);
+    cJSON_AddNumberToObject(o, "priority", env->classification->priority);
+    cJSON *intents = cJSON_AddArrayToObject(o, "intents");
+    for (size_t i = 0; i < env->classification->n_intents; i++)
+      cJSON_AddItemToArray(intents, cJSON_CreateString(env->classification->intents[i]->name));
   }
   if (env->routing) {
     cJSON_AddStringToObject(o, "agent", env->routing->agent);

@@ -65,6 +65,9 @@ static void check_event(redisContext *rc, int i, int *new_convs) {
   assert_non_null(env);
   assert_non_null(env->classification);
   assert_true(strlen(env->classification->language) >= 2);
+  /* the bundled rules know this one: a cancellation and a refund */
+  assert_true(env->classification->n_intents >= 1);
+  assert_true(strlen(env->classification->sentiment) > 0);
   assert_non_null(env->routing);
   assert_true(env->routing->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED ||
               env->routing->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED ||
