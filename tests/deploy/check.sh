@@ -165,7 +165,7 @@ needed() { # "package soname" for every NEEDED entry of the built binaries
   # one dpkg query for all (each path as linked and as resolved: usrmerge)
   # shellcheck disable=SC2046
   dpkg -S $(awk '{ print $2; print $3 }' "$T/libs" | sort -u) 2> /dev/null |
-    sed 's/^\([^:]*\):[^:]*: /\1 /' > "$T/owners"
+    sed -E 's/^([^: ]+)(:[^: ]+)?: /\1 /' > "$T/owners"  # "pkg:arch: path" or "pkg: path"
   awk 'NR == FNR { owner[$2] = $1; next }
        { p = ($2 in owner) ? owner[$2] : (($3 in owner) ? owner[$3] : "(no-package)"); print p, $1 }' \
     "$T/owners" "$T/libs" | sort -u
