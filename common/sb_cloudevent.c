@@ -21,6 +21,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #include "sb_cloudevent.h"
+#include "sb_utf8.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -58,43 +59,6 @@ static void reason_set(char *err, size_t errlen, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err, errlen, fmt, ap);
   va_end(ap);
-}
-
-/* ------------------------------------------------------------------ UTF-8 */
-
-/* Length of the well-formed UTF-8 sequence at p (rem bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t rem) {
-  unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-  size_t n;
-  if (c < 0x80) return 1;
-  if (c < 0xC2) return 0;
-  if (c < 0xE0) {
-    n = 2;
-  } else if (c < 0xF0) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;      /* overlong */
-    if (c == 0xED) hi = 0x9F;      /* surrogates */
-  } else if (c < 0xF5) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;      /* overlong */
-    if (c == 0xF4) hi = 0x8F;      /* above U+10FFFF */
-  } else {
-    return 0;
-  }
-  if (rem < n || p[1] < lo || p[1] > hi) return 0;
-  for (size_t i = 2; i < n; i++)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  return n;
-}
-
-static bool utf8_valid(const char *s, size_t len) {
-  const unsigned char *p = (const unsigned char *)s;
-  for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq(p + i, len - i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
 }
 
 /* ---------------------------------------------------------- the byte scan */
@@ -163,7 +127,7 @@ static scan_status_t scan_string(json_scan_t *s) {
     } else if (c < 0x20) {
       st = SCAN_SYNTAX;
     } else {
-      size_t n = utf8_seq(s->p + s->pos, s->len - s->pos);
+      size_t n = sb_utf8_seq(s->p + s->pos, s->len - s->pos);
       if (n == 0) st = SCAN_UTF8;
       s->pos += n;
     }
@@ -241,7 +205,7 @@ static scan_status_t scan_token(json_scan_t *s) {
   if (c == '"') return scan_string(s);
   if (c == '-' || is_digit(c)) return scan_number(s);
   if (c == 't' || c == 'f' || c == 'n') return scan_literal(s);
-  if (c >= 0x80 && utf8_seq(s->p + s->pos, s->len - s->pos) == 0)
+  if (c >= 0x80 && sb_utf8_seq(s->p + s->pos, s->len - s->pos) == 0)
     return SCAN_UTF8;
   return SCAN_SYNTAX;
 }
@@ -309,14 +273,6 @@ static int json_parse_checked(const char *text, size_t len, int max_depth,
 
 /* ------------------------------------------------------- value checkers */
 
-/* C0 controls, DEL and C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F). */
-static bool has_control(const char *s) {
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p < 0x20 || *p == 0x7F) return true;
-    if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) return true;
-  }
-  return false;
-}
 
 static bool is_tenant_char(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) ||
@@ -513,7 +469,7 @@ static int string_check(const field_spec_t *f, const char *v, size_t max,
                f->name, max);
     return SB_ETOOBIG;
   }
-  if ((f->flags & F_NOCTRL) && has_control(v)) {
+  if ((f->flags & F_NOCTRL) && sb_utf8_has_control(v)) {
     reason_set(r->why, r->whylen, "%s \"%s\" contains a control character",
                r->noun, f->name);
     return SB_EINVAL;
@@ -871,7 +827,7 @@ static int interaction_from_json(const cJSON *obj, sb_interaction_data_t *d,
   if (rc == 0)
     rc = take_strings(obj, interaction_fields, COUNT(interaction_fields), 0, d,
                       r);
-  if (rc == 0 && !utf8_valid(d->text, strlen(d->text))) {
+  if (rc == 0 && !sb_utf8_valid(d->text, strlen(d->text))) {
     reason_set(r->why, r->whylen, "field \"text\" is not valid UTF-8");
     rc = SB_EINVAL;
   }

@@ -14,6 +14,7 @@
  *   - nothing here quotes a value in a reason: values carry personal data.
  */
 #include "sb_webhook.h"
+#include "sb_utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -152,41 +153,6 @@ int sb__wh_item_done(sb_wh_item_t *it, int rc) {
 
 /* ---------------------------------------------------------------- checks */
 
-/* Length of the well-formed UTF-8 sequence at p (rem bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t rem) {
-  unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-  size_t n;
-  if (c < 0x80) return 1;
-  if (c < 0xC2 || c > 0xF4) return 0;
-  n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-  if (c == 0xE0) lo = 0xA0; /* overlong */
-  if (c == 0xED) hi = 0x9F; /* surrogates */
-  if (c == 0xF0) lo = 0x90; /* overlong */
-  if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
-  if (rem < n || p[1] < lo || p[1] > hi) return 0;
-  for (size_t i = 2; i < n; i++)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  return n;
-}
-
-bool sb__wh_utf8_valid(const char *s, size_t len) {
-  const unsigned char *p = (const unsigned char *)s;
-  for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq(p + i, len - i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-/* C0 controls, DEL and C1 controls (UTF-8 C2 80..C2 9F). */
-static bool has_control(const char *s) {
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p < 0x20 || *p == 0x7F) return true;
-    if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) return true;
-  }
-  return false;
-}
 
 static int store_copy(char **slot, const char *value, size_t len) {
   char *copy = malloc(len + 1);
@@ -206,9 +172,9 @@ int sb__wh_set_id(sb_wh_item_t *it, char **slot, const char *field,
   if (len > SB_WEBHOOK_ID_MAX)
     return sb__wh_item_fail(it, "field \"%s\" exceeds %d bytes", field,
                             SB_WEBHOOK_ID_MAX);
-  if (!sb__wh_utf8_valid(value, len))
+  if (!sb_utf8_valid(value, len))
     return sb__wh_item_fail(it, "field \"%s\" is not valid UTF-8", field);
-  if (has_control(value))
+  if (sb_utf8_has_control(value))
     return sb__wh_item_fail(it, "field \"%s\" contains a control character",
                             field);
   return store_copy(slot, value, len);
@@ -226,7 +192,7 @@ int sb__wh_set_text_take(sb_wh_item_t *it, char *value) {
   int rc = 0;
   if (len > SB_WEBHOOK_TEXT_MAX)
     rc = sb__wh_item_fail(it, "text exceeds %d bytes", SB_WEBHOOK_TEXT_MAX);
-  else if (!sb__wh_utf8_valid(value, len))
+  else if (!sb_utf8_valid(value, len))
     rc = sb__wh_item_fail(it, "text is not valid UTF-8");
   if (rc != 0) {
     free(value);
@@ -659,7 +625,7 @@ static int email_display_name(sb_wh_item_t *it, span_t d) {
   }
   name[n] = '\0';
   bool clean =
-      n > 0 && i == d.len && sb__wh_utf8_valid(name, n) && !has_control(name);
+      n > 0 && i == d.len && sb_utf8_valid(name, n) && !sb_utf8_has_control(name);
   return clean ? sb__wh_set_id(it, &it->author_name, "from", name) : 0;
 }
 

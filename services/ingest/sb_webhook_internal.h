@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_utf8.h"
 #include "sb_webhook.h"
 
 /* A delivery being turned into items. */
@@ -71,9 +72,6 @@ int sb__wh_set_phone(sb_wh_item_t *it, char **slot, const char *field,
                      const char *value);
 /* status must be a lowercase token [a-z_]{1,32}. */
 int sb__wh_set_status(sb_wh_item_t *it, const char *field, const char *value);
-
-/* Strict UTF-8 (RFC 3629). */
-bool sb__wh_utf8_valid(const char *s, size_t len);
 
 /* "[label] word" (see sb__wh_buf_label), malloc'd; NULL on no memory. */
 char *sb__wh_labelled(const char *label, const char *word);
