@@ -115,7 +115,7 @@ int sb_classify_envelope_apply_rules(sb_envelope_t *env, const sb_classify_verdi
   Switchboard__V1__Classification *c = classification_of(env, &rc);
   if (!c)
     return rc ? rc : SB_EINVAL;
-  if (c->n_intents || c->n_competitors)
+  if (c->classified_us)
     return SB_EEXISTS; /* classified already: a re-sent envelope keeps its verdict */
   sb_classify_result_t r = v->lang;
   r.move_private = v->move_private || (env->interaction->public_ && c->n_pii > 0);

@@ -152,8 +152,10 @@ static void the_verdict_fills_the_envelope(void **state) {
   assert_non_null(env.classification);
   assert_string_equal(env.classification->language, "en");
   assert_true(env.classification->move_private);
-  free(env.classification->language);
-  free(env.classification);
+  assert_true(strlen(env.classification->sentiment) > 0);
+  assert_int_equal(env.classification->priority, v.priority.score);
+  assert_int_equal(sb_classify_envelope_apply(&env, &v), SB_EEXISTS); /* once */
+  switchboard__v1__classification__free_unpacked(env.classification, NULL);
   sb_envelope_t agent = SWITCHBOARD__V1__ENVELOPE__INIT;
   assert_int_equal(sb_classify_envelope_apply(&agent, &v), SB_EINVAL);
   sb_classify_verdict_clear(&v);
