@@ -19,7 +19,7 @@
 #include "sb_form.h"
 #include "sb_signature.h"
 #include "sb_webhook.h"
-#include "sb_webhook_internal.h" /* sb__wh_utf8_valid, to check the output */
+#include "sb_utf8.h" /* sb_utf8_valid, to check the output */
 
 enum { FUZZ_ERR_LEN = 256, CT_LINE_MAX = 256 };
 
@@ -32,7 +32,7 @@ static void check(int ok) {
 static void check_string(const char *s, size_t max) {
   if (s == NULL) return;
   size_t n = strlen(s);
-  check(n > 0 && n <= max && sb__wh_utf8_valid(s, n));
+  check(n > 0 && n <= max && sb_utf8_valid(s, n));
 }
 
 static void check_item(const sb_wh_item_t *it) {
@@ -50,7 +50,7 @@ static void check_item(const sb_wh_item_t *it) {
     check_string(ids[i], SB_WEBHOOK_ID_MAX);
   if (it->text != NULL)
     check(strlen(it->text) <= SB_WEBHOOK_TEXT_MAX &&
-          sb__wh_utf8_valid(it->text, strlen(it->text)));
+          sb_utf8_valid(it->text, strlen(it->text)));
   if (it->kind == SB_WH_MESSAGE)
     check(it->platform_message_id && it->customer && it->text && !it->status);
   if (it->kind == SB_WH_STATUS) check(it->status && !it->text);
