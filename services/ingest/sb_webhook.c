@@ -296,6 +296,18 @@ static int json_prescan(char *s, size_t len, size_t *bad) {
   return 0;
 }
 
+int sb__wh_json_deliver(const char *body, size_t len, sb_wh_batch_t *out, char *err,
+                        size_t errlen, sb__wh_root_fn root_fn) {
+  sb__wh_builder_t b;
+  cJSON *root = NULL;
+  int rc = sb__wh_begin(&b, out, err, errlen);
+  if (rc == 0 && body == NULL) rc = SB_EINVAL;
+  if (rc == 0) rc = sb__wh_json_parse(body, len, &root, err, errlen);
+  if (rc == 0) rc = root_fn(&b, root, err, errlen);
+  cJSON_Delete(root);
+  return sb__wh_end(&b, rc, err, errlen);
+}
+
 int sb__wh_json_parse(const char *body, size_t len, cJSON **root, char *err,
                       size_t errlen) {
   size_t skip = len >= BOM_LEN && memcmp(body, "\xEF\xBB\xBF", BOM_LEN) == 0

@@ -99,6 +99,11 @@ char *sb__wh_buf_take(sb__wh_buf_t *b);
  * a reason. */
 int sb__wh_json_parse(const char *body, size_t len, cJSON **root, char *err,
                       size_t errlen);
+/* The whole of a JSON platform parser: begin the batch, parse the body
+ * (sb__wh_json_parse), hand the root to root_fn, end the batch. */
+typedef int (*sb__wh_root_fn)(sb__wh_builder_t *b, const cJSON *root, char *err, size_t errlen);
+int sb__wh_json_deliver(const char *body, size_t len, sb_wh_batch_t *out, char *err,
+                        size_t errlen, sb__wh_root_fn root_fn);
 /* Member of an object (NULL when obj is not an object, the member is
  * missing or JSON null). */
 const cJSON *sb__wh_get(const cJSON *obj, const char *name);

@@ -261,13 +261,6 @@ static int x_root(sb__wh_builder_t *b, const cJSON *root, char *err,
 }
 
 int sb_webhook_x_parse(const char *body, size_t len, sb_wh_batch_t *out,
-                       char *err, size_t errlen) {
-  sb__wh_builder_t b;
-  cJSON *root = NULL;
-  int rc = sb__wh_begin(&b, out, err, errlen);
-  if (rc == 0 && body == NULL) rc = SB_EINVAL;
-  if (rc == 0) rc = sb__wh_json_parse(body, len, &root, err, errlen);
-  if (rc == 0) rc = x_root(&b, root, err, errlen);
-  cJSON_Delete(root);
-  return sb__wh_end(&b, rc, err, errlen);
+                          char *err, size_t errlen) {
+  return sb__wh_json_deliver(body, len, out, err, errlen, x_root);
 }
