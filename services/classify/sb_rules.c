@@ -161,10 +161,15 @@ static int check_lang_key(parse_t *p, const char *path, const char *key) {
   return !strcmp(key, "*") || valid_lang(key) ? 0 : fail(p, "%s: \"%.16s\" is not a language code or \"*\"", path, key);
 }
 
-/* {"en": ["...", ...], "*": [...]} into the termsets with value. */
-static int add_lang_lists(parse_t *p, const char *path, const cJSON *obj, uint32_t value) {
+/* Walks {"en": [...], "*": [...]}: checks every language key and that each
+ * value is an array, then calls fn on every element with its path
+ * ("path.en[2]") and language. */
+typedef int (*lang_item_fn)(parse_t *p, const char *path, const char *lang, const cJSON *s, int value);
+
+static int each_lang_item(parse_t *p, const char *path, const cJSON *obj, const char *what,
+                          lang_item_fn fn, int value) {
   char sub[PATH_MAX_LEN];
-  int rc = expect(p, obj, cJSON_IsObject, path, "an object of language: [phrases]");
+  int rc = expect(p, obj, cJSON_IsObject, path, what);
   for (const cJSON *l = rc ? NULL : obj->child; l && !rc; l = l->next) {
     snprintf(sub, sizeof sub, "%.120s.%.16s", path, l->string);
     rc = check_lang_key(p, path, l->string);
@@ -174,10 +179,19 @@ static int add_lang_lists(parse_t *p, const char *path, const cJSON *obj, uint32
     for (const cJSON *s = rc ? NULL : l->child; s && !rc; s = s->next, k++) {
       char item[PATH_MAX_LEN + 16];
       snprintf(item, sizeof item, "%.150s[%d]", sub, k);
-      rc = add_phrase(p, item, l->string, s, value);
+      rc = fn(p, item, l->string, s, value);
     }
   }
   return rc;
+}
+
+static int add_phrase_item(parse_t *p, const char *path, const char *lang, const cJSON *s, int value) {
+  return add_phrase(p, path, lang, s, (uint32_t)value);
+}
+
+/* {"en": ["...", ...], "*": [...]} into the termsets with value. */
+static int add_lang_lists(parse_t *p, const char *path, const cJSON *obj, uint32_t value) {
+  return each_lang_item(p, path, obj, "an object of language: [phrases]", add_phrase_item, (int)value);
 }
 
 /* ---------------------------------------------------------------- regex */
@@ -239,23 +253,9 @@ static int build_hyperscan(parse_t *p) {
 #endif
 
 static int add_regexes(parse_t *p, const char *path, const cJSON *obj, int intent) {
-  char sub[PATH_MAX_LEN];
-  int rc = expect(p, obj, cJSON_IsObject, path, "an object of language: [regexes]");
-  if (!rc && !p->r->regex && !(p->r->regex = calloc(SB_RULES_REGEX_MAX, sizeof *p->r->regex)))
+  if (cJSON_IsObject(obj) && !p->r->regex && !(p->r->regex = calloc(SB_RULES_REGEX_MAX, sizeof *p->r->regex)))
     return SB_ENOMEM;
-  for (const cJSON *l = rc ? NULL : obj->child; l && !rc; l = l->next) {
-    snprintf(sub, sizeof sub, "%.120s.%.16s", path, l->string);
-    rc = check_lang_key(p, path, l->string);
-    if (!rc)
-      rc = expect(p, l, cJSON_IsArray, sub, "an array of strings");
-    int k = 0;
-    for (const cJSON *s = rc ? NULL : l->child; s && !rc; s = s->next, k++) {
-      char item[PATH_MAX_LEN + 16];
-      snprintf(item, sizeof item, "%.150s[%d]", sub, k);
-      rc = compile_regex(p, item, l->string, s, intent);
-    }
-  }
-  return rc;
+  return each_lang_item(p, path, obj, "an object of language: [regexes]", compile_regex, intent);
 }
 
 /* -------------------------------------------------------------- members */
