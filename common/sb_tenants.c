@@ -7,6 +7,8 @@
 #include "sb_error.h"
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +178,59 @@ static int parse_accounts(sb_tenants_t *ts, const cJSON *list, const sb_tenant_t
   return 0;
 }
 
+#define SB_API_KEY_PREFIX "sha256:"
+
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "sha256:<64 hex>" into out; 0 or -1. */
+static int parse_key_hash(const char *s, unsigned char out[SB_API_KEY_HASH_LEN]) {
+  size_t plen = strlen(SB_API_KEY_PREFIX);
+  if (strncmp(s, SB_API_KEY_PREFIX, plen) != 0 || strlen(s) != plen + 2 * SB_API_KEY_HASH_LEN)
+    return -1;
+  for (size_t i = 0; i < SB_API_KEY_HASH_LEN; i++) {
+    int hi = hexval(s[plen + 2 * i]), lo = hexval(s[plen + 2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return -1;
+    out[i] = (unsigned char)(hi * 16 + lo);
+  }
+  return 0;
+}
+
+static int parse_api_keys(const cJSON *list, sb_tenant_t *t, char *err, size_t errlen) {
+  const cJSON *k;
+  if (list && !cJSON_IsArray(list)) {
+    snprintf(err, errlen, "tenant %s: \"api_keys\" must be an array", t->id);
+    return SB_ECONFIG;
+  }
+  cJSON_ArrayForEach(k, list) {
+    if (t->n_api_keys == SB_TENANT_API_KEYS_MAX || !cJSON_IsString(k) ||
+        parse_key_hash(k->valuestring, t->api_keys[t->n_api_keys])) {
+      snprintf(err, errlen, "tenant %s: api_keys are at most %d strings \"sha256:<64 hex digits>\" "
+               "(the hash of the key, never the key)", t->id, SB_TENANT_API_KEYS_MAX);
+      return SB_ECONFIG;
+    }
+    t->n_api_keys++;
+  }
+  return 0;
+}
+
+int sb_tenant_key_ok(const sb_tenant_t *t, const char *key) {
+  if (t->n_api_keys == 0)
+    return 1;
+  if (!key || !*key)
+    return 0;
+  unsigned char h[EVP_MAX_MD_SIZE];
+  unsigned int hlen = 0;
+  if (!EVP_Digest(key, strlen(key), h, &hlen, EVP_sha256(), NULL) || hlen != SB_API_KEY_HASH_LEN)
+    return 0;
+  int ok = 0;
+  for (size_t i = 0; i < t->n_api_keys; i++) /* no early exit: time does not tell which */
+    ok |= CRYPTO_memcmp(h, t->api_keys[i], SB_API_KEY_HASH_LEN) == 0;
+  return ok;
+}
+
 static int parse_tenant(sb_tenants_t *ts, size_t *nl, const cJSON *o, sb_tenant_t *t,
                         char *err, size_t errlen) {
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
@@ -197,7 +252,8 @@ static int parse_tenant(sb_tenants_t *ts, size_t *nl, const cJSON *o, sb_tenant_
   }
   if (classify && !(t->classify_json = cJSON_PrintUnformatted(classify)))
     return SB_ENOMEM;
-  if (parse_accounts(ts, cJSON_GetObjectItemCaseSensitive(o, "accounts"), t, err, errlen))
+  if (parse_accounts(ts, cJSON_GetObjectItemCaseSensitive(o, "accounts"), t, err, errlen) ||
+      parse_api_keys(cJSON_GetObjectItemCaseSensitive(o, "api_keys"), t, err, errlen))
     return SB_ECONFIG;
   return parse_langs(ts, nl, cJSON_GetObjectItemCaseSensitive(o, "languages"), t, err, errlen);
 }

@@ -7,6 +7,7 @@
  *                 "accounts": [{"platform": "meta", "id": "page-1",
  *                               "secret": "env:ACME_META_SECRET",
  *                               "verify_token": "..."}],
+ *                 "api_keys": ["sha256:<64 hex digits>"],
  *                 "classify": { ...rules, see services/classify... }}]}
  *
  * A tenant id is [A-Za-z0-9_-]{1,64}: it becomes the Redis hash tag {t:<id>}.
@@ -29,6 +30,8 @@
 #define SB_SLA_WARN_PERCENT_DEFAULT 80
 #define SB_ACCOUNT_PLATFORM_MAX 16
 #define SB_ACCOUNT_ID_MAX 128
+#define SB_TENANT_API_KEYS_MAX 16
+#define SB_API_KEY_HASH_LEN 32 /* SHA-256 */
 
 typedef struct {
   char id[SB_TENANT_ID_MAX + 1];
@@ -36,6 +39,10 @@ typedef struct {
   int64_t first_response_ms;
   int warn_percent;
   char *classify_json; /* the "classify" member as JSON text, or NULL */
+  /* integrator API keys, stored as SHA-256 only ("sha256:<hex>" in the
+   * file); none: the tenant's events need no key */
+  unsigned char api_keys[SB_TENANT_API_KEYS_MAX][SB_API_KEY_HASH_LEN];
+  size_t n_api_keys;
 } sb_tenant_t;
 
 typedef struct {
@@ -59,6 +66,11 @@ void sb_tenants_destroy(sb_tenants_t **t);
 const sb_tenant_t *sb_tenants_find(const sb_tenants_t *t, const char *id, size_t len);
 size_t sb_tenants_count(const sb_tenants_t *t);
 const sb_tenant_t *sb_tenants_at(const sb_tenants_t *t, size_t i);
+
+/* 1 if the tenant takes events without a key, or key (the secret as the
+ * integrator sends it) hashes to one of its keys; compares in constant
+ * time. */
+int sb_tenant_key_ok(const sb_tenant_t *t, const char *key);
 
 /* The account for (platform, id), or NULL. */
 const sb_account_t *sb_tenants_account(const sb_tenants_t *t, const char *platform, const char *id);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SB_RETRY_AFTER "Retry-After: 1\r\n"
 #define SB_JSON "application/json"
@@ -75,25 +76,48 @@ static void on_done(void *arg, size_t index, sb_intake_status_t st, const char *
     finish(r);
 }
 
+/* The integrator's key from "Authorization: Bearer <key>", or NULL. */
+static const char *bearer_key(const sb_http_request_t *req) {
+  const char *h = sb_http_request_header(req, "Authorization");
+  return h && strncasecmp(h, "Bearer ", 7) == 0 && h[7] ? h + 7 : NULL;
+}
+
+/* 0 if the key may publish for the event's tenant, else responds 401/403. */
+static int authorize(sb_door_http_t *d, sb_http_response_t *res, const sb_envelope_t *env,
+                     const char *key, size_t i) {
+  const sb_tenant_t *t = sb_service_tenant(d->svc, env->tenant);
+  if (t && sb_tenant_key_ok(t, key))
+    return 0;
+  char msg[160];
+  snprintf(msg, sizeof msg, "event %zu: %s", i,
+           key ? "this key may not publish for the event's tenant" : "an API key is required (Authorization: Bearer)");
+  reject(d, res, key ? 403 : 401, key ? "forbidden" : "unauthorized", msg, NULL);
+  return -1;
+}
+
 /* Admits every event or none; returns the envelopes or NULL (responded). */
 static sb_envelope_t **admit_all(sb_door_http_t *d, sb_http_response_t *res, sb_cloudevent_t *ev,
-                                 size_t n, int agent_only, char (*threads)[SB_ADMIT_THREAD_MAX]) {
+                                 size_t n, int agent_only, const char *key,
+                                 char (*threads)[SB_ADMIT_THREAD_MAX]) {
   sb_envelope_t **envs = calloc(n, sizeof *envs);
   for (size_t i = 0; envs && i < n; i++) {
     sb_admit_result_t ar;
     char msg[256];
+    int responded = 0;
     if (agent_only && strncmp(ev[i].type, SB_TYPE_AGENT_PREFIX, strlen(SB_TYPE_AGENT_PREFIX))) {
       ar.status = SB_ADMIT_INVALID;
       snprintf(ar.reason, sizeof ar.reason, "only %s* events are taken here", SB_TYPE_AGENT_PREFIX);
     } else if ((envs[i] = sb_admit_cloudevent(&ev[i], d->svc->tenants, &ar))) {
       memcpy(threads[i], ar.thread, sizeof ar.thread);
-      continue;
+      if (authorize(d, res, envs[i], key, i) == 0)
+        continue;
+      responded = 1;
+      sb_envelope_free(envs[i]);
     }
+    int unknown = ar.status == SB_ADMIT_UNKNOWN_TENANT;
     snprintf(msg, sizeof msg, "event %zu: %s", i, ar.reason);
-    if (ar.status == SB_ADMIT_UNKNOWN_TENANT)
-      reject(d, res, 422, "unknown_tenant", msg, NULL);
-    else
-      reject(d, res, 400, "invalid_event", msg, NULL);
+    if (!responded)
+      reject(d, res, unknown ? 422 : 400, unknown ? "unknown_tenant" : "invalid_event", msg, NULL);
     for (size_t j = 0; j < i; j++)
       sb_envelope_free(envs[j]);
     free(envs);
@@ -149,7 +173,7 @@ static void post_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http
   /* read req before admit_all: a response (even an error) releases it */
   int batch = req->body[strspn(req->body, " \t\r\n\xef\xbb\xbf")] == '[';
   char(*threads)[SB_ADMIT_THREAD_MAX] = calloc(n, sizeof *threads);
-  sb_envelope_t **envs = threads ? admit_all(d, res, ev, n, agent_only, threads) : NULL;
+  sb_envelope_t **envs = threads ? admit_all(d, res, ev, n, agent_only, bearer_key(req), threads) : NULL;
   sb_cloudevent_free(&ev, n);
   if (envs)
     submit_all(d, res, envs, threads, n, batch);

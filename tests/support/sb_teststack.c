@@ -201,6 +201,12 @@ sb_envelope_t *sb_teststack_agent_event(sb_teststack_t *st, const char *tenant, 
 int sb_teststack_http(sb_teststack_t *st, int base_port, const char *method, const char *path,
                       const char *content_type, const char *body, size_t len, char *out,
                       size_t cap) {
+  return sb_teststack_http_header(st, base_port, method, path, NULL, content_type, body, len, out, cap);
+}
+
+int sb_teststack_http_header(sb_teststack_t *st, int base_port, const char *method, const char *path,
+                             const char *header, const char *content_type, const char *body,
+                             size_t len, char *out, size_t cap) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base_port + sb_teststack_offset(st)))};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -211,9 +217,10 @@ int sb_teststack_http(sb_teststack_t *st, int base_port, const char *method, con
   }
   char head[512];
   int hl = snprintf(head, sizeof head,
-                    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: %s\r\n"
+                    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s%sContent-Type: %s\r\n"
                     "Content-Length: %zu\r\n\r\n",
-                    method, path, content_type ? content_type : "application/json", len);
+                    method, path, header ? header : "", header ? "\r\n" : "",
+                    content_type ? content_type : "application/json", len);
   int ok = write(fd, head, (size_t)hl) == hl;
   for (size_t off = 0; ok && off < len;) {
     ssize_t w = write(fd, body + off, len - off);

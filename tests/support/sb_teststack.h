@@ -57,5 +57,9 @@ sb_envelope_t *sb_teststack_agent_event(sb_teststack_t *st, const char *tenant, 
 int sb_teststack_http(sb_teststack_t *st, int base_port, const char *method, const char *path,
                       const char *content_type, const char *body, size_t len, char *out,
                       size_t cap);
+/* The same with one extra header line (e.g. "Authorization: Bearer k"). */
+int sb_teststack_http_header(sb_teststack_t *st, int base_port, const char *method, const char *path,
+                             const char *header, const char *content_type, const char *body,
+                             size_t len, char *out, size_t cap);
 
 #endif

@@ -95,6 +95,26 @@ static void bad_accounts_are_refused_with_a_reason(void **state) {
   assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"classify\":[1]}]}", err));
 }
 
+/* printf key-a | sha256sum */
+#define KEY_A_HASH "sha256:f10f781241e2246678b6b45c857069208152a53863e47fac33f607ab405006f4"
+
+static void api_keys_are_checked_by_hash(void **state) {
+  (void)state;
+  char err[256];
+  sb_tenants_t *t = parse("{\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"" KEY_A_HASH "\"]},{\"id\":\"b\"}]}", err);
+  assert_non_null(t);
+  const sb_tenant_t *a = sb_tenants_find(t, "a", 1), *b = sb_tenants_find(t, "b", 1);
+  assert_true(sb_tenant_key_ok(a, "key-a"));
+  assert_false(sb_tenant_key_ok(a, "key-b"));
+  assert_false(sb_tenant_key_ok(a, NULL));
+  assert_false(sb_tenant_key_ok(a, ""));
+  assert_true(sb_tenant_key_ok(b, NULL)); /* no keys: open */
+  sb_tenants_destroy(&t);
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"key-a\"]}]}", err)); /* a key, not a hash */
+  assert_non_null(strstr(err, "sha256"));
+  assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"api_keys\":\"x\"}]}", err));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_valid_file_gives_each_tenant_its_policy),
@@ -102,6 +122,7 @@ int main(void) {
       cmocka_unit_test(the_bundled_configuration_loads),
       cmocka_unit_test(accounts_map_platform_ids_to_tenants_with_secrets),
       cmocka_unit_test(bad_accounts_are_refused_with_a_reason),
+      cmocka_unit_test(api_keys_are_checked_by_hash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
