@@ -216,6 +216,25 @@ static int parse_api_keys(const cJSON *list, sb_tenant_t *t, char *err, size_t e
   return 0;
 }
 
+#define SB_RATE_MAX 10000000 /* events per second, and burst */
+
+static int parse_rate(const cJSON *rate, sb_tenant_t *t, char *err, size_t errlen) {
+  if (!rate)
+    return 0;
+  const cJSON *eps = cJSON_GetObjectItemCaseSensitive(rate, "events_per_s");
+  const cJSON *burst = cJSON_GetObjectItemCaseSensitive(rate, "burst");
+  if (!cJSON_IsObject(rate) || !cJSON_IsNumber(eps) || eps->valuedouble < 1 ||
+      eps->valuedouble > SB_RATE_MAX || (burst && (!cJSON_IsNumber(burst) || burst->valuedouble < 1 ||
+                                                  burst->valuedouble > SB_RATE_MAX))) {
+    snprintf(err, errlen, "tenant %s: \"rate\" is {\"events_per_s\": 1..%d, \"burst\": 1..%d}", t->id,
+             SB_RATE_MAX, SB_RATE_MAX);
+    return SB_ECONFIG;
+  }
+  t->rate_per_s = (int64_t)eps->valuedouble;
+  t->rate_burst = burst ? (int64_t)burst->valuedouble : t->rate_per_s;
+  return 0;
+}
+
 int sb_tenant_key_ok(const sb_tenant_t *t, const char *key) {
   if (t->n_api_keys == 0)
     return 1;
@@ -253,7 +272,8 @@ static int parse_tenant(sb_tenants_t *ts, size_t *nl, const cJSON *o, sb_tenant_
   if (classify && !(t->classify_json = cJSON_PrintUnformatted(classify)))
     return SB_ENOMEM;
   if (parse_accounts(ts, cJSON_GetObjectItemCaseSensitive(o, "accounts"), t, err, errlen) ||
-      parse_api_keys(cJSON_GetObjectItemCaseSensitive(o, "api_keys"), t, err, errlen))
+      parse_api_keys(cJSON_GetObjectItemCaseSensitive(o, "api_keys"), t, err, errlen) ||
+      parse_rate(cJSON_GetObjectItemCaseSensitive(o, "rate"), t, err, errlen))
     return SB_ECONFIG;
   return parse_langs(ts, nl, cJSON_GetObjectItemCaseSensitive(o, "languages"), t, err, errlen);
 }

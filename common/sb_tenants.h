@@ -8,6 +8,7 @@
  *                               "secret": "env:ACME_META_SECRET",
  *                               "verify_token": "..."}],
  *                 "api_keys": ["sha256:<64 hex digits>"],
+ *                 "rate": {"events_per_s": 500, "burst": 2000},
  *                 "classify": { ...rules, see services/classify... }}]}
  *
  * A tenant id is [A-Za-z0-9_-]{1,64}: it becomes the Redis hash tag {t:<id>}.
@@ -43,6 +44,8 @@ typedef struct {
    * file); none: the tenant's events need no key */
   unsigned char api_keys[SB_TENANT_API_KEYS_MAX][SB_API_KEY_HASH_LEN];
   size_t n_api_keys;
+  int64_t rate_per_s; /* "rate": {"events_per_s"}; 0: not limited */
+  int64_t rate_burst; /* "rate": {"burst"}; default: one second's worth */
 } sb_tenant_t;
 
 typedef struct {

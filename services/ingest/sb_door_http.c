@@ -6,6 +6,7 @@
 #include "sb_error.h"
 #include "sb_http.h"
 #include "sb_log.h"
+#include "sb_time.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -128,6 +129,40 @@ static sb_envelope_t **admit_all(sb_door_http_t *d, sb_http_response_t *res, sb_
   return envs;
 }
 
+/* Takes every tenant's tokens for this request, or none: 0, or responds
+ * 429 with Retry-After and returns -1. */
+static int within_rate(sb_door_http_t *d, sb_http_response_t *res, sb_envelope_t **envs, size_t n) {
+  typedef struct {
+    const sb_tenant_t *t;
+    size_t n;
+  } share_t;
+  share_t *share = calloc(n, sizeof *share);
+  size_t m = 0, k;
+  for (size_t i = 0; share && i < n; i++) {
+    const sb_tenant_t *t = sb_service_tenant(d->svc, envs[i]->tenant);
+    for (k = 0; k < m && share[k].t != t; k++)
+      ;
+    share[k].t = t;
+    share[k].n++;
+    m += k == m;
+  }
+  sb_ratelimit_t *rl = sb_intake_limiter(d->intake);
+  int64_t wait = share ? 0 : 1000, now = sb_now_ms();
+  for (k = 0; k < m && wait == 0; k++)
+    wait = sb_ratelimit_take(rl, share[k].t, share[k].n, now);
+  for (size_t r = 0; wait && r + 1 < k; r++) /* give back what earlier tenants took */
+    sb_ratelimit_refund(rl, share[r].t, share[r].n);
+  if (wait) {
+    char headers[64], msg[160];
+    snprintf(headers, sizeof headers, "Retry-After: %lld\r\n", (long long)((wait + 999) / 1000));
+    snprintf(msg, sizeof msg, "tenant %s is over its rate; retry later", share ? share[k - 1].t->id : "?");
+    sb_intake_refused(d->intake, n);
+    reject(d, res, 429, "rate_limited", msg, headers);
+  }
+  free(share);
+  return wait ? -1 : 0;
+}
+
 static void submit_all(sb_door_http_t *d, sb_http_response_t *res, sb_envelope_t **envs,
                        char (*threads)[SB_ADMIT_THREAD_MAX], size_t n, int batch) {
   request_t *r = calloc(1, sizeof *r);
@@ -175,8 +210,11 @@ static void post_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http
   char(*threads)[SB_ADMIT_THREAD_MAX] = calloc(n, sizeof *threads);
   sb_envelope_t **envs = threads ? admit_all(d, res, ev, n, agent_only, bearer_key(req), threads) : NULL;
   sb_cloudevent_free(&ev, n);
-  if (envs)
+  if (envs && within_rate(d, res, envs, n) == 0)
     submit_all(d, res, envs, threads, n, batch);
+  else if (envs)
+    for (size_t i = 0; i < n; i++)
+      sb_envelope_free(envs[i]);
   else if (!threads)
     reject(d, res, 500, "internal", "out of memory", NULL);
   free(envs);

@@ -8,6 +8,7 @@
 #include "sb_admit.h"
 #include "sb_error.h"
 #include "sb_log.h"
+#include "sb_time.h"
 #include "sb_zsock.h"
 
 #include <stdlib.h>
@@ -118,6 +119,11 @@ static void take_event(request_t *r, size_t i, sb_envelope_t *env, int room) {
             ar.status == SB_ADMIT_UNKNOWN_TENANT ? SWITCHBOARD__V1__ACK_CODE__ACK_UNKNOWN_TENANT
                                                  : SWITCHBOARD__V1__ACK_CODE__ACK_INVALID,
             ar.reason);
+  } else if (sb_ratelimit_take(sb_intake_limiter(d->intake), sb_service_tenant(d->svc, env->tenant), 1,
+                               sb_now_ms())) {
+    sb_envelope_free(env);
+    sb_intake_refused(d->intake, 1);
+    set_ack(&r->acks[i], SWITCHBOARD__V1__ACK_CODE__ACK_RETRY_LATER, "tenant over its rate; retry later");
   } else if (sb_intake_submit(d->intake, env, ar.thread, on_done, r, i) == 0) {
     return; /* on_done answers it */
   } else {

@@ -4,7 +4,8 @@
  * envelopes, and gets one PublishReply with an Ack per envelope in the same
  * order: ACK_OK once the event is durable, ACK_DUPLICATE for a redelivery,
  * ACK_INVALID / ACK_UNKNOWN_TENANT with a reason, ACK_RETRY_LATER when it
- * was not made durable (overload, Redis away): retrying is always safe.
+ * was not made durable (overload, Redis away, the tenant over its rate):
+ * retrying is always safe.
  */
 #ifndef SB_DOOR_ZMQ_H
 #define SB_DOOR_ZMQ_H

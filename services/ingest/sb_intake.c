@@ -53,6 +53,7 @@ struct sb_intake {
   size_t per_call; /* events per script call: --batch-max */
   int closing;
   int handles_closed;
+  sb_ratelimit_t *limiter;
   sb_counter_t *accepted, *duplicates, *failed, *refused;
   sb_histogram_t *durable_us;
 };
@@ -206,6 +207,7 @@ sb_intake_t *sb_intake_new(sb_service_t *s, sb_handoff_t *out, size_t max_inflig
   if (in->per_call < 1)
     in->per_call = 1;
   in->script = sb_script_add(s->redis, "ingest", sb_script_ingest);
+  in->limiter = sb_ratelimit_new(s->tenants);
   in->accepted = sb_metrics_counter(s->metrics, "sb_ingest_accepted_total", "events made durable", NULL);
   in->duplicates = sb_metrics_counter(s->metrics, "sb_ingest_duplicates_total",
                                       "redeliveries acknowledged without a second effect", NULL);
@@ -215,6 +217,10 @@ sb_intake_t *sb_intake_new(sb_service_t *s, sb_handoff_t *out, size_t max_inflig
                                    "events refused by back-pressure (429 / retry later)", NULL);
   in->durable_us = sb_metrics_histogram(s->metrics, "sb_ingest_durable_seconds",
                                         "from receipt to the Redis write confirmed", NULL);
+  if (!in->limiter) {
+    free(in);
+    return NULL;
+  }
   uv_check_init(s->loop, &in->check);
   in->check.data = in;
   uv_check_start(&in->check, flush);
@@ -226,8 +232,10 @@ sb_intake_t *sb_intake_new(sb_service_t *s, sb_handoff_t *out, size_t max_inflig
 
 static void on_check_closed(uv_handle_t *h) {
   sb_intake_t *in = h->data;
-  if (++in->handles_closed == 2)
+  if (++in->handles_closed == 2) {
+    sb_ratelimit_destroy(&in->limiter);
     free(in);
+  }
 }
 
 void sb_intake_destroy(sb_intake_t **inp) {
@@ -292,3 +300,5 @@ size_t sb_intake_room(const sb_intake_t *in) {
 }
 
 void sb_intake_refused(sb_intake_t *in, size_t n) { sb_counter_add(in->refused, n); }
+
+sb_ratelimit_t *sb_intake_limiter(sb_intake_t *in) { return in->limiter; }

@@ -16,6 +16,7 @@
 
 #include "sb_envelope.h"
 #include "sb_handoff.h"
+#include "sb_ratelimit.h"
 #include "sb_service.h"
 
 typedef enum {
@@ -43,6 +44,9 @@ int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const char *thread,
  * checks a whole request against it first, so a request is taken whole or
  * refused whole. */
 size_t sb_intake_room(const sb_intake_t *in);
+/* The per-tenant rate limiter both doors share (owned by the intake). */
+sb_ratelimit_t *sb_intake_limiter(sb_intake_t *in);
+
 /* Counts n events a door refused for lack of room. */
 void sb_intake_refused(sb_intake_t *in, size_t n);
 

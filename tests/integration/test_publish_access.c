@@ -1,5 +1,6 @@
 /*
- * Integrator API keys on POST /v1/events: a tenant with keys takes events
+ * Who may publish how much on POST /v1/events. Rate limits: a tenant over
+ * its rate gets 429 with Retry-After and nothing is written. API keys: a tenant with keys takes events
  * only with one of them (Authorization: Bearer), a key of tenant A cannot
  * publish for tenant B, a tenant without keys stays open; nothing is
  * written for a refused request. Keys are stored as SHA-256 only (the
@@ -15,6 +16,7 @@
 
 #define TENANTS                                                                         \
   "{\"tenants\":[{\"id\":\"a\",\"api_keys\":[\"sha256:f10f781241e2246678b6b45c857069208152a53863e47fac33f607ab405006f4\"]},"                         \
+  "{\"id\":\"slow\",\"rate\":{\"events_per_s\":1,\"burst\":2}},"                            \
   "{\"id\":\"b\",\"api_keys\":[\"sha256:a30534a53b23547377ddccbd1ac85a8a84c13db43493c16e55a6abc7b0eba634\"]},{\"id\":\"open\"}]}"
 #define OUT_MAX 4096
 
@@ -80,12 +82,24 @@ static void a_tenant_without_keys_stays_open(void **state) {
   assert_int_equal(post("open", "o-1", NULL, out), 202);
 }
 
+static void over_its_rate_a_tenant_gets_429_with_retry_after(void **state) {
+  (void)state;
+  char out[OUT_MAX];
+  assert_int_equal(post("slow", "s-1", NULL, out), 202);
+  assert_int_equal(post("slow", "s-2", NULL, out), 202);
+  assert_int_equal(post("slow", "s-3", NULL, out), 429); /* burst of 2 spent, 1/s */
+  assert_non_null(strstr(out, "rate_limited"));
+  assert_int_equal(ingested("slow"), 2);
+  assert_int_equal(post("open", "o-2", NULL, out), 202); /* others are not held back */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(the_tenants_own_key_publishes),
       cmocka_unit_test(no_key_is_401_and_writes_nothing),
       cmocka_unit_test(another_tenants_key_is_403),
       cmocka_unit_test(a_tenant_without_keys_stays_open),
+      cmocka_unit_test(over_its_rate_a_tenant_gets_429_with_retry_after),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
