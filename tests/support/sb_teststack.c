@@ -106,6 +106,7 @@ void sb_teststack_stop(sb_teststack_t **stp) {
 }
 
 int sb_teststack_offset(const sb_teststack_t *st) { return sbctl_stack_offset(st->stack); }
+const char *sb_teststack_dir(const sb_teststack_t *st) { return sbctl_stack_logdir(st->stack); }
 const sb_tenants_t *sb_teststack_tenants(const sb_teststack_t *st) { return st->tenants; }
 redisContext *sb_teststack_redis(sb_teststack_t *st) { return st->rc; }
 sbctl_client_t *sb_teststack_client(sb_teststack_t *st) { return st->client; }

@@ -21,6 +21,8 @@ sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendf
 void sb_teststack_stop(sb_teststack_t **st);
 
 int sb_teststack_offset(const sb_teststack_t *st);
+/* The stack's folder: Redis's data (AOF) and the services' logs. */
+const char *sb_teststack_dir(const sb_teststack_t *st);
 const sb_tenants_t *sb_teststack_tenants(const sb_teststack_t *st);
 /* A synchronous Redis connection owned by the stack. */
 redisContext *sb_teststack_redis(sb_teststack_t *st);
