@@ -77,16 +77,6 @@ static void poll_all(bench_t *b, int timeout_ms) {
     sbctl_agents_on_readable(b->agents);
 }
 
-static long long commands_total(redisContext *rc) {
-  redisReply *r = redisCommand(rc, "INFO commandstats");
-  long long total = 0;
-  for (char *p = r && r->str ? r->str : NULL; p && (p = strstr(p, "calls=")); p += 6)
-    total += atoll(p + 6);
-  if (r)
-    freeReplyObject(r);
-  return total;
-}
-
 /* Pumps until routed_messages reaches target and no lease is open. */
 static int wait_drained(bench_t *b, long long target) {
   int64_t until = sb_now_ms() + BENCH_DRAIN_TIMEOUT_MS, next = 0;
@@ -148,7 +138,7 @@ static void stop(bench_t *b) {
 static double throughput(bench_t *b, long n, double *acked_rate, double *cmds_per_event) {
   for (long i = 0; i < n; i++)
     sbctl_client_queue(b->client, message(b, i, "t"));
-  long long c0 = commands_total(b->rc);
+  long long c0 = sbctl_view_commands(b->rc);
   int64_t t0 = sb_now_us(), acked = 0;
   sbctl_stats_t s;
   sbctl_view_read_all(b->rc, b->tenants, &s);
@@ -163,7 +153,7 @@ static double throughput(bench_t *b, long n, double *acked_rate, double *cmds_pe
     return 0;
   int64_t t1 = sb_now_us();
   *acked_rate = n / ((acked - t0) / 1e6);
-  *cmds_per_event = (double)(commands_total(b->rc) - c0) / (double)n;
+  *cmds_per_event = (double)(sbctl_view_commands(b->rc) - c0) / (double)n;
   return n / ((t1 - t0) / 1e6);
 }
 

@@ -19,20 +19,38 @@ static const struct {
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
+/* "[user]:password@" of a URL into user/pass (empty when absent). */
+static void url_credentials(const char *url, const char *at, char *user, char *pass, size_t cap) {
+  user[0] = pass[0] = '\0';
+  const char *colon = at ? memchr(url, ':', (size_t)(at - url)) : NULL;
+  if (!colon)
+    return;
+  snprintf(user, cap, "%.*s", (int)(colon - url), url);
+  snprintf(pass, cap, "%.*s", (int)(at - colon - 1), colon + 1);
+}
+
 redisContext *sbctl_view_connect(const char *url) {
-  char host[256] = "127.0.0.1";
+  char host[256] = "127.0.0.1", user[128], pass[256];
   int port = 6379;
   if (strncmp(url, "redis://", 8) == 0)
     url += 8;
   const char *at = strrchr(url, '@');
+  url_credentials(url, at, user, pass, sizeof pass);
   if (at)
     url = at + 1;
   if (sscanf(url, "%255[^:/]:%d", host, &port) < 1)
     return NULL;
   struct timeval tv = {2, 0};
   redisContext *rc = redisConnectWithTimeout(host, port, tv);
-  if (!rc || rc->err) {
-    fprintf(stderr, "sbctl: cannot connect to redis at %s:%d\n", host, port);
+  redisReply *auth = NULL;
+  if (rc && !rc->err && pass[0])
+    auth = *user ? redisCommand(rc, "AUTH %s %s", user, pass) : redisCommand(rc, "AUTH %s", pass);
+  int refused = pass[0] && (!auth || auth->type == REDIS_REPLY_ERROR);
+  if (auth)
+    freeReplyObject(auth);
+  if (!rc || rc->err || refused) {
+    fprintf(stderr, "sbctl: cannot %s redis at %s:%d\n", refused ? "authenticate to" : "connect to",
+            host, port);
     if (rc)
       redisFree(rc);
     return NULL;
@@ -84,6 +102,16 @@ int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *
     if (sbctl_view_read(rc, sb_tenants_at(t, i)->id, out))
       return -1;
   return 0;
+}
+
+long long sbctl_view_commands(redisContext *rc) {
+  redisReply *r = redisCommand(rc, "INFO commandstats");
+  long long total = r && r->type == REDIS_REPLY_STRING ? 0 : -1;
+  for (char *p = total == 0 ? r->str : NULL; p && (p = strstr(p, "calls=")); p += 6)
+    total += atoll(p + 6);
+  if (r)
+    freeReplyObject(r);
+  return total;
 }
 
 long long sbctl_view_inflight(const sbctl_stats_t *s) {

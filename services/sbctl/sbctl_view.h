@@ -29,6 +29,9 @@ redisContext *sbctl_view_connect(const char *url);
 int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out);
 /* Sums over every configured tenant. */
 int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *out);
+/* Commands Redis executed so far (INFO commandstats, commands run inside
+ * scripts included), or -1 if Redis did not answer. */
+long long sbctl_view_commands(redisContext *rc);
 /* Open leases of every stage. */
 long long sbctl_view_inflight(const sbctl_stats_t *s);
 

@@ -23,16 +23,6 @@
 static const char *const tenants[] = {"acme-air", "citytransit", "shopco"};
 static const char *const channels[] = {"x", "whatsapp", "email", "webchat", "sms"};
 
-static long long commands_total(redisContext *rc) {
-  redisReply *r = redisCommand(rc, "INFO commandstats");
-  long long total = 0;
-  for (char *p = r ? r->str : NULL; p && (p = strstr(p, "calls=")); p += 6)
-    total += atoll(p + 6);
-  if (r)
-    freeReplyObject(r);
-  return total;
-}
-
 static sb_envelope_t *stored(redisContext *rc, const char *tenant, const char *key) {
   char k[SB_KEY_MAX], suffix[64];
   snprintf(suffix, sizeof suffix, "ev:%s", key);
@@ -123,7 +113,7 @@ static void every_event_acknowledged_classified_routed_once_and_timed(void **sta
   assert_non_null(st);
   redisContext *rc = sb_teststack_redis(st);
   login_agents(st);
-  long long before = commands_total(rc);
+  long long before = sbctl_view_commands(rc);
   char id[32], customer[32];
   for (int i = 0; i < EVENTS; i++) {
     snprintf(id, sizeof id, "m-%d", i);
@@ -137,7 +127,7 @@ static void every_event_acknowledged_classified_routed_once_and_timed(void **sta
   assert_int_equal(cs.ok, EVENTS + 3 * AGENTS);
   sbctl_stats_t s;
   assert_int_equal(sb_teststack_wait_drained(st, EVENTS, 60000, &s), 0);
-  long long after = commands_total(rc);
+  long long after = sbctl_view_commands(rc);
   assert_int_equal(s.routed_messages, EVENTS); /* exactly once */
   assert_int_equal(s.dead_letters, 0);
   int new_convs = 0;

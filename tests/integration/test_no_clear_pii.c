@@ -1,8 +1,9 @@
 /*
  * No clear PII at rest: card numbers and IBANs sent in through both event
- * doors (CloudEvents over HTTP, protobuf over ZeroMQ) appear nowhere in Redis's append-only file or in any service's log once
- * the bus has processed them; their placeholders do (so the data went
- * through, redacted). Redis runs with appendfsync always so that the AOF
+ * doors (CloudEvents over HTTP, protobuf over ZeroMQ) appear nowhere in
+ * Redis's append-only file or in any service's log once the bus has
+ * processed them; their placeholders do (so the data went through,
+ * redacted). Redis runs with appendfsync always so that the AOF
  * holds everything written.
  */
 #include "sb_testutil.h"

@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define TWILIO_URL "https://hooks.example.com/webhooks/twilio/AC1"
 #define TENANTS                                                                                    \
@@ -41,33 +39,11 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* An HTTP request with one extra header (NULL for none); the status. */
+/* An HTTP request to ingest with one extra header (NULL for none). */
 static int request(const char *method, const char *path, const char *header, const char *ctype,
                    const char *body, size_t len, char *out) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET,
-                          .sin_port = htons((uint16_t)(SB_PORT_INGEST_HTTP + sb_teststack_offset(st)))};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-  char head[1024];
-  int hl = snprintf(head, sizeof head,
-                    "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s%sContent-Type: %s\r\n"
-                    "Content-Length: %zu\r\n\r\n",
-                    method, path, header ? header : "", header ? "\r\n" : "", ctype, len);
-  assert_int_equal(write(fd, head, (size_t)hl), hl);
-  assert_int_equal(write(fd, body, len), (ssize_t)len);
-  size_t got = 0;
-  ssize_t r;
-  char buf[OUT_MAX];
-  while ((r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
-    got += (size_t)r;
-  buf[got] = '\0';
-  close(fd);
-  int status = -1;
-  sscanf(buf, "HTTP/1.%*d %d", &status);
-  const char *b = strstr(buf, "\r\n\r\n");
-  snprintf(out, OUT_MAX, "%s", b ? b + 4 : "");
-  return status;
+  return sb_teststack_http_header(st, SB_PORT_INGEST_HTTP, method, path, header, ctype, body, len, out,
+                                  OUT_MAX);
 }
 
 static void hmac_text(const char *algo, const char *key, const void *msg, size_t len, int base64,
