@@ -19,7 +19,7 @@
 #define SB_ACCOUNTS_MAX 65536
 #define SB_SECRET_ENV_PREFIX "env:"
 
-static const char *const platforms[] = {"meta", "x", "twilio", "email"};
+static const char *const platforms[] = {"meta", "x", "twilio", "email", "wechat", "telegram", "line"};
 
 struct sb_tenants {
   sb_tenant_t *items;
@@ -39,6 +39,17 @@ int sb_tenant_id_valid(const char *id, size_t len) {
       return 0;
   }
   return 1;
+}
+
+/* Sections each service reads for itself, kept as JSON text (the order of
+ * sb_tenant_section_t). */
+static const char *const section_names[SB_TENANT_SECTION_N] = {"classify", "route", "sla", "notify"};
+
+static void tenant_free(sb_tenant_t *t) {
+  for (int k = 0; k < SB_TENANT_SECTION_N; k++) {
+    free(t->section_json[k]);
+    t->section_json[k] = NULL;
+  }
 }
 
 static int parse_sla(const cJSON *sla, sb_tenant_t *t, char *err, size_t errlen) {
@@ -153,7 +164,11 @@ static int parse_account(sb_tenants_t *ts, const cJSON *o, const sb_tenant_t *t,
   if (secret_value(cJSON_GetObjectItemCaseSensitive(o, "secret"), &a->secret, "secret", t, err, errlen) ||
       secret_value(cJSON_GetObjectItemCaseSensitive(o, "verify_token"), &a->verify_token,
                    "verify_token", t, err, errlen) ||
-      secret_value(cJSON_GetObjectItemCaseSensitive(o, "url"), &a->url, "url", t, err, errlen))
+      secret_value(cJSON_GetObjectItemCaseSensitive(o, "url"), &a->url, "url", t, err, errlen) ||
+      secret_value(cJSON_GetObjectItemCaseSensitive(o, "app_id"), &a->app_id, "app_id", t, err,
+                   errlen) ||
+      secret_value(cJSON_GetObjectItemCaseSensitive(o, "aes_key"), &a->aes_key, "aes_key", t, err,
+                   errlen))
     return SB_ECONFIG;
   if (!a->secret) {
     snprintf(err, errlen, "tenant %s: account %s/%s needs a \"secret\" to check signatures", t->id,
@@ -264,13 +279,15 @@ static int parse_tenant(sb_tenants_t *ts, size_t *nl, const cJSON *o, sb_tenant_
   strcpy(t->id, id->valuestring);
   if (parse_sla(cJSON_GetObjectItemCaseSensitive(o, "sla"), t, err, errlen))
     return SB_ECONFIG;
-  const cJSON *classify = cJSON_GetObjectItemCaseSensitive(o, "classify");
-  if (classify && !cJSON_IsObject(classify)) {
-    snprintf(err, errlen, "tenant %s: \"classify\" must be an object", t->id);
-    return SB_ECONFIG;
+  for (int k = 0; k < SB_TENANT_SECTION_N; k++) {
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(o, section_names[k]);
+    if (sec && !cJSON_IsObject(sec)) {
+      snprintf(err, errlen, "tenant %s: \"%s\" must be an object", t->id, section_names[k]);
+      return SB_ECONFIG;
+    }
+    if (sec && !(t->section_json[k] = cJSON_PrintUnformatted(sec)))
+      return SB_ENOMEM;
   }
-  if (classify && !(t->classify_json = cJSON_PrintUnformatted(classify)))
-    return SB_ENOMEM;
   if (parse_accounts(ts, cJSON_GetObjectItemCaseSensitive(o, "accounts"), t, err, errlen) ||
       parse_api_keys(cJSON_GetObjectItemCaseSensitive(o, "api_keys"), t, err, errlen) ||
       parse_rate(cJSON_GetObjectItemCaseSensitive(o, "rate"), t, err, errlen))
@@ -306,7 +323,7 @@ sb_tenants_t *sb_tenants_parse(const char *json, size_t len, char *err, size_t e
   }
   cJSON_Delete(root);
   if (rc && ts->items && ts->n < n)
-    free(ts->items[ts->n].classify_json); /* the tenant that failed half-way */
+    tenant_free(&ts->items[ts->n]); /* the tenant that failed half-way */
   if (rc) {
     if (rc == SB_ENOMEM)
       snprintf(err, errlen, "out of memory");
@@ -341,11 +358,13 @@ void sb_tenants_destroy(sb_tenants_t **tp) {
   if (!t)
     return;
   for (size_t i = 0; i < t->n; i++)
-    free(t->items[i].classify_json);
+    tenant_free(&t->items[i]);
   for (size_t i = 0; i < t->naccounts; i++) {
     free(t->accounts[i].secret);
     free(t->accounts[i].verify_token);
     free(t->accounts[i].url);
+    free(t->accounts[i].app_id);
+    free(t->accounts[i].aes_key);
   }
   free(t->accounts);
   free(t->items);

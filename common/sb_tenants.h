@@ -9,7 +9,8 @@
  *                               "verify_token": "..."}],
  *                 "api_keys": ["sha256:<64 hex digits>"],
  *                 "rate": {"events_per_s": 500, "burst": 2000},
- *                 "classify": { ...rules, see services/classify... }}]}
+ *                 "classify": { ...rules, see services/classify... },
+ *                 "route": {...}, "sla": {...}, "notify": {...}}]}
  *
  * A tenant id is [A-Za-z0-9_-]{1,64}: it becomes the Redis hash tag {t:<id>}.
  * Events for a tenant that is not in this file are rejected (unknown tenant).
@@ -34,12 +35,22 @@
 #define SB_TENANT_API_KEYS_MAX 16
 #define SB_API_KEY_HASH_LEN 32 /* SHA-256 */
 
+typedef enum {
+  SB_TENANT_CLASSIFY, /* "classify": rules, see services/classify/sb_rules.h */
+  SB_TENANT_ROUTE,    /* "route": queues, agents' skills, strategies */
+  SB_TENANT_SLA,      /* "sla": policies beyond first_response_ms/warn_percent */
+  SB_TENANT_NOTIFY,   /* "notify": webhook targets, templates */
+  SB_TENANT_SECTION_N
+} sb_tenant_section_t;
+
 typedef struct {
   char id[SB_TENANT_ID_MAX + 1];
   const char *languages[SB_TENANT_LANG_MAX + 1]; /* NULL-terminated */
   int64_t first_response_ms;
   int warn_percent;
-  char *classify_json; /* the "classify" member as JSON text, or NULL */
+  /* the members each service reads for itself, as JSON text, or NULL:
+   * section_json[SB_TENANT_CLASSIFY] is the "classify" object, ... */
+  char *section_json[SB_TENANT_SECTION_N];
   /* integrator API keys, stored as SHA-256 only ("sha256:<hex>" in the
    * file); none: the tenant's events need no key */
   unsigned char api_keys[SB_TENANT_API_KEYS_MAX][SB_API_KEY_HASH_LEN];
@@ -49,12 +60,15 @@ typedef struct {
 } sb_tenant_t;
 
 typedef struct {
-  char platform[SB_ACCOUNT_PLATFORM_MAX]; /* "meta", "x", "twilio", "email" */
+  char platform[SB_ACCOUNT_PLATFORM_MAX]; /* "meta", "x", "twilio", "email", "wechat",
+                                             "telegram", "line" */
   char id[SB_ACCOUNT_ID_MAX];
   const sb_tenant_t *tenant;
   char *secret;       /* app secret / consumer secret / auth token, or NULL */
   char *verify_token; /* Meta's GET handshake token, or NULL */
   char *url;          /* the public URL the platform signs (Twilio), or NULL */
+  char *app_id;       /* WeChat AppID, checked inside safe-mode payloads, or NULL */
+  char *aes_key;      /* WeChat EncodingAESKey (43 base64 characters), or NULL */
 } sb_account_t;
 
 typedef struct sb_tenants sb_tenants_t;

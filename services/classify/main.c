@@ -65,8 +65,8 @@ static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
 }
 
 static sb_rules_t *rules_for(const sb_tenant_t *t, const char *default_path, char *err, size_t errlen) {
-  if (t->classify_json)
-    return sb_rules_parse(t->classify_json, strlen(t->classify_json), err, errlen);
+  if (t->section_json[SB_TENANT_CLASSIFY])
+    return sb_rules_parse(t->section_json[SB_TENANT_CLASSIFY], strlen(t->section_json[SB_TENANT_CLASSIFY]), err, errlen);
   if (*default_path)
     return sb_rules_load(default_path, err, errlen);
   return sb_rules_parse("{}", 2, err, errlen);

@@ -74,8 +74,8 @@ static void accounts_map_platform_ids_to_tenants_with_secrets(void **state) {
   const sb_account_t *x = sb_tenants_account(t, "x", "page-1"); /* same id, other platform */
   assert_string_equal(x->tenant->id, "b");
   assert_null(sb_tenants_account(t, "twilio", "page-1"));
-  assert_non_null(strstr(sb_tenants_find(t, "a", 1)->classify_json, "competitors"));
-  assert_null(sb_tenants_find(t, "b", 1)->classify_json);
+  assert_non_null(strstr(sb_tenants_find(t, "a", 1)->section_json[SB_TENANT_CLASSIFY], "competitors"));
+  assert_null(sb_tenants_find(t, "b", 1)->section_json[SB_TENANT_CLASSIFY]);
   sb_tenants_destroy(&t);
   unsetenv("SB_TEST_META_SECRET");
 }
