@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_envelope.h" /* sb_channel_parse: the channel names */
 #include "sb_error.h"
 
 enum {
@@ -326,14 +327,9 @@ static bool check_traceparent(const char *s) {
          hex_field(s + FLAGS_OFF, FLAGS_LEN, true);
 }
 
-static const char *const channel_names[] = {
-    "x",     "facebook", "messenger", "instagram", "whatsapp", "wechat",
-    "email", "webchat",  "sms",       "voice",     "app"};
-
+/* One list of channel names: the proto enum's, in sb_envelope. */
 static bool check_channel(const char *s) {
-  for (size_t i = 0; i < sizeof channel_names / sizeof channel_names[0]; i++)
-    if (strcmp(s, channel_names[i]) == 0) return true;
-  return false;
+  return sb_channel_parse(s) != SWITCHBOARD__V1__CHANNEL__CHANNEL_UNKNOWN;
 }
 
 /* -------------------------------------------------------------- RFC 3339 */
@@ -766,7 +762,7 @@ static const field_spec_t interaction_fields[] = {
     IX_FIELD("channel", channel, F_REQUIRED | F_NONEMPTY, SB_INTERACTION_ID_MAX,
              check_channel,
              "must be one of x, facebook, messenger, instagram, whatsapp, "
-             "wechat, email, webchat, sms, voice, app"),
+             "wechat, telegram, line, email, webchat, sms, voice, app"),
     IX_FIELD("customer", customer, F_REQUIRED | F_NONEMPTY | F_NOCTRL,
              SB_INTERACTION_ID_MAX, NULL, NULL),
     IX_FIELD("text", text, F_REQUIRED, SB_INTERACTION_TEXT_MAX, NULL, NULL),
@@ -867,12 +863,18 @@ typedef struct {
   bool needs_conversation;
   bool takes_capacity;
   bool takes_text;
+  bool takes_status; /* status (required) and reason */
+  bool takes_target; /* queue or to_agent (exactly one) */
 } agent_action_t;
 
 static const agent_action_t agent_actions[] = {
-    {"login", false, true, false},  {"logout", false, false, false},
-    {"accept", true, false, false}, {"reply", true, false, true},
-    {"close", true, false, false},
+    {"login", false, true, false, false, false},
+    {"logout", false, false, false, false, false},
+    {"accept", true, false, false, false, false},
+    {"reply", true, false, true, false, false},
+    {"close", true, false, false, false, false},
+    {"status", false, false, false, true, false},
+    {"transfer", true, false, false, false, true},
 };
 
 static const agent_action_t *agent_action_find(const char *type) {
@@ -900,8 +902,44 @@ static const field_spec_t agent_conversation_required = AG_FIELD(
 static const field_spec_t agent_text_field =
     AG_FIELD("text", text, 0, SB_AGENT_TEXT_MAX, NULL, NULL);
 
-static const char *const agent_names[] = {"agent", "conversation", "capacity",
-                                          "text"};
+static const field_spec_t agent_reason_field =
+    AG_FIELD("reason", reason, F_NOCTRL, SB_AGENT_REASON_MAX, NULL, NULL);
+static const field_spec_t agent_queue_field =
+    AG_FIELD("queue", target_queue, F_NONEMPTY, SB_AGENT_ID_MAX, check_agent,
+             "must match [A-Za-z0-9_.@-]{1,128}");
+static const field_spec_t agent_to_agent_field =
+    AG_FIELD("to_agent", target_agent, F_NONEMPTY, SB_AGENT_ID_MAX, check_agent,
+             "must match [A-Za-z0-9_.@-]{1,128}");
+
+static const char *const agent_names[] = {"agent", "conversation", "capacity", "text",
+                                          "status", "reason", "queue", "to_agent"};
+
+static bool agent_status_known(const char *s) {
+  return strcmp(s, "available") == 0 || strcmp(s, "busy") == 0 || strcmp(s, "away") == 0;
+}
+
+static const field_spec_t agent_status_field =
+    AG_FIELD("status", status, F_REQUIRED | F_NONEMPTY, 16, agent_status_known,
+             "must be available, busy or away");
+
+/* status: status and reason; transfer: exactly one of queue and to_agent. */
+static int agent_extras_from_json(const cJSON *obj, const agent_action_t *act,
+                                  sb_agent_data_t *d, const reason_t *r) {
+  int rc = 0;
+  if (act->takes_status) {
+    rc = take_string(obj, &agent_status_field, 0, &d->status, r);
+    if (rc == 0) rc = take_string(obj, &agent_reason_field, 0, &d->reason, r);
+  }
+  if (act->takes_target) {
+    rc = take_string(obj, &agent_queue_field, 0, &d->target_queue, r);
+    if (rc == 0) rc = take_string(obj, &agent_to_agent_field, 0, &d->target_agent, r);
+    if (rc == 0 && (d->target_queue == NULL) == (d->target_agent == NULL)) {
+      reason_set(r->why, r->whylen, "a transfer names exactly one of \"queue\" and \"to_agent\"");
+      rc = SB_EINVAL;
+    }
+  }
+  return rc;
+}
 
 static int agent_from_json(const cJSON *obj, const agent_action_t *act,
                            sb_agent_data_t *d, const reason_t *r) {
@@ -917,6 +955,7 @@ static int agent_from_json(const cJSON *obj, const agent_action_t *act,
                   SB_AGENT_CAPACITY_DEFAULT, &capacity, r);
   if (rc == 0 && act->takes_text)
     rc = take_string(obj, &agent_text_field, 0, &d->text, r);
+  if (rc == 0) rc = agent_extras_from_json(obj, act, d, r);
   d->capacity = (int)capacity;
   if (rc == 0) d->action = strdup(act->name);
   if (rc == 0 && d->action == NULL) rc = SB_ENOMEM;
@@ -932,7 +971,7 @@ int sb_agent_data_parse(const char *type, const char *data_json,
   if (act == NULL) {
     reason_set(err, errlen,
                "type must be " SB_CLOUDEVENT_TYPE_AGENT_PREFIX
-               "login, logout, accept, reply or close");
+               "login, logout, accept, reply, close, status or transfer");
     return SB_EINVAL;
   }
   int rc = data_object(data_json, &root, err, errlen);
@@ -949,5 +988,9 @@ void sb_agent_data_clear(sb_agent_data_t *d) {
   free(d->agent);
   free(d->conversation);
   free(d->text);
+  free(d->status);
+  free(d->reason);
+  free(d->target_queue);
+  free(d->target_agent);
   memset(d, 0, sizeof *d);
 }

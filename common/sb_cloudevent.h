@@ -55,6 +55,7 @@
 #define SB_AGENT_ID_MAX 128
 #define SB_AGENT_CONVERSATION_MAX 256
 #define SB_AGENT_TEXT_MAX (16 * 1024)
+#define SB_AGENT_REASON_MAX 256
 #define SB_AGENT_CAPACITY_MIN 1
 #define SB_AGENT_CAPACITY_MAX 100
 #define SB_AGENT_CAPACITY_DEFAULT 3
@@ -107,7 +108,7 @@ void sb_cloudevent_free(sb_cloudevent_t **events, size_t n);
 /* Payload of type "com.switchboard.interaction". */
 typedef struct {
   char *channel;  /* one of: x facebook messenger instagram whatsapp wechat
-                     email webchat sms voice app */
+                     telegram line email webchat sms voice app */
   char *customer; /* platform user id, 1..256 bytes, no control chars */
   char *text;     /* 0..16 KiB of UTF-8 */
   int is_public;  /* "public": bool, default false */
@@ -131,11 +132,15 @@ void sb_interaction_data_clear(sb_interaction_data_t *d);
 
 /* Payload of type "com.switchboard.agent.<action>". */
 typedef struct {
-  char *action;       /* login, logout, accept, reply or close */
+  char *action;       /* login, logout, accept, reply, close, status, transfer */
   char *agent;        /* [A-Za-z0-9_.@-]{1,128} */
   char *conversation; /* required for accept/reply/close; optional otherwise */
   int capacity;       /* login: 1..100, default 3; 0 for other actions */
   char *text;         /* reply only (optional, <= 16 KiB); NULL otherwise */
+  char *status;       /* status only: "available", "busy" or "away" */
+  char *reason;       /* status only, optional (<= 256 bytes) */
+  char *target_queue; /* transfer: exactly one of target_queue ("queue") */
+  char *target_agent; /* and target_agent ("to_agent") */
 } sb_agent_data_t;
 
 /*

@@ -19,6 +19,8 @@ static const char *const channel_names[] = {
     [SWITCHBOARD__V1__CHANNEL__CHANNEL_SMS] = "sms",
     [SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE] = "voice",
     [SWITCHBOARD__V1__CHANNEL__CHANNEL_APP] = "app",
+    [SWITCHBOARD__V1__CHANNEL__CHANNEL_TELEGRAM] = "telegram",
+    [SWITCHBOARD__V1__CHANNEL__CHANNEL_LINE] = "line",
 };
 #define CHANNEL_COUNT (sizeof channel_names / sizeof channel_names[0])
 
@@ -29,6 +31,8 @@ static const char *const action_names[] = {
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACCEPT] = "accept",
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY] = "reply",
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE] = "close",
+    [SWITCHBOARD__V1__AGENT_ACTION__AGENT_STATUS] = "status",
+    [SWITCHBOARD__V1__AGENT_ACTION__AGENT_TRANSFER] = "transfer",
 };
 #define ACTION_COUNT (sizeof action_names / sizeof action_names[0])
 

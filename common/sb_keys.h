@@ -17,19 +17,41 @@
  *                               "<channel>:<customer>"
  *                               -> conversation id
  * conv:<conv>            hash   route                    --event-ttl-s
- * agent:<id>             hash   route                    none
- * agents:free            zset   route (agents with free  none
- *                               capacity, score = when
- *                               they became idle)
- * queue                  zset   route (waiting conv,     none
- *                               score = started ms)
+ * agent:<id>             hash   route {cap, free units,  none
+ *                               status, spec, last_ms}
+ * q:<q>:agents           zset   route (queue q's         none
+ *                               available agents with
+ *                               free units, score = the
+ *                               strategy's rank key)
+ * q:<q>:wait             zset   route (waiting conv,     none
+ *                               score = priority, then
+ *                               started ms)
+ * q:<q>:rr               string route (round_robin turn) none
+ * q:<q>:fair:<window>    hash   route (agent ->          2 windows
+ *                               assignments this window)
+ * last:<channel:cust>    string route ("agent|closed ms") 90 days
  * timers                 zset   sla-timer (member        none
  *                               "<w|b>|<conv>|<target>",
  *                               score = due ms)
+ * timers:open            hash   sla-timer (field         none (field
+ *                               "<conv>|<target>" ->     removed by the
+ *                               "<started ms>,<target    reply/close that
+ *                               ms>,<calendar>" while    stops the target)
+ *                               the target is open)
  * stats                  hash   every stage, its own     none
  *                               fields, once per batch
  * dlq                    list   any stage (JSON entry:   capped at
  *                               stage, reason, bytes)    --dlq-max
+ * hooks:due:<hook>       zset   notify (member event     none (members
+ *                               key, score = due ms, or  removed when
+ *                               lease end while claimed) delivered/dead)
+ * hooks:d:<hook>:<key>   hash   notify (body, attempts,  give_up_after_s
+ *                               first_ms, claim token,   + 1 day; deleted
+ *                               last_error)              when done
+ * hooks:dlq              list   notify (webhook dead     capped at
+ *                               letters, JSON: hook,     --dlq-max
+ *                               key, reason, body);
+ *                               sbctl dlq --replay
  *
  * Keys of no tenant carry the tag {g} and are named here and nowhere else:
  * sb:{g}:dlq (list: messages that name no known tenant) and sb:{g}:stats.

@@ -16,6 +16,11 @@ extern const char sb_script_handoff[];
 extern const char sb_script_sweep[];
 extern const char sb_script_dlq[];
 
+/* prelude + body as one malloc'd script text (the caller frees it), or
+ * NULL when out of memory. For callers that load a script themselves
+ * (sbctl, tests, benches); services use sb_script_add. */
+char *sb_script_source(const char *body);
+
 /* Registers prelude + body under name. Returns the script id (>= 0) for
  * sb_redis_evalsha, or a negative error. */
 int sb_script_add(sb_redis_t *r, const char *name, const char *body);

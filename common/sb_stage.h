@@ -22,7 +22,7 @@
 #include "sb_handoff.h"
 #include "sb_service.h"
 
-#define SB_STAGE_EXTRA_MAX 8
+#define SB_STAGE_EXTRA_MAX 12
 #define SB_STAGE_SCRATCH 512
 #define SB_STAGE_INFLIGHT_MAX 8
 

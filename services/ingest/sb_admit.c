@@ -184,6 +184,10 @@ static int fill_agent(sb_envelope_t *env, const sb_cloudevent_t *ce, sb_admit_re
   a->agent = dup_or_empty(d.agent);
   a->conversation = dup_or_empty(d.conversation);
   a->capacity = d.capacity;
+  a->status = dup_or_empty(d.status);
+  a->reason = dup_or_empty(d.reason);
+  a->target_queue = dup_or_empty(d.target_queue);
+  a->target_agent = dup_or_empty(d.target_agent);
   sb_agent_data_clear(&d);
   env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
   env->agent = a;

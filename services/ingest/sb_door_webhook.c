@@ -11,10 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SB_RETRY_AFTER "Retry-After: 1\r\n"
 #define SB_TWIML_EMPTY "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"
 #define SB_SOURCE_MAX (SB_ACCOUNT_PLATFORM_MAX + SB_ACCOUNT_ID_MAX + 2)
+#define SB_WECHAT_OK "success" /* WeChat shows anything else to the customer */
+#define SB_JSON_OK "{\"status\":\"ok\"}"
+#define SB_JSON_DEAD "{\"status\":\"dead_lettered\"}"
+#define SB_HOOK_ERR_MAX 256
+#define SB_WECHAT_TIMESTAMP_DIGITS 12
 
 struct sb_door_webhook {
   sb_service_t *svc;
@@ -22,25 +28,219 @@ struct sb_door_webhook {
   sb_dlq_t *dlq;
 };
 
+/* One webhook request while it is checked and read. */
+typedef struct {
+  const sb_account_t *acct;
+  const sb_http_request_t *req;
+  sb_form_t query; /* the parsed query string */
+  sb_form_t form;  /* Twilio's POST parameters, e-mail's parts */
+  char *plain;     /* WeChat safe mode: the decrypted message */
+  size_t plain_len;
+  char err[SB_HOOK_ERR_MAX]; /* room for a reason that is not static */
+} hook_t;
+
+/* 0: authentic. SB_EINVAL: refused (401, *why). SB_EPARSE: the request
+ * cannot even be checked (400, *why). */
+typedef int (*verify_fn)(hook_t *h, const char **why);
+/* sb_webhook's contract. */
+typedef int (*parse_fn)(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen);
+/* 0 with the answer's body (pointing into h or json) and type; else a
+ * refusal with *why (403). */
+typedef int (*handshake_fn)(hook_t *h, char *json, size_t cap, const char **body,
+                            const char **type, const char **why);
+
+typedef struct {
+  const char *name;
+  verify_fn verify;
+  parse_fn parse;
+  handshake_fn handshake; /* GET; NULL: the platform has none */
+  const char *ok_type;    /* the 200 once every item is durable */
+  const char *ok_body;    /* NULL: {"status":"ok"} or "dead_lettered" */
+} platform_t;
+
 typedef struct {
   sb_door_webhook_t *w;
   sb_http_response_t *res;
-  const char *platform; /* static */
+  const platform_t *p;
   size_t remaining;
   int failed;
 } delivery_t;
 
-typedef struct {
-  const char *platform;
-  const char *signature_header; /* NULL: not signed that way */
-} platform_t;
+static int refuse(const char **why, const char *reason) {
+  *why = reason;
+  return SB_EINVAL;
+}
+
+/* ----------------------------------------------------------------- Meta, X */
+
+static int verify_meta(hook_t *h, const char **why) {
+  return sb_signature_meta_check(h->acct->secret,
+                                 sb_http_request_header(h->req, SB_SIGNATURE_META_HEADER),
+                                 h->req->body, h->req->body_len, why);
+}
+
+static int parse_meta(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
+  return sb_webhook_meta_parse(h->req->body, h->req->body_len, b, err, errlen);
+}
+
+static int handshake_meta(hook_t *h, char *json, size_t cap, const char **body,
+                          const char **type, const char **why) {
+  if (!h->acct->verify_token)
+    return refuse(why, "no verify_token configured");
+  *type = "text/plain";
+  return sb_signature_meta_handshake(&h->query, h->acct->verify_token, body, why);
+}
+
+static int verify_x(hook_t *h, const char **why) {
+  return sb_signature_x_check(h->acct->secret,
+                              sb_http_request_header(h->req, SB_SIGNATURE_X_HEADER),
+                              h->req->body, h->req->body_len, why);
+}
+
+static int parse_x(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
+  return sb_webhook_x_parse(h->req->body, h->req->body_len, b, err, errlen);
+}
+
+static int handshake_x(hook_t *h, char *json, size_t cap, const char **body,
+                       const char **type, const char **why) {
+  const char *token = sb_form_get(&h->query, "crc_token");
+  if (!token || sb_signature_x_crc(h->acct->secret, token, json, cap))
+    return refuse(why, "crc_token missing or invalid");
+  *body = json;
+  *type = "application/json";
+  return 0;
+}
+
+/* --------------------------------------------------------- Twilio, e-mail */
+
+static int verify_twilio(hook_t *h, const char **why) {
+  if (sb_form_urlencoded_parse(h->req->body, h->req->body_len, NULL, &h->form, h->err,
+                               sizeof h->err)) {
+    *why = h->err;
+    return SB_EPARSE;
+  }
+  if (!h->acct->url)
+    return refuse(why, "account has no \"url\" configured (Twilio signs the public URL)");
+  return sb_signature_twilio_check(h->acct->secret, h->acct->url, &h->form,
+                                   sb_http_request_header(h->req, SB_SIGNATURE_TWILIO_HEADER),
+                                   why);
+}
+
+static int parse_twilio(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
+  return sb_webhook_twilio_parse(&h->form, b, err, errlen);
+}
+
+/* inbound parse: a shared token in the query (?token=...) */
+static int verify_email(hook_t *h, const char **why) {
+  const sb_form_field_t *token = sb_form_find(&h->query, "token");
+  size_t n = strlen(h->acct->secret);
+  if (!token || token->value_len != n || !sb_signature_equal(token->value, h->acct->secret, n))
+    return refuse(why, "missing or wrong token");
+  return 0;
+}
+
+static int parse_email(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
+  const char *ct = sb_http_request_header(h->req, "Content-Type");
+  int rc = sb_form_multipart_parse(ct ? ct : "", h->req->body, h->req->body_len, NULL, &h->form,
+                                   err, errlen);
+  return rc ? rc : sb_webhook_email_parse(&h->form, b, err, errlen);
+}
+
+/* ------------------------------------------------------------------ WeChat */
+
+/* Unix seconds within SB_WECHAT_TIMESTAMP_SKEW_S of our clock. */
+static int wechat_fresh(const char *timestamp) {
+  size_t n = timestamp ? strlen(timestamp) : 0;
+  if (n == 0 || n > SB_WECHAT_TIMESTAMP_DIGITS || strspn(timestamp, "0123456789") != n)
+    return 0;
+  long long t = strtoll(timestamp, NULL, 10), now = (long long)time(NULL);
+  return t >= now - SB_WECHAT_TIMESTAMP_SKEW_S && t <= now + SB_WECHAT_TIMESTAMP_SKEW_S;
+}
+
+/* Safe mode: msg_signature covers the Encrypt field, which is decrypted
+ * into h->plain (AppID checked) for parse_wechat. */
+static int verify_wechat_safe(hook_t *h, const char *ts, const char *nonce, const char **why) {
+  const sb_account_t *a = h->acct;
+  char *encrypt = NULL;
+  if (!a->aes_key || !a->app_id)
+    return refuse(why, "safe mode needs \"aes_key\" and \"app_id\" on the account");
+  int rc = sb_webhook_wechat_encrypted(h->req->body, h->req->body_len, &encrypt, h->err,
+                                       sizeof h->err);
+  if (rc) {
+    *why = h->err;
+    return rc == SB_ENOMEM ? rc : SB_EPARSE;
+  }
+  rc = sb_signature_wechat_check(a->verify_token, ts, nonce, encrypt,
+                                 sb_form_get(&h->query, "msg_signature"), why);
+  if (rc == 0)
+    rc = sb_signature_wechat_decrypt(a->aes_key, a->app_id, encrypt, &h->plain, &h->plain_len,
+                                     why);
+  free(encrypt);
+  return rc;
+}
+
+static int verify_wechat(hook_t *h, const char **why) {
+  const char *ts = sb_form_get(&h->query, "timestamp");
+  const char *nonce = sb_form_get(&h->query, "nonce");
+  const char *mode = sb_form_get(&h->query, "encrypt_type");
+  if (!h->acct->verify_token)
+    return refuse(why, "no verify_token (the WeChat Token) configured");
+  if (!wechat_fresh(ts))
+    return refuse(why, "timestamp missing or too far from our clock");
+  if (mode && strcmp(mode, "aes") == 0)
+    return verify_wechat_safe(h, ts, nonce, why);
+  if (h->acct->aes_key)
+    return refuse(why, "this account is in safe mode: encrypt_type=aes expected");
+  return sb_signature_wechat_check(h->acct->verify_token, ts, nonce, NULL,
+                                   sb_form_get(&h->query, "signature"), why);
+}
+
+static int parse_wechat(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
+  if (h->plain)
+    return sb_webhook_wechat_parse(h->plain, h->plain_len, b, err, errlen);
+  return sb_webhook_wechat_parse(h->req->body, h->req->body_len, b, err, errlen);
+}
+
+static int handshake_wechat(hook_t *h, char *json, size_t cap, const char **body,
+                            const char **type, const char **why) {
+  if (!h->acct->verify_token)
+    return refuse(why, "no verify_token (the WeChat Token) configured");
+  *type = "text/plain";
+  return sb_signature_wechat_handshake(&h->query, h->acct->verify_token, body, why);
+}
+
+/* ------------------------------------------------------------ Telegram, LINE */
+
+static int verify_telegram(hook_t *h, const char **why) {
+  return sb_signature_telegram_check(
+      h->acct->secret, sb_http_request_header(h->req, SB_SIGNATURE_TELEGRAM_HEADER), why);
+}
+
+static int parse_telegram(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
+  return sb_webhook_telegram_parse(h->req->body, h->req->body_len, b, err, errlen);
+}
+
+static int verify_line(hook_t *h, const char **why) {
+  return sb_signature_line_check(h->acct->secret,
+                                 sb_http_request_header(h->req, SB_SIGNATURE_LINE_HEADER),
+                                 h->req->body, h->req->body_len, why);
+}
+
+static int parse_line(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
+  return sb_webhook_line_parse(h->req->body, h->req->body_len, b, err, errlen);
+}
 
 static const platform_t platforms[] = {
-    {"meta", "X-Hub-Signature-256"},
-    {"x", "x-twitter-webhooks-signature"},
-    {"twilio", "X-Twilio-Signature"},
-    {"email", NULL},
+    {"meta", verify_meta, parse_meta, handshake_meta, "application/json", NULL},
+    {"x", verify_x, parse_x, handshake_x, "application/json", NULL},
+    {"twilio", verify_twilio, parse_twilio, NULL, "text/xml", SB_TWIML_EMPTY},
+    {"email", verify_email, parse_email, NULL, "application/json", NULL},
+    {"wechat", verify_wechat, parse_wechat, handshake_wechat, "text/plain", SB_WECHAT_OK},
+    {"telegram", verify_telegram, parse_telegram, NULL, "application/json", NULL},
+    {"line", verify_line, parse_line, NULL, "application/json", NULL},
 };
+
+/* ------------------------------------------------------------- deliveries */
 
 static void count(sb_door_webhook_t *w, const char *name, const char *help, const char *platform,
                   const char *reason, uint64_t n) {
@@ -55,14 +255,18 @@ static void reject(sb_door_webhook_t *w, sb_http_response_t *res, const char *pl
   sb_http_respond_error(res, status, code, msg, status == 429 || status == 503 ? SB_RETRY_AFTER : NULL);
 }
 
+/* 200 in the platform's terms; json_body when it has none of its own. */
+static void respond_ok(sb_http_response_t *res, const platform_t *p, const char *json_body) {
+  const char *body = p->ok_body ? p->ok_body : json_body;
+  sb_http_respond(res, 200, p->ok_type, body, strlen(body), NULL);
+}
+
 static void answer(delivery_t *d) {
   if (d->failed)
     sb_http_respond_error(d->res, 503, "unavailable", "not all items were made durable; retry",
                           SB_RETRY_AFTER);
-  else if (strcmp(d->platform, "twilio") == 0)
-    sb_http_respond(d->res, 200, "text/xml", SB_TWIML_EMPTY, strlen(SB_TWIML_EMPTY), NULL);
   else
-    sb_http_respond(d->res, 200, "application/json", "{\"status\":\"ok\"}", 15, NULL);
+    respond_ok(d->res, d->p, SB_JSON_OK);
   free(d);
 }
 
@@ -71,6 +275,10 @@ static void on_done(void *arg, size_t index, sb_intake_status_t st, const char *
   (void)index;
   (void)conv;
   d->failed += st == SB_INTAKE_FAILED;
+  if (st == SB_INTAKE_DUPLICATE)
+    count(d->w, "sb_ingest_webhook_duplicates_total",
+          "webhook messages already stored (redeliveries), by how they were told apart",
+          d->p->name, "stored", 1);
   if (--d->remaining == 0)
     answer(d);
 }
@@ -115,10 +323,13 @@ static sb_envelope_t *envelope_of(sb_wh_item_t *it, const sb_account_t *acct) {
 static void take_item(delivery_t *d, sb_wh_item_t *it, const sb_account_t *acct,
                       const sb_http_request_t *req) {
   sb_door_webhook_t *w = d->w;
+  if (it->redelivery)
+    count(w, "sb_ingest_webhook_redeliveries_total", "webhook items the platform marked as re-sent",
+          d->p->name, "flagged", 1);
   if (it->kind != SB_WH_MESSAGE || it->error[0]) {
     if (it->error[0])
       sb_dlq_push(w->dlq, acct->tenant->id, it->error, NULL, NULL, req->body, req->body_len);
-    count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", d->platform,
+    count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", d->p->name,
           it->error[0] ? "malformed" : it->kind == SB_WH_STATUS ? "status" : "ignored", 1);
     d->remaining--;
     return;
@@ -128,32 +339,32 @@ static void take_item(delivery_t *d, sb_wh_item_t *it, const sb_account_t *acct,
   if (!env || sb_admit_envelope(env, w->svc->tenants, &ar)) {
     sb_dlq_push(w->dlq, acct->tenant->id, env ? ar.reason : "out of memory", NULL, NULL, req->body,
                 req->body_len);
-    count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", d->platform, "malformed", 1);
+    count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", d->p->name, "malformed", 1);
     sb_envelope_free(env);
     d->remaining--;
     return;
   }
-  count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", d->platform, "message", 1);
+  count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", d->p->name, "message", 1);
   if (sb_intake_submit(w->intake, env, ar.thread, on_done, d, 0))
     d->failed++, d->remaining--;
 }
 
-static void submit_batch(sb_door_webhook_t *w, sb_http_response_t *res, const char *platform,
+static void submit_batch(sb_door_webhook_t *w, sb_http_response_t *res, const platform_t *p,
                          sb_wh_batch_t *b, const sb_account_t *acct, const sb_http_request_t *req) {
   if (sb_intake_room(w->intake) < b->n) {
     sb_intake_refused(w->intake, b->n);
-    reject(w, res, platform, sb_redis_is_connected(w->svc->redis) ? 429 : 503,
+    reject(w, res, p->name, sb_redis_is_connected(w->svc->redis) ? 429 : 503,
            sb_redis_is_connected(w->svc->redis) ? "overloaded" : "unavailable", "retry later");
     return;
   }
   delivery_t *d = calloc(1, sizeof *d);
   if (!d) {
-    reject(w, res, platform, 503, "unavailable", "out of memory");
+    reject(w, res, p->name, 503, "unavailable", "out of memory");
     return;
   }
   d->w = w;
   d->res = res;
-  d->platform = platform;
+  d->p = p;
   d->remaining = b->n + 1; /* held until every item was handed over */
   for (size_t i = 0; i < b->n; i++)
     take_item(d, &b->items[i], acct, req);
@@ -161,89 +372,62 @@ static void submit_batch(sb_door_webhook_t *w, sb_http_response_t *res, const ch
     answer(d);
 }
 
-/* Signature over the raw body, before any parsing. form: Twilio's params. */
-static int verify(const sb_account_t *acct, const platform_t *p, const sb_http_request_t *req,
-                  const sb_form_t *form, const char **why) {
-  const char *sig = p->signature_header ? sb_http_request_header(req, p->signature_header) : NULL;
-  if (strcmp(p->platform, "meta") == 0)
-    return sb_signature_meta_check(acct->secret, sig, req->body, req->body_len, why);
-  if (strcmp(p->platform, "x") == 0)
-    return sb_signature_x_check(acct->secret, sig, req->body, req->body_len, why);
-  if (strcmp(p->platform, "twilio") == 0) {
-    if (!acct->url) {
-      *why = "account has no \"url\" configured (Twilio signs the public URL)";
-      return SB_EINVAL;
-    }
-    return sb_signature_twilio_check(acct->secret, acct->url, form, sig, why);
-  }
-  /* e-mail inbound parse: a shared token in the query (?token=...) */
-  const char *token = req->query && strstr(req->query, "token=") ? strstr(req->query, "token=") + 6 : "";
-  size_t tlen = strcspn(token, "&");
-  if (tlen != strlen(acct->secret) || !sb_signature_equal(token, acct->secret, tlen)) {
-    *why = "missing or wrong token";
-    return SB_EINVAL;
-  }
-  return 0;
-}
-
-static int parse(const platform_t *p, const sb_http_request_t *req, sb_form_t *form,
-                 sb_wh_batch_t *b, char *err, size_t errlen) {
-  if (strcmp(p->platform, "meta") == 0)
-    return sb_webhook_meta_parse(req->body, req->body_len, b, err, errlen);
-  if (strcmp(p->platform, "x") == 0)
-    return sb_webhook_x_parse(req->body, req->body_len, b, err, errlen);
-  if (strcmp(p->platform, "twilio") == 0)
-    return sb_webhook_twilio_parse(form, b, err, errlen);
-  const char *ct = sb_http_request_header(req, "Content-Type");
-  int rc = sb_form_multipart_parse(ct ? ct : "", req->body, req->body_len, NULL, form, err, errlen);
-  return rc ? rc : sb_webhook_email_parse(form, b, err, errlen);
-}
-
-static void post(sb_door_webhook_t *w, const platform_t *p, const sb_account_t *acct,
-                 const sb_http_request_t *req, sb_http_response_t *res) {
-  sb_form_t form = {0};
+static void post(sb_door_webhook_t *w, const platform_t *p, hook_t *h, sb_http_response_t *res) {
   sb_wh_batch_t b = {0};
   char err[256];
   const char *why = "";
-  if (strcmp(p->platform, "twilio") == 0 &&
-      sb_form_urlencoded_parse(req->body, req->body_len, NULL, &form, err, sizeof err)) {
-    reject(w, res, p->platform, 400, "invalid_form", err);
-  } else if (verify(acct, p, req, &form, &why)) {
-    sb_log(SB_LOG_WARN, "webhook_bad_signature", "platform", p->platform, "account", acct->id, NULL);
-    reject(w, res, p->platform, 401, "bad_signature", why);
-  } else if (parse(p, req, &form, &b, err, sizeof err)) {
+  int rc = p->verify(h, &why);
+  if (rc == SB_EPARSE) {
+    reject(w, res, p->name, 400, "invalid_request", why);
+  } else if (rc) {
+    sb_log(SB_LOG_WARN, "webhook_bad_signature", "platform", p->name, "account", h->acct->id, NULL);
+    reject(w, res, p->name, 401, "bad_signature", rc == SB_ENOMEM ? "out of memory" : why);
+  } else if (p->parse(h, &b, err, sizeof err)) {
     /* signed by the platform yet unreadable: keep it, answer 200 (a 4xx
      * would only bring the same bytes back) */
-    sb_dlq_push(w->dlq, acct->tenant->id, err, NULL, NULL, req->body, req->body_len);
-    count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", p->platform, "malformed", 1);
-    sb_http_respond(res, 200, "application/json", "{\"status\":\"dead_lettered\"}", 26, NULL);
+    sb_dlq_push(w->dlq, h->acct->tenant->id, err, NULL, NULL, h->req->body, h->req->body_len);
+    count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", p->name, "malformed", 1);
+    respond_ok(res, p, SB_JSON_DEAD);
   } else {
-    submit_batch(w, res, p->platform, &b, acct, req);
+    submit_batch(w, res, p, &b, h->acct, h->req);
   }
   sb_wh_batch_free(&b);
-  sb_form_free(&form);
 }
 
-static void get(sb_door_webhook_t *w, const platform_t *p, const sb_account_t *acct,
-                const sb_http_request_t *req, sb_http_response_t *res) {
-  sb_form_t q = {0};
-  char err[128], json[256];
-  const char *why = "", *challenge = NULL;
+static void get(sb_door_webhook_t *w, const platform_t *p, hook_t *h, sb_http_response_t *res) {
+  char json[256];
+  const char *why = "", *body = NULL, *type = NULL;
+  if (!p->handshake)
+    reject(w, res, p->name, 400, "invalid_handshake", "no handshake for this platform");
+  else if (p->handshake(h, json, sizeof json, &body, &type, &why))
+    reject(w, res, p->name, 403, "handshake_refused", why);
+  else
+    sb_http_respond(res, 200, type, body, strlen(body), NULL);
+}
+
+static const platform_t *platform_find(const char *name, size_t len) {
+  for (size_t i = 0; i < sizeof platforms / sizeof platforms[0]; i++)
+    if (strlen(platforms[i].name) == len && strncmp(name, platforms[i].name, len) == 0)
+      return &platforms[i];
+  return NULL;
+}
+
+/* A known account's request: the query parsed, then GET or POST. */
+static void dispatch(sb_door_webhook_t *w, const platform_t *p, const sb_account_t *acct,
+                     const sb_http_request_t *req, sb_http_response_t *res) {
+  hook_t h = {.acct = acct, .req = req};
   const char *qs = req->query ? req->query : "";
-  if (sb_form_urlencoded_parse(qs, strlen(qs), NULL, &q, err, sizeof err)) {
-    reject(w, res, p->platform, 400, "invalid_query", err);
-  } else if (strcmp(p->platform, "meta") == 0) {
-    if (!acct->verify_token || sb_signature_meta_handshake(&q, acct->verify_token, &challenge, &why))
-      reject(w, res, p->platform, 403, "handshake_refused", acct->verify_token ? why : "no verify_token configured");
-    else
-      sb_http_respond(res, 200, "text/plain", challenge, strlen(challenge), NULL);
-  } else if (strcmp(p->platform, "x") == 0 && sb_form_get(&q, "crc_token") &&
-             sb_signature_x_crc(acct->secret, sb_form_get(&q, "crc_token"), json, sizeof json) == 0) {
-    sb_http_respond(res, 200, "application/json", json, strlen(json), NULL);
-  } else {
-    reject(w, res, p->platform, 400, "invalid_handshake", "no handshake for this platform and query");
-  }
-  sb_form_free(&q);
+  if (sb_form_urlencoded_parse(qs, strlen(qs), NULL, &h.query, h.err, sizeof h.err))
+    reject(w, res, p->name, 400, "invalid_query", h.err);
+  else if (strcmp(req->method, "POST") == 0)
+    post(w, p, &h, res);
+  else if (strcmp(req->method, "GET") == 0)
+    get(w, p, &h, res);
+  else
+    reject(w, res, p->name, 405, "method_not_allowed", "use GET (handshake) or POST");
+  sb_form_free(&h.query);
+  sb_form_free(&h.form);
+  free(h.plain);
 }
 
 void sb_door_webhook_handle(sb_door_webhook_t *w, const sb_http_request_t *req,
@@ -251,26 +435,20 @@ void sb_door_webhook_handle(sb_door_webhook_t *w, const sb_http_request_t *req,
   char name[SB_ACCOUNT_PLATFORM_MAX], account[SB_ACCOUNT_ID_MAX];
   const char *rest = req->path + strlen(SB_WEBHOOK_PATH_PREFIX);
   size_t plen = strcspn(rest, "/");
-  const platform_t *p = NULL;
-  for (size_t i = 0; plen < sizeof name && i < sizeof platforms / sizeof platforms[0]; i++)
-    if (strlen(platforms[i].platform) == plen && strncmp(rest, platforms[i].platform, plen) == 0)
-      p = &platforms[i];
+  const platform_t *p = plen < sizeof name ? platform_find(rest, plen) : NULL;
   const char *acct_id = rest + plen + (rest[plen] == '/');
   if (!p || !*acct_id || strlen(acct_id) >= sizeof account || strchr(acct_id, '/')) {
-    reject(w, res, "unknown", 404, "not_found", "expected /webhooks/{meta,x,twilio,email}/{account}");
+    reject(w, res, "unknown", 404, "not_found",
+           "expected /webhooks/{meta,x,twilio,email,wechat,telegram,line}/{account}");
     return;
   }
-  snprintf(name, sizeof name, "%s", p->platform);
+  snprintf(name, sizeof name, "%s", p->name);
   snprintf(account, sizeof account, "%s", acct_id);
   const sb_account_t *acct = sb_tenants_account(w->svc->tenants, name, account);
   if (!acct)
-    reject(w, res, p->platform, 404, "unknown_account", "no tenant has this platform account");
-  else if (strcmp(req->method, "POST") == 0)
-    post(w, p, acct, req, res);
-  else if (strcmp(req->method, "GET") == 0)
-    get(w, p, acct, req, res);
+    reject(w, res, p->name, 404, "unknown_account", "no tenant has this platform account");
   else
-    reject(w, res, p->platform, 405, "method_not_allowed", "use GET (handshake) or POST");
+    dispatch(w, p, acct, req, res);
 }
 
 sb_door_webhook_t *sb_door_webhook_new(sb_service_t *s, sb_intake_t *intake) {

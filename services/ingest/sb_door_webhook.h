@@ -3,7 +3,8 @@
  *
  *   GET  /webhooks/meta/{account}   Meta's hub.challenge handshake
  *   GET  /webhooks/x/{account}      X's CRC challenge (crc_token)
- *   POST /webhooks/{meta,x,twilio,email}/{account}
+ *   GET  /webhooks/wechat/{account} WeChat's server verification (echostr)
+ *   POST /webhooks/{meta,x,twilio,email,wechat,telegram,line}/{account}
  *
  * The account (sb_tenants: platform + id) names the tenant and the secret.
  * The signature is checked over the raw body before any parsing; a wrong
@@ -17,6 +18,15 @@
  * receipts and echoes are counted and never become inbound messages.
  * If a write is not durable the answer is 503, and the platform's retry
  * is safe.
+ *
+ * Each platform is one row of a table: how its deliveries are proved
+ * authentic, read, answered and (for some) handshaken. WeChat's proof is
+ * the SHA-1 of token, timestamp and nonce in the query (plus the Encrypt
+ * field in safe mode, which an account with an aes_key requires; the
+ * message is then decrypted and its AppID checked before it is read), and
+ * a timestamp more than SB_WECHAT_TIMESTAMP_SKEW_S from our clock is
+ * refused, so a captured signature cannot be replayed for long. Telegram's
+ * is a secret token header, LINE's an HMAC of the body.
  */
 #ifndef SB_DOOR_WEBHOOK_H
 #define SB_DOOR_WEBHOOK_H
@@ -26,6 +36,7 @@
 #include "sb_service.h"
 
 #define SB_WEBHOOK_PATH_PREFIX "/webhooks/"
+#define SB_WECHAT_TIMESTAMP_SKEW_S 300 /* WeChat retries within 15 s */
 
 typedef struct sb_door_webhook sb_door_webhook_t;
 

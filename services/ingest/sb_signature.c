@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,13 @@ enum {
   BASE64_GROUP = 4, /* characters per 3 bytes */
   BASE64_BYTES = 3,
   SEXTET_BITS = 6,
-  DEFAULT_PORT_MAX = 4 /* ":443" */
+  DEFAULT_PORT_MAX = 4, /* ":443" */
+  WECHAT_PARTS_MAX = 4,  /* token, timestamp, nonce, Encrypt */
+  AES_KEY_LEN = 32,      /* AES-256 */
+  AES_BLOCK = 16,
+  WECHAT_PAD_BLOCK = 32, /* WeChat pads PKCS#7-style to 32 bytes */
+  WECHAT_RANDOM_LEN = 16,
+  WECHAT_LENGTH_LEN = 4
 };
 
 static const char HEX_DIGITS[] = "0123456789abcdef";
@@ -198,16 +205,16 @@ static int mac_matches(const char *algo, const char *secret, const void *msg,
   return reject(why, "signature mismatch");
 }
 
-/* "sha256=<encoded HMAC-SHA256(secret, body)>" */
+/* "<prefix><encoded HMAC-SHA256(secret, body)>" (prefix may be NULL) */
 static int check_sha256(const char *secret, const char *header,
-                        const void *body, size_t len, decode_fn decode,
-                        const char **why) {
+                        const char *prefix, const void *body, size_t len,
+                        decode_fn decode, const char **why) {
   uint8_t mac[SB_SIGNATURE_DIGEST_MAX];
   if (!secret_set(secret))
     return reject(why, "no secret configured for this account");
   if (body == NULL && len > 0) return reject(why, "missing body");
-  int rc = header_mac(header, SHA256_PREFIX, decode, SB_SIGNATURE_SHA256_LEN,
-                      mac, why);
+  int rc =
+      header_mac(header, prefix, decode, SB_SIGNATURE_SHA256_LEN, mac, why);
   if (rc != 0) return rc;
   return mac_matches("sha256", secret, body, len, mac, SB_SIGNATURE_SHA256_LEN,
                      why);
@@ -217,8 +224,8 @@ static int check_sha256(const char *secret, const char *header,
 
 int sb_signature_meta_check(const char *app_secret, const char *header,
                             const void *body, size_t len, const char **why) {
-  return check_sha256(app_secret, header, body, len, sb_signature_hex_decode,
-                      why);
+  return check_sha256(app_secret, header, SHA256_PREFIX, body, len,
+                      sb_signature_hex_decode, why);
 }
 
 static bool field_is(const sb_form_field_t *f, const char *want) {
@@ -226,6 +233,7 @@ static bool field_is(const sb_form_field_t *f, const char *want) {
          memcmp(f->value, want, f->value_len) == 0;
 }
 
+/* An echoed challenge: 1..128 of [A-Za-z0-9_-], so it can carry no markup. */
 static bool challenge_valid(const sb_form_field_t *f) {
   if (f == NULL || f->value_len == 0 ||
       f->value_len > SB_SIGNATURE_CHALLENGE_MAX)
@@ -263,7 +271,7 @@ int sb_signature_meta_handshake(const sb_form_t *query,
 
 int sb_signature_x_check(const char *consumer_secret, const char *header,
                          const void *body, size_t len, const char **why) {
-  return check_sha256(consumer_secret, header, body, len,
+  return check_sha256(consumer_secret, header, SHA256_PREFIX, body, len,
                       sb_signature_base64_decode, why);
 }
 
@@ -406,4 +414,187 @@ int sb_signature_twilio_check(const char *auth_token, const char *url,
   rc = twilio_try(auth_token, alt, form, mac, why);
   free(alt);
   return rc;
+}
+
+/* ---------------------------------------------------------------- WeChat */
+
+static int str_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool part_ok(const char *s) {
+  return s != NULL && s[0] != '\0' &&
+         strnlen(s, SB_SIGNATURE_WECHAT_PART_MAX + 1) <=
+             SB_SIGNATURE_WECHAT_PART_MAX;
+}
+
+/* SHA-1 of the n parts sorted in byte order, concatenated. */
+static int wechat_digest(const char **parts, size_t n, uint8_t *out) {
+  qsort(parts, n, sizeof *parts, str_cmp);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1;
+  for (size_t i = 0; ok && i < n; i++)
+    ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])) == 1;
+  ok = ok && EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok ? 0 : SB_ENOMEM;
+}
+
+int sb_signature_wechat_check(const char *token, const char *timestamp,
+                              const char *nonce, const char *encrypt,
+                              const char *signature, const char **why) {
+  uint8_t claimed[SB_SIGNATURE_DIGEST_MAX], ours[SB_SIGNATURE_SHA1_LEN];
+  size_t got = 0;
+  if (!secret_set(token))
+    return reject(why, "no token configured for this account");
+  if (!part_ok(timestamp) || !part_ok(nonce))
+    return reject(why, "timestamp and nonce must be 1..256 bytes");
+  if (signature == NULL || signature[0] == '\0')
+    return reject(why, "missing signature");
+  size_t slen = strnlen(signature, SB_SIGNATURE_HEADER_MAX + 1);
+  if (sb_signature_hex_decode(signature, slen, claimed, sizeof claimed,
+                              &got) != 0 ||
+      got != SB_SIGNATURE_SHA1_LEN)
+    return reject(why, "malformed signature");
+  const char *parts[WECHAT_PARTS_MAX] = {token, timestamp, nonce, encrypt};
+  int rc = wechat_digest(parts, encrypt != NULL ? 4 : 3, ours);
+  if (rc != 0) return rc;
+  if (!sb_signature_equal(ours, claimed, SB_SIGNATURE_SHA1_LEN))
+    return reject(why, "signature mismatch");
+  return 0;
+}
+
+int sb_signature_wechat_handshake(const sb_form_t *query, const char *token,
+                                  const char **echostr, const char **why) {
+  if (echostr != NULL) *echostr = NULL;
+  const sb_form_field_t *echo = sb_form_find(query, "echostr");
+  int rc = sb_signature_wechat_check(
+      token, sb_form_get(query, "timestamp"), sb_form_get(query, "nonce"),
+      NULL, sb_form_get(query, "signature"), why);
+  if (rc != 0) return rc;
+  if (!challenge_valid(echo))
+    return reject(why, "echostr must be 1..128 of [A-Za-z0-9_-]");
+  if (echostr != NULL) *echostr = echo->value;
+  return 0;
+}
+
+/* key = base64(aes_key + "="). WeChat's own libraries decode leniently, so
+ * the two bits the last character carries beyond the 32 bytes are
+ * cleared before the strict decoder sees them. */
+static int wechat_key(const char *aes_key, uint8_t key[AES_KEY_LEN]) {
+  char text[SB_SIGNATURE_WECHAT_KEY_LEN + 2];
+  size_t n = 0;
+  if (aes_key == NULL ||
+      strnlen(aes_key, SB_SIGNATURE_WECHAT_KEY_LEN + 1) !=
+          SB_SIGNATURE_WECHAT_KEY_LEN)
+    return SB_EINVAL;
+  memcpy(text, aes_key, SB_SIGNATURE_WECHAT_KEY_LEN);
+  int last = base64_value(text[SB_SIGNATURE_WECHAT_KEY_LEN - 1]);
+  if (last < 0) return SB_EINVAL;
+  text[SB_SIGNATURE_WECHAT_KEY_LEN - 1] = BASE64_ALPHABET[last & ~3];
+  text[SB_SIGNATURE_WECHAT_KEY_LEN] = '=';
+  text[SB_SIGNATURE_WECHAT_KEY_LEN + 1] = '\0';
+  int rc = sb_signature_base64_decode(text, SB_SIGNATURE_WECHAT_KEY_LEN + 1,
+                                      key, AES_KEY_LEN, &n);
+  return rc == 0 && n == AES_KEY_LEN ? 0 : SB_EINVAL;
+}
+
+/* AES-256-CBC without OpenSSL's padding (WeChat's is to 32 bytes). */
+static int aes_cbc_decrypt(const uint8_t key[AES_KEY_LEN], const uint8_t *in,
+                           size_t len, uint8_t *out) {
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int n = 0, fin = 0;
+  int ok = ctx != NULL && len <= INT_MAX &&
+           EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, key) == 1 &&
+           EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+           EVP_DecryptUpdate(ctx, out, &n, in, (int)len) == 1 &&
+           EVP_DecryptFinal_ex(ctx, out + n, &fin) == 1 &&
+           (size_t)(n + fin) == len;
+  EVP_CIPHER_CTX_free(ctx);
+  return ok ? 0 : SB_ENOMEM;
+}
+
+/* Length of the message inside plain[0..len) (padding checked and
+ * removed), with the AppID after it compared to app_id. */
+static int wechat_unwrap(const uint8_t *plain, size_t len, const char *app_id,
+                         size_t *msg_len, const char **why) {
+  size_t pad = plain[len - 1];
+  if (pad == 0 || pad > WECHAT_PAD_BLOCK || pad > len)
+    return reject(why, "bad padding");
+  for (size_t i = len - pad; i < len; i++)
+    if (plain[i] != pad) return reject(why, "bad padding");
+  len -= pad;
+  size_t head = WECHAT_RANDOM_LEN + WECHAT_LENGTH_LEN;
+  if (len < head) return reject(why, "decrypted message too short");
+  const uint8_t *p = plain + WECHAT_RANDOM_LEN;
+  size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+  if (n > len - head) return reject(why, "bad message length");
+  size_t id_len = len - head - n, want = strlen(app_id);
+  if (id_len != want || !sb_signature_equal(plain + head + n, app_id, want))
+    return reject(why, "AppID does not match");
+  *msg_len = n;
+  return 0;
+}
+
+int sb_signature_wechat_decrypt(const char *aes_key, const char *app_id,
+                                const char *encrypt, char **xml, size_t *len,
+                                const char **why) {
+  uint8_t key[AES_KEY_LEN];
+  size_t clen = 0, mlen = 0;
+  if (xml == NULL || len == NULL) return SB_EINVAL;
+  *xml = NULL, *len = 0;
+  if (!secret_set(app_id)) return reject(why, "no app_id configured");
+  if (wechat_key(aes_key, key) != 0)
+    return reject(why, "aes_key is not 43 base64 characters");
+  size_t tlen = encrypt != NULL ? strlen(encrypt) : 0;
+  size_t cap = tlen / BASE64_GROUP * BASE64_BYTES + 1;
+  uint8_t *cipher = malloc(cap), *plain = malloc(cap);
+  int rc = cipher == NULL || plain == NULL ? SB_ENOMEM : 0;
+  if (rc == 0 && (tlen == 0 || sb_signature_base64_decode(encrypt, tlen, cipher,
+                                                          cap, &clen) != 0))
+    rc = reject(why, "Encrypt is not base64");
+  if (rc == 0 && (clen % AES_BLOCK != 0 || clen < WECHAT_PAD_BLOCK))
+    rc = reject(why, "ciphertext is not whole AES blocks");
+  if (rc == 0) rc = aes_cbc_decrypt(key, cipher, clen, plain);
+  if (rc == 0) rc = wechat_unwrap(plain, clen, app_id, &mlen, why);
+  if (rc == 0 && (*xml = malloc(mlen + 1)) == NULL) rc = SB_ENOMEM;
+  if (rc == 0) {
+    memcpy(*xml, plain + WECHAT_RANDOM_LEN + WECHAT_LENGTH_LEN, mlen);
+    (*xml)[mlen] = '\0';
+    *len = mlen;
+  }
+  OPENSSL_cleanse(key, sizeof key);
+  if (plain != NULL) OPENSSL_cleanse(plain, clen);
+  free(cipher);
+  free(plain);
+  return rc;
+}
+
+/* -------------------------------------------------------------- Telegram */
+
+int sb_signature_telegram_check(const char *secret_token, const char *header,
+                                const char **why) {
+  uint8_t ours[SB_SIGNATURE_SHA256_LEN], theirs[SB_SIGNATURE_SHA256_LEN];
+  if (!secret_set(secret_token))
+    return reject(why, "no secret_token configured for this account");
+  if (header == NULL || header[0] == '\0')
+    return reject(why, "missing secret token header");
+  size_t n = strnlen(header, SB_SIGNATURE_TELEGRAM_TOKEN_MAX + 1);
+  if (n > SB_SIGNATURE_TELEGRAM_TOKEN_MAX)
+    return reject(why, "secret token header too long");
+  if (SHA256((const unsigned char *)secret_token, strlen(secret_token),
+             ours) == NULL ||
+      SHA256((const unsigned char *)header, n, theirs) == NULL)
+    return SB_ENOMEM;
+  if (!sb_signature_equal(ours, theirs, sizeof ours))
+    return reject(why, "secret token mismatch");
+  return 0;
+}
+
+/* ------------------------------------------------------------------ LINE */
+
+int sb_signature_line_check(const char *channel_secret, const char *header,
+                            const void *body, size_t len, const char **why) {
+  return check_sha256(channel_secret, header, NULL, body, len,
+                      sb_signature_base64_decode, why);
 }

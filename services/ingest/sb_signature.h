@@ -9,6 +9,11 @@
  * raw body (or, for Twilio, the URL and the decoded form pairs, which is
  * what Twilio signs) and the header value as received, and says yes or no.
  *
+ * WeChat signs differently (a SHA-1 of sorted parts, the token never
+ * leaving either side) and, in safe mode, encrypts the message; its
+ * decryption lives here too because the AppID inside the plaintext is what
+ * proves the message is for this account.
+ *
  * Invariants:
  *   - no check ever passes with an empty secret (a missing credential is a
  *     misconfiguration, not a licence to accept anything);
@@ -42,12 +47,17 @@
 #define SB_SIGNATURE_META_HEADER "X-Hub-Signature-256"
 #define SB_SIGNATURE_X_HEADER "x-twitter-webhooks-signature"
 #define SB_SIGNATURE_TWILIO_HEADER "X-Twilio-Signature"
+#define SB_SIGNATURE_TELEGRAM_HEADER "X-Telegram-Bot-Api-Secret-Token"
+#define SB_SIGNATURE_LINE_HEADER "x-line-signature"
 
 #define SB_SIGNATURE_HEADER_MAX 256       /* bytes of a signature header */
 #define SB_SIGNATURE_X_CRC_TOKEN_MAX 1024 /* bytes of an X crc_token */
 #define SB_SIGNATURE_X_CRC_JSON_MAX 96    /* room for the CRC response */
 #define SB_SIGNATURE_URL_MAX 4096         /* bytes of a Twilio webhook URL */
 #define SB_SIGNATURE_CHALLENGE_MAX 128    /* bytes of a Meta hub.challenge */
+#define SB_SIGNATURE_WECHAT_PART_MAX 256  /* bytes of a WeChat timestamp, nonce */
+#define SB_SIGNATURE_WECHAT_KEY_LEN 43    /* characters of an EncodingAESKey */
+#define SB_SIGNATURE_TELEGRAM_TOKEN_MAX 256 /* bytes of a Telegram secret_token */
 
 /*
  * HMAC of msg[0..len) with key[0..klen) using algo "sha256" or "sha1".
@@ -136,5 +146,59 @@ int sb_signature_x_crc(const char *consumer_secret, const char *crc_token,
 int sb_signature_twilio_check(const char *auth_token, const char *url,
                               const sb_form_t *form, const char *header,
                               const char **why);
+
+/*
+ * WeChat Official Account: signature = lowercase hex SHA-1 of token,
+ * timestamp and nonce (and, for a safe-mode msg_signature, the Encrypt
+ * field of the body: pass it as encrypt, else NULL) sorted in byte order
+ * and concatenated without separators. timestamp and nonce are the query
+ * parameters as decoded, 1..SB_SIGNATURE_WECHAT_PART_MAX bytes each;
+ * signature is the claimed hex (either case). The check says nothing about
+ * the body in plaintext mode: WeChat signs only these parts.
+ */
+int sb_signature_wechat_check(const char *token, const char *timestamp,
+                              const char *nonce, const char *encrypt,
+                              const char *signature, const char **why);
+
+/*
+ * WeChat's GET server verification: query holds signature, timestamp,
+ * nonce and echostr; on success *echostr points at the echostr value inside
+ * query, which the caller answers with 200 as text/plain. echostr must be
+ * 1..128 of [A-Za-z0-9_-] (WeChat sends digits).
+ */
+int sb_signature_wechat_handshake(const sb_form_t *query, const char *token,
+                                  const char **echostr, const char **why);
+
+/*
+ * WeChat safe mode ("encrypt_type=aes"): decrypts the Encrypt field (NUL-
+ * terminated base64) with the account's EncodingAESKey (43 base64
+ * characters; key = base64 decode of aes_key + "=", IV = the key's first 16
+ * bytes, AES-256-CBC, PKCS#7 padding to 32 bytes). The plaintext is 16
+ * random bytes, the message length (4 bytes, big-endian), the message and
+ * the AppID, which must equal app_id. Check msg_signature first
+ * (sb_signature_wechat_check): CBC alone authenticates nothing.
+ * On success *xml is the message (malloc'd, NUL-terminated, *len bytes
+ * without the NUL; the caller frees). SB_EINVAL with *why for every
+ * rejection (key, base64, length, padding, AppID), SB_ENOMEM.
+ */
+int sb_signature_wechat_decrypt(const char *aes_key, const char *app_id,
+                                const char *encrypt, char **xml, size_t *len,
+                                const char **why);
+
+/*
+ * Telegram Bot API: "X-Telegram-Bot-Api-Secret-Token: <secret_token>" as
+ * given to setWebhook (1..256 of [A-Za-z0-9_-]). Both sides are hashed
+ * (SHA-256) and the digests compared, so the time depends on neither the
+ * position of a difference nor the secret's length.
+ */
+int sb_signature_telegram_check(const char *secret_token, const char *header,
+                                const char **why);
+
+/*
+ * LINE Messaging API:
+ * "x-line-signature: <base64 HMAC-SHA256(channel_secret, body)>".
+ */
+int sb_signature_line_check(const char *channel_secret, const char *header,
+                            const void *body, size_t len, const char **why);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * sb_webhook: platform webhook deliveries (Meta, X, Twilio, inbound e-mail)
- * turned into a flat list of items, pure (no I/O, no credentials).
+ * sb_webhook: platform webhook deliveries (Meta, X, Twilio, inbound e-mail,
+ * WeChat, Telegram, LINE) turned into a flat list of items, pure (no I/O,
+ * no credentials).
  *
  * The idea: a delivery is checked (sb_signature) over its raw bytes before
  * it reaches this module; here it is read once and every message, status
@@ -31,17 +32,24 @@
  *   - SB_WH_IGNORED: an event with nothing to route (typing, follows,
  *     removed reactions, template updates, ...), kept so it can be counted.
  *   - channel is one of the sb_cloudevent channel names: "whatsapp",
- *     "messenger", "instagram", "facebook", "x", "sms", "email".
+ *     "messenger", "instagram", "facebook", "x", "sms", "email", "wechat",
+ *     "telegram", "line".
  *   - customer: WhatsApp and SMS numbers in E.164 with '+' ("+16505551234",
  *     whichever API delivered them, so one person has one identity), e-mail
- *     addresses in lowercase, platform user ids otherwise.
+ *     addresses in lowercase, platform user ids otherwise (WeChat OpenID,
+ *     Telegram from.id, LINE userId).
  *   - time_ms: when the platform says it happened (unix ms), 0 if unknown.
+ *   - redelivery: the platform marked the item as a re-send (LINE
+ *     deliveryContext.isRedelivery); for counting only, de-duplication
+ *     never depends on it.
  *
  * Error contract of the parse functions: 0 on success (out holds n >= 0
  * items, some perhaps with error set), else
- *   SB_EPARSE  the delivery is not JSON / not a form of the expected shape;
+ *   SB_EPARSE  the delivery is not JSON / XML / a form of the expected
+ *              shape;
  *   SB_ETOOBIG JSON nested deeper than SB_WEBHOOK_MAX_DEPTH, or more than
- *              SB_WEBHOOK_MAX_ITEMS items;
+ *              SB_WEBHOOK_MAX_ITEMS items, or XML over SB_WEBHOOK_XML_MAX
+ *              bytes or nested deeper than SB_WEBHOOK_XML_DEPTH;
  *   SB_EINVAL  a NULL argument;
  *   SB_ENOMEM  allocation failed.
  * On failure out is empty (items NULL, n 0) and a one-line reason, safe to
@@ -60,6 +68,8 @@
 #define SB_WEBHOOK_TEXT_MAX (16 * 1024) /* bytes of an item's text */
 #define SB_WEBHOOK_ID_MAX 256           /* bytes of ids, names, statuses */
 #define SB_WEBHOOK_MAX_DEPTH 32         /* [ and { nesting of a JSON body */
+#define SB_WEBHOOK_XML_MAX (64 * 1024)  /* bytes of a WeChat XML body */
+#define SB_WEBHOOK_XML_DEPTH 8          /* element nesting of a WeChat body */
 #define SB_WH_CHANNEL_LEN 16
 #define SB_WH_ERROR_LEN 128
 
@@ -82,6 +92,7 @@ typedef struct {
   char *author_name;
   int64_t followers; /* X author's followers_count, else 0 */
   int64_t time_ms;
+  int redelivery;              /* the platform says it re-sends this item */
   char *status;                /* SB_WH_STATUS only */
   char error[SB_WH_ERROR_LEN]; /* non-empty: malformed, dead-letter it */
 } sb_wh_item_t; /* a caller may take a string by setting the field to
@@ -152,6 +163,70 @@ int sb_webhook_twilio_parse(const sb_form_t *form, sb_wh_batch_t *out,
  */
 int sb_webhook_email_parse(const sb_form_t *form, sb_wh_batch_t *out, char *err,
                            size_t errlen);
+
+/*
+ * WeChat Official Account: one message as XML (plaintext mode, or the
+ * plaintext of safe mode after sb_signature_wechat_decrypt), read with
+ * expat: UTF-8 only (a declared encoding other than UTF-8 is refused), any
+ * DOCTYPE refused before its declarations are read (so no entity is ever
+ * defined, expanded or fetched: no billion laughs, no external entities),
+ * root element <xml>, its children read as fields (CDATA or text; a field
+ * given twice fails the delivery). One item, channel "wechat", private,
+ * customer = FromUserName (the OpenID), time_ms from CreateTime:
+ *   MsgType text (Content), image, voice ("[voice] Recognition"), video,
+ *     shortvideo, location ("[location] Label (X, Y)"), link ("[link] Title
+ *     Description Url"), any other "[type]": a message, id = MsgId;
+ *   MsgType event: Event CLICK (a menu button) is a message "[click]
+ *     EventKey" with id "event:<FromUserName>:<CreateTime>" (events have no
+ *     MsgId; WeChat repeats both on a retry); subscribe, unsubscribe and
+ *     every other event are ignored.
+ * A body without MsgType is SB_EPARSE.
+ */
+int sb_webhook_wechat_parse(const char *body, size_t len, sb_wh_batch_t *out,
+                            char *err, size_t errlen);
+
+/*
+ * WeChat safe mode: the Encrypt field of the outer XML body (read with the
+ * same rules as sb_webhook_wechat_parse), malloc'd into *encrypt for
+ * sb_signature_wechat_check and sb_signature_wechat_decrypt. SB_EPARSE
+ * when the body is not such XML or has no Encrypt; errors as above.
+ */
+int sb_webhook_wechat_encrypted(const char *body, size_t len, char **encrypt,
+                                char *err, size_t errlen);
+
+/*
+ * Telegram Bot API: one Update object. update_id is the platform message
+ * id of its one item (de-duplication: Telegram re-sends the same update
+ * until answered 2xx). message and edited_message (text "[edited] ..."),
+ * business_message: a message from from.id; chat.type "private" is
+ * private, "group" and "supergroup" are public (a bot in a group sees
+ * mentions, commands and replies to it); text, else "[photo]",
+ * "[video]", "[voice]", "[document] name", "[sticker] emoji",
+ * "[location] (lat, long)", "[contact]", ... followed by the caption;
+ * reply_to_message.message_id -> reply_to; author = first and last name.
+ * callback_query (a tapped inline button): a message "[button] data" from
+ * from.id, public like the chat of its message. channel_post,
+ * edited_channel_post, my_chat_member, chat_member and every other kind:
+ * ignored (no customer wrote them). No update_id: SB_EPARSE.
+ */
+int sb_webhook_telegram_parse(const char *body, size_t len, sb_wh_batch_t *out,
+                              char *err, size_t errlen);
+
+/*
+ * LINE Messaging API: {"destination", "events": [...]}; an empty events
+ * array (LINE's "verify" request) gives no items. Per event, id =
+ * webhookEventId, customer = source.userId, public when source.type is
+ * "group" or "room", time_ms = timestamp, redelivery =
+ * deliveryContext.isRedelivery:
+ *   message: text, image, video, audio, file ("[file] name"), location
+ *     ("[location] title address (lat, long)"), sticker; quotedMessageId ->
+ *     reply_to;
+ *   postback: a message "[postback] data";
+ *   follow, unfollow, join, leave, unsend and every other type: ignored.
+ * No events array: SB_EPARSE.
+ */
+int sb_webhook_line_parse(const char *body, size_t len, sb_wh_batch_t *out,
+                          char *err, size_t errlen);
 
 /* Frees every item's strings and the array, and zeroes b. Safe on a zeroed
  * batch and on NULL. */

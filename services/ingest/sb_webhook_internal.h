@@ -3,8 +3,9 @@
  * public interface; include only from sb_webhook*.c and their tests).
  *
  * The module is one noun split over three files to stay readable:
- * sb_webhook.c (items, JSON intake, Twilio, e-mail), sb_webhook_meta.c and
- * sb_webhook_x.c. Readers fill items through the setters below, which
+ * sb_webhook.c (items, JSON intake, Twilio, e-mail), sb_webhook_meta.c,
+ * sb_webhook_x.c, sb_webhook_wechat.c (XML), sb_webhook_telegram.c and
+ * sb_webhook_line.c. Readers fill items through the setters below, which
  * validate every string (UTF-8, length, control characters) as it is
  * stored. A setter that finds bad input marks the item malformed and
  * returns SB_EINVAL; sb__wh_item_done then turns that into success for the

@@ -1,9 +1,13 @@
 /*
- * sb-notify: tells everyone who needs to know. This first slice publishes
- * every committed envelope on the ZeroMQ PUB feed (sb_feed). A thin main
- * over sb_stage; notify is the last stage, so it records no next lease.
+ * sb-notify: tells everyone who needs to know. Publishes every committed
+ * envelope on the ZeroMQ PUB feed (sb_feed) and delivers signed webhooks to
+ * the tenants' endpoints (sb_outbox). A thin main over sb_stage; notify is
+ * the last stage, so it records no next lease: its commit script
+ * (notify.lua) clears the notify lease and records the event's webhook
+ * deliveries in one step.
  */
 #include "sb_feed.h"
+#include "sb_outbox.h"
 #include "sb_script.h"
 #include "sb_stage.h"
 
@@ -11,36 +15,60 @@
 
 typedef struct {
   sb_feed_t *feed;
+  sb_outbox_t *outbox;
 } notify_t;
 
 static const sb_option_t notify_options[] = {
     {"feed", SB_OPT_STR, "", "PUB feed endpoint to bind; default tcp://host:5556+offset"},
+    {"hooks-poll-ms", SB_OPT_INT, "1000",
+     "how often each webhook endpoint's queue is looked at when nothing is known to be due"},
     {NULL, 0, NULL, NULL}};
+
+static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
+  notify_t *n = ctx;
+  return n->outbox ? sb_outbox_prepare(n->outbox, it, why) : 0;
+}
 
 /* The envelope is decoded from what was committed: it includes the
  * script's suffix (none for notify, but keep the contract). */
 static void committed(void *ctx, sb_stage_item_t *it, const uint8_t *blob, size_t len) {
   notify_t *n = ctx;
   sb_feed_publish(n->feed, it->env, blob, len);
+  if (n->outbox)
+    sb_outbox_committed(n->outbox, it);
 }
 
 static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
   notify_t *n = ctx;
-  char ep[256];
+  char ep[256], err[512];
   (void)out;
+  n->outbox = sb_outbox_new(s, err, sizeof err);
+  if (!n->outbox) {
+    fprintf(stderr, "sb-notify: webhooks: %s\n", err);
+    return -1;
+  }
   sb_service_endpoint(s, "feed", SB_PORT_NOTIFY_PUB, ep, sizeof ep);
   n->feed = sb_feed_new(s, ep);
   return n->feed ? 0 : -1;
 }
 
-static void close_feed(void *ctx) { sb_feed_destroy(&((notify_t *)ctx)->feed); }
+static void stop(void *ctx) { sb_outbox_stop(((notify_t *)ctx)->outbox); }
+static int drained(void *ctx) { return sb_outbox_idle(((notify_t *)ctx)->outbox); }
+
+static void close_all(void *ctx) {
+  notify_t *n = ctx;
+  sb_outbox_destroy(&n->outbox);
+  sb_feed_destroy(&n->feed);
+}
 
 static const sb_stage_ops_t notify_ops = {
     .name = "notify",
     .lease_in = "notify",
     .stat = "notified",
     .script_name = "notify",
-    .script_body = sb_script_handoff,
+    .script_body = sb_script_notify,
+    .nextra = SB_OUTBOX_NEXTRA,
+    .prepare = prepare,
     .committed = committed,
 };
 
@@ -54,7 +82,9 @@ int main(int argc, char **argv) {
       .ops = &notify_ops,
       .ctx = &n,
       .start = start,
-      .close = close_feed,
+      .stop = stop,
+      .drained = drained,
+      .close = close_all,
   };
   return sb_stage_main(&m, argc, argv);
 }

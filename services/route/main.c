@@ -1,20 +1,23 @@
 /*
- * sb-route: skills-free first slice of the ACD: one queue per tenant,
- * agents with a capacity, longest-idle agent, atomic in Redis (route.lua).
- * A thin main over sb_stage and sb_route.
+ * sb-route: the ACD. Queues chosen by each tenant's rules on what classify
+ * found, agents qualified by skills, five strategies, capacity in units,
+ * fairness windows and transfers, every decision atomic in Redis
+ * (route.lua). A thin main over sb_stage and sb_route.
  */
 #include "sb_route.h"
 #include "sb_time.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
   sb_histogram_t *assign_latency;
+  sb_route_t *route;
 } route_t;
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
-  (void)ctx;
-  return sb_route_prepare(it, why);
+  route_t *r = ctx;
+  return sb_route_prepare(r->route, it, why);
 }
 
 /* publish-to-assigned latency, for envelopes that carry a publish time */
@@ -32,6 +35,11 @@ static void committed(void *ctx, sb_stage_item_t *it, const uint8_t *blob, size_
 static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
   route_t *r = ctx;
   (void)out;
+  char err[256];
+  if (!(r->route = sb_route_new(s->tenants, err, sizeof err))) {
+    fprintf(stderr, "sb-route: %s\n", err);
+    return -1;
+  }
   r->assign_latency = sb_metrics_histogram(s->metrics, "sb_route_publish_to_assigned_seconds",
                                            "from the publisher's send to the assignment", NULL);
   return r->assign_latency ? 0 : -1;
@@ -60,5 +68,7 @@ int main(int argc, char **argv) {
       .ctx = &r,
       .start = start,
   };
-  return sb_stage_main(&m, argc, argv);
+  int rc = sb_stage_main(&m, argc, argv);
+  sb_route_destroy(&r.route);
+  return rc;
 }

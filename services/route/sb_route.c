@@ -3,26 +3,82 @@
 #include "sb_error.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 
-static int prepare_message(sb_stage_item_t *it, const char **why) {
+struct sb_route {
+  const sb_tenants_t *tenants;
+  sb_route_config_t **configs; /* one per tenant, in the tenants' order */
+  size_t n;
+};
+
+sb_route_t *sb_route_new(const sb_tenants_t *tenants, char *err, size_t errlen) {
+  sb_route_t *r = calloc(1, sizeof *r);
+  size_t n = sb_tenants_count(tenants);
+  if (!r || !(r->configs = calloc(n ? n : 1, sizeof *r->configs))) {
+    snprintf(err, errlen, "out of memory");
+    free(r);
+    return NULL;
+  }
+  r->tenants = tenants;
+  for (; r->n < n; r->n++) {
+    const sb_tenant_t *t = sb_tenants_at(tenants, r->n);
+    if (!(r->configs[r->n] = sb_route_config_new(t, t->section_json[SB_TENANT_ROUTE], err, errlen))) {
+      sb_route_destroy(&r);
+      return NULL;
+    }
+  }
+  return r;
+}
+
+void sb_route_destroy(sb_route_t **rp) {
+  sb_route_t *r = *rp;
+  if (!r)
+    return;
+  for (size_t i = 0; i < r->n; i++)
+    sb_route_config_destroy(&r->configs[i]);
+  free(r->configs);
+  free(r);
+  *rp = NULL;
+}
+
+const sb_route_config_t *sb_route_config_of(const sb_route_t *r, const sb_tenant_t *t) {
+  /* tenants live in one array: the index is the pointer's offset */
+  size_t i = r->n ? (size_t)(t - sb_tenants_at(r->tenants, 0)) : 0;
+  return i < r->n && sb_tenants_at(r->tenants, i) == t ? r->configs[i] : NULL;
+}
+
+static int prepare_message(const sb_route_config_t *c, sb_stage_item_t *it, const char **why) {
   const sb_envelope_t *env = it->env;
   const Switchboard__V1__Interaction *in = env->interaction;
   if (!env->conversation || !*env->conversation) {
     *why = "message without a conversation";
     return SB_EINVAL;
   }
+  sb_route_target_t t = sb_route_config_match(c, env);
   sb_stage_item_arg(it, "m");
   sb_stage_item_arg(it, env->conversation);
   sb_stage_item_argf(it, "%s:%s", sb_channel_name(in->channel), in->customer);
   sb_stage_item_argf(it, "%" PRId64, env->time_ms);
   sb_stage_item_arg(it, sb_channel_name(in->channel));
+  sb_stage_item_arg(it, t.queue_spec);
+  sb_stage_item_argf(it, "%d", t.priority);
+  sb_stage_item_argf(it, "%d", t.units);
+  sb_stage_item_arg(it, t.rule);
+  sb_stage_item_arg(it, sb_route_config_windows(c));
   return 0;
 }
 
-static int prepare_agent(sb_stage_item_t *it, const char **why) {
+static int prepare_agent(const sb_route_config_t *c, sb_stage_item_t *it, const char **why) {
   const Switchboard__V1__AgentEvent *a = it->env->agent;
   if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACTION_UNKNOWN || !a->agent || !*a->agent) {
     *why = "agent event without action or agent";
+    return SB_EINVAL;
+  }
+  const char *tq = "";
+  if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_TRANSFER && a->target_queue &&
+      *a->target_queue && !(tq = sb_route_config_queue_spec(c, a->target_queue))) {
+    *why = "transfer to a queue the tenant does not have";
     return SB_EINVAL;
   }
   sb_stage_item_arg(it, "a");
@@ -30,15 +86,27 @@ static int prepare_agent(sb_stage_item_t *it, const char **why) {
   sb_stage_item_arg(it, a->agent);
   sb_stage_item_arg(it, a->conversation ? a->conversation : "");
   sb_stage_item_argf(it, "%d", a->capacity > 0 ? a->capacity : SB_ROUTE_DEFAULT_CAPACITY);
+  sb_stage_item_arg(it, a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGIN
+                            ? sb_route_config_agent_spec(c, a->agent)
+                            : "");
+  sb_stage_item_arg(it, tq);
+  sb_stage_item_arg(it, a->target_agent ? a->target_agent : "");
+  sb_stage_item_arg(it, a->status ? a->status : "");
+  sb_stage_item_arg(it, a->reason ? a->reason : "");
   return 0;
 }
 
-int sb_route_prepare(sb_stage_item_t *it, const char **why) {
+int sb_route_prepare(const sb_route_t *r, sb_stage_item_t *it, const char **why) {
+  const sb_route_config_t *c = sb_route_config_of(r, it->tenant);
+  if (!c) {
+    *why = "tenant without a routing configuration";
+    return SB_EINVAL;
+  }
   switch (it->env->body_case) {
   case SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION:
-    return prepare_message(it, why);
+    return prepare_message(c, it, why);
   case SWITCHBOARD__V1__ENVELOPE__BODY_AGENT:
-    return prepare_agent(it, why);
+    return prepare_agent(c, it, why);
   default:
     *why = "route takes messages and agent events only";
     return SB_EINVAL;

@@ -20,6 +20,7 @@
 #include "sbctl_view.h"
 #include "sb_admit.h"
 #include "sb_keys.h"
+#include "sb_outbox.h"
 #include "sb_service.h"
 #include "sb_time.h"
 
@@ -45,6 +46,8 @@ static const sb_option_t sbctl_options[] = {
     {"text", SB_OPT_STR, "", "publish: text of one message (instead of a file)"},
     {"topic", SB_OPT_STR, "", "tail: topic prefix, e.g. acme-air.assigned"},
     {"count", SB_OPT_INT, "0", "tail: stop after this many messages (0 = never)"},
+    {"webhooks", SB_OPT_BOOL, "0", "dlq: the tenant's webhook dead letters (notify) instead"},
+    {"requeue", SB_OPT_STR, "", "dlq --webhooks: send one event id's dead letters again, or \"all\""},
     {NULL, 0, NULL, NULL}};
 
 static volatile sig_atomic_t stop_flag;
@@ -194,11 +197,29 @@ static int cmd_stats(const sb_config_t *c) {
   return status ? 1 : 0;
 }
 
+/* dlq --webhooks [--requeue KEY|all]: notify's webhook dead letters. */
+static int dlq_webhooks(const sb_config_t *c, redisContext *rc, const char *tenant) {
+  const char *which = sb_config_str(c, "requeue");
+  long long n = 0;
+  int rc2 = *which ? sb_outbox_dlq_replay(rc, tenant, which, &n) : sb_outbox_dlq_list(rc, tenant, stdout);
+  if (*which && rc2 == 0)
+    printf("{\"requeued\":%lld}\n", n);
+  redisFree(rc);
+  return rc2 ? 1 : 0;
+}
+
 static int cmd_dlq(const sb_config_t *c) {
   redisContext *rc = sbctl_view_connect(sb_config_str(c, "redis-url"));
   if (!rc)
     return 1;
   const char *tenant = sb_config_str(c, "tenant");
+  if (sb_config_bool(c, "webhooks")) {
+    if (*tenant)
+      return dlq_webhooks(c, rc, tenant);
+    fprintf(stderr, "sbctl: dlq --webhooks needs --tenant T\n");
+    redisFree(rc);
+    return 2;
+  }
   char key[SB_KEY_MAX];
   if (*tenant)
     sb_key_tenant(key, sizeof key, tenant, "dlq");
@@ -224,7 +245,7 @@ static const struct {
     {"agent", cmd_agent, "simulated agents for --tenant T until Ctrl-C"},
     {"tail", cmd_tail, "follow the feed [--topic PREFIX] [--count N]"},
     {"stats", cmd_stats, "figures per tenant from Redis, as JSON"},
-    {"dlq", cmd_dlq, "list dead letters [--tenant T] (default: those of no tenant)"},
+    {"dlq", cmd_dlq, "list dead letters [--tenant T] (default: those of no tenant); --webhooks [--requeue KEY|all]"},
     {"classify", sbctl_classify, "classify JSON Lines offline [--tenant-config FILE] INPUT.jsonl | --eval FILE"},
     {"bench", sbctl_bench, "benchmark a fresh stack [--events N] [--latency-events N] (JSON)"},
 };

@@ -75,22 +75,19 @@ int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out) {
     sb_key_tenant(key, sizeof key, tenant, lease);
     redisAppendCommand(rc, "ZCARD %s", key);
   }
-  sb_key_tenant(key, sizeof key, tenant, "queue");
-  redisAppendCommand(rc, "ZCARD %s", key);
   redisReply *r = NULL;
   if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
     return -1;
-  for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+  for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
     add_field(out, r->element[i]->str, atoll(r->element[i + 1]->str));
+    if (strcmp(r->element[i]->str, "waiting") == 0) /* route keeps it, over all queues */
+      out->waiting += atoll(r->element[i + 1]->str);
+  }
   freeReplyObject(r);
-  for (int i = 0; i <= SBCTL_STAGES; i++) {
+  for (int i = 0; i < SBCTL_STAGES; i++) {
     if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
       return -1;
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-    if (i < SBCTL_STAGES)
-      out->inflight[i] += v;
-    else
-      out->waiting += v;
+    out->inflight[i] += r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
     freeReplyObject(r);
   }
   return 0;

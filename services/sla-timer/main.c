@@ -1,26 +1,40 @@
 /*
- * sb-sla-timer: arms, stops and fires first-response timers (sb_sla) and
- * hands every event on to notify. A thin main over sb_stage.
+ * sb-sla-timer: arms, re-arms, stops and fires service-level timers from
+ * the tenants' policies (sb_sla, sb_sla_policy, sb_calendar) and hands
+ * every event on to notify. A thin main over sb_stage.
  */
+#include "sb_error.h"
 #include "sb_sla.h"
 
+#include <stdio.h>
+
 typedef struct {
+  sb_sla_t *policies;
   sb_sla_firer_t *firer;
 } sla_t;
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
-  (void)ctx;
-  return sb_sla_prepare(it, why);
+  return sb_sla_prepare(((sla_t *)ctx)->policies, it, why);
 }
 
 static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
   sla_t *sla = ctx;
+  char err[512];
+  sla->policies = sb_sla_new(s->tenants, err, sizeof err);
+  if (!sla->policies) {
+    fprintf(stderr, "sb-sla-timer: %s\n", err);
+    return SB_ECONFIG;
+  }
   sla->firer = sb_sla_firer_new(s, out);
-  return sla->firer ? 0 : -1;
+  return sla->firer ? 0 : SB_ENOMEM;
 }
 static void stop(void *ctx) { sb_sla_firer_stop(((sla_t *)ctx)->firer); }
 static int drained(void *ctx) { return sb_sla_firer_idle(((sla_t *)ctx)->firer); }
-static void close_firer(void *ctx) { sb_sla_firer_destroy(&((sla_t *)ctx)->firer); }
+static void close_firer(void *ctx) {
+  sla_t *sla = ctx;
+  sb_sla_firer_destroy(&sla->firer);
+  sb_sla_destroy(&sla->policies);
+}
 
 static const sb_stage_ops_t sla_ops = {
     .name = "sla-timer",

@@ -20,82 +20,143 @@
 #define SB_SLA_RESCAN_MS 50   /* longest wait between claims */
 #define SB_SLA_CLAIM_MAX "500" /* timers claimed per tenant per call */
 
-sb_sla_due_t sb_sla_due(const sb_tenant_t *t, int64_t started_ms) {
-  sb_sla_due_t d;
-  d.breach_due_ms = started_ms + t->first_response_ms;
-  d.warn_due_ms = started_ms + t->first_response_ms * t->warn_percent / 100;
-  return d;
+/* ---- policies per tenant ---------------------------------------------------- */
+
+typedef struct {
+  const sb_tenant_t *tenant;
+  sb_sla_policies_t *policies;
+} tenant_policies_t;
+
+struct sb_sla {
+  tenant_policies_t *by_tenant; /* sorted by tenant pointer */
+  size_t n;
+};
+
+static int cmp_tenant(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t)((const tenant_policies_t *)a)->tenant;
+  uintptr_t y = (uintptr_t)((const tenant_policies_t *)b)->tenant;
+  return (x > y) - (x < y);
 }
 
-int sb_sla_met(const sb_tenant_t *t, int64_t started_ms, int64_t reply_ms) {
-  return reply_ms - started_ms <= t->first_response_ms;
-}
-
-static Switchboard__V1__SlaEvent *new_sla(sb_envelope_t *env) {
-  Switchboard__V1__SlaEvent *e = malloc(sizeof *e);
-  if (!e)
-    return NULL;
-  switchboard__v1__sla_event__init(e);
-  e->conversation = strdup(env->routing->conversation);
-  e->timer = strdup("first_response");
-  if (!e->conversation || !e->timer) {
-    free(e->conversation);
-    free(e->timer);
-    free(e);
+sb_sla_t *sb_sla_new(const sb_tenants_t *tenants, char *err, size_t errlen) {
+  sb_sla_t *s = calloc(1, sizeof *s);
+  size_t n = sb_tenants_count(tenants);
+  if (s)
+    s->by_tenant = calloc(n ? n : 1, sizeof *s->by_tenant);
+  if (!s || !s->by_tenant) {
+    snprintf(err, errlen, "out of memory");
+    sb_sla_destroy(&s);
     return NULL;
   }
-  if (env->sla_armed) /* a re-send already carried one: replace it */
-    switchboard__v1__sla_event__free_unpacked(env->sla_armed, NULL);
-  env->sla_armed = e;
-  return e;
+  for (; s->n < n; s->n++) {
+    tenant_policies_t *tp = &s->by_tenant[s->n];
+    tp->tenant = sb_tenants_at(tenants, s->n);
+    tp->policies = sb_sla_policies_new(tp->tenant, err, errlen);
+    if (!tp->policies) {
+      sb_sla_destroy(&s);
+      return NULL;
+    }
+  }
+  qsort(s->by_tenant, s->n, sizeof *s->by_tenant, cmp_tenant);
+  return s;
 }
 
-static int arm(sb_stage_item_t *it, const Switchboard__V1__RoutingDecision *r) {
-  sb_sla_due_t d = sb_sla_due(it->tenant, r->conversation_started_ms);
-  Switchboard__V1__SlaEvent *e = new_sla(it->env);
-  if (!e)
-    return SB_ENOMEM;
-  e->kind = SWITCHBOARD__V1__SLA_KIND__SLA_ARMED;
-  e->due_ms = d.breach_due_ms;
-  e->target_ms = it->tenant->first_response_ms;
-  sb_stage_item_arg(it, "arm");
-  sb_stage_item_arg(it, r->conversation);
-  sb_stage_item_argf(it, "%" PRId64, d.warn_due_ms);
-  sb_stage_item_argf(it, "%" PRId64, d.breach_due_ms);
+void sb_sla_destroy(sb_sla_t **sp) {
+  sb_sla_t *s = *sp;
+  if (!s)
+    return;
+  *sp = NULL;
+  for (size_t i = 0; s->by_tenant && i < s->n; i++)
+    sb_sla_policies_destroy(&s->by_tenant[i].policies);
+  free(s->by_tenant);
+  free(s);
+}
+
+const sb_sla_policies_t *sb_sla_policies_of(const sb_sla_t *s, const sb_tenant_t *t) {
+  tenant_policies_t key = {.tenant = t};
+  const tenant_policies_t *tp = bsearch(&key, s->by_tenant, s->n, sizeof key, cmp_tenant);
+  return tp ? tp->policies : NULL;
+}
+
+/* ---- what an event does to the timers ---------------------------------------- */
+
+/* One target's part of sla_arm.lua's arguments:
+ * "<target>,<target ms>,<warn due ms>,<breach due ms>,<calendar>", or ""
+ * when the policy promises nothing for it. */
+static int spec(sb_stage_item_t *it, const sb_sla_policy_t *p, sb_sla_target_t k, int64_t from) {
+  sb_sla_due_t d;
+  int rc = sb_sla_policy_due(p, k, from, &d);
+  if (rc == SB_ENOTFOUND && p->target_ms[k] <= 0) {
+    sb_stage_item_arg(it, "");
+    return 0;
+  }
+  if (rc)
+    return rc;
+  sb_stage_item_argf(it, "%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%s", sb_sla_target_name(k), p->target_ms[k],
+                     d.warn_due_ms, d.breach_due_ms, p->calendar_name);
   return 0;
 }
 
-static int first_reply(sb_stage_item_t *it, const Switchboard__V1__RoutingDecision *r) {
+/* When the customer wrote: the event time, never in the future. */
+static int64_t customer_time(const sb_envelope_t *env, int64_t now) {
+  return env->time_ms > 0 && env->time_ms < now ? env->time_ms : now;
+}
+
+static int on_message(const sb_sla_policies_t *ps, sb_stage_item_t *it, const char **why) {
+  const Switchboard__V1__RoutingDecision *r = it->env->routing;
+  const sb_sla_policy_t *p = sb_sla_policies_match(ps, (int)it->env->interaction->channel,
+                                                   sb_sla_priority_band(it->env->classification));
   int64_t now = sb_now_ms();
-  int met = sb_sla_met(it->tenant, r->conversation_started_ms, now);
-  Switchboard__V1__SlaEvent *e = new_sla(it->env);
-  if (!e)
-    return SB_ENOMEM;
-  e->kind = met ? SWITCHBOARD__V1__SLA_KIND__SLA_MET : SWITCHBOARD__V1__SLA_KIND__SLA_BREACH;
-  e->target_ms = it->tenant->first_response_ms;
-  e->elapsed_ms = now - r->conversation_started_ms;
-  sb_stage_item_arg(it, met ? "met" : "missed");
-  sb_stage_item_arg(it, r->conversation);
-  return 0;
+  int rc = 0;
+  if (r->new_conversation) {
+    int64_t started = r->conversation_started_ms ? r->conversation_started_ms : customer_time(it->env, now);
+    sb_stage_item_arg(it, "arm");
+    sb_stage_item_arg(it, r->conversation);
+    sb_stage_item_argf(it, "%" PRId64, started);
+    rc = spec(it, p, SB_SLA_FIRST_RESPONSE, started);
+    rc = rc ? rc : spec(it, p, SB_SLA_RESOLUTION, started);
+  } else if ((r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_EXISTING ||
+              r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED) &&
+             p->target_ms[SB_SLA_NEXT_RESPONSE] > 0 && *r->conversation) {
+    int64_t at = customer_time(it->env, now);
+    sb_stage_item_arg(it, "next");
+    sb_stage_item_arg(it, r->conversation);
+    sb_stage_item_argf(it, "%" PRId64, at);
+    rc = spec(it, p, SB_SLA_NEXT_RESPONSE, at);
+  }
+  if (rc)
+    *why = rc == SB_ENOTFOUND ? "sla calendar has no business time within its horizon" : "sla calendar failed";
+  return rc;
 }
 
-int sb_sla_prepare(sb_stage_item_t *it, const char **why) {
+static void on_agent(sb_stage_item_t *it) {
+  const Switchboard__V1__RoutingDecision *r = it->env->routing;
+  Switchboard__V1__AgentAction a = it->env->agent->action;
+  if (r->outcome != SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK || !*r->conversation)
+    return;
+  if (a != SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY && a != SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE)
+    return;
+  sb_stage_item_arg(it, a == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY ? "reply" : "close");
+  sb_stage_item_arg(it, r->conversation);
+  sb_stage_item_argf(it, "%" PRId64, sb_now_ms());
+  sb_stage_item_arg(it, r->first_reply ? "1" : "0");
+}
+
+int sb_sla_prepare(const sb_sla_t *s, sb_stage_item_t *it, const char **why) {
   const Switchboard__V1__RoutingDecision *r = it->env->routing;
   if (!r) {
     *why = "envelope without a routing decision";
     return SB_EINVAL;
   }
-  int is_message = it->env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION;
-  int is_agent = it->env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
-  if (is_message && r->new_conversation)
-    return arm(it, r);
-  if (is_agent && r->first_reply)
-    return first_reply(it, r);
-  if (is_agent && r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK &&
-      it->env->agent->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE) {
-    sb_stage_item_arg(it, "stop");
-    sb_stage_item_arg(it, r->conversation);
+  const sb_sla_policies_t *ps = sb_sla_policies_of(s, it->tenant);
+  if (!ps) {
+    *why = "tenant without sla policies";
+    return SB_ETENANT;
   }
+  if (it->env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION && it->env->interaction)
+    return on_message(ps, it, why);
+  if (it->env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_AGENT && it->env->agent)
+    on_agent(it);
   return 0;
 }
 

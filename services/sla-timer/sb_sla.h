@@ -1,11 +1,18 @@
 /*
- * sb_sla: first-response promises.
+ * sb_sla: service-level timers of conversations.
  *
- * Policy (pure): a new conversation arms a warning at warn_percent of the
- * tenant's first-response target and a breach at the target, both counted
- * from when the customer wrote (the event time), not from when we saw it.
- * The agent's first reply stops both and is "met" if it came within the
- * target; a close stops both.
+ * What is promised comes from the tenant's policies (sb_sla_policy: by
+ * channel and priority, in business time with a calendar). What each event
+ * does to the timers (C decides due times, sla_arm.lua applies them):
+ *   - a new conversation arms first response and resolution, counted from
+ *     when the customer wrote (the event time), not from when we saw it;
+ *   - a customer message on an open conversation (re-)arms next response
+ *     from that message's time, replacing the one running, once the first
+ *     response was given (while it is pending, it is the promise);
+ *   - an agent's reply stops first response (its first) and next response,
+ *     "met" if it came before the breach was due, "missed" otherwise;
+ *   - a close stops every timer; resolution is met or missed.
+ * Each target has a warning at the policy's warn_percent and a breach.
  *
  * Timers live in Redis (sla_arm.lua through the hand-off, sla_fire.lua to
  * fire them), so any number of sla-timer replicas share them and each
@@ -14,25 +21,27 @@
 #ifndef SB_SLA_H
 #define SB_SLA_H
 
+#include "sb_sla_policy.h"
 #include "sb_stage.h"
 
 extern const char sb_script_sla_arm[];
 extern const char sb_script_sla_fire[];
 
-#define SB_SLA_NEXTRA 4
+/* sla_arm.lua's arguments per item: op, conversation, at ms, two specs */
+#define SB_SLA_NEXTRA 5
 
-typedef struct {
-  int64_t warn_due_ms;
-  int64_t breach_due_ms;
-} sb_sla_due_t;
+/* Every tenant's policies, loaded once. */
+typedef struct sb_sla sb_sla_t;
+/* NULL with the first configuration error in err (it names the tenant and
+ * the field). */
+sb_sla_t *sb_sla_new(const sb_tenants_t *tenants, char *err, size_t errlen);
+void sb_sla_destroy(sb_sla_t **s);
+/* The policies of a tenant of the set it was made from, or NULL. */
+const sb_sla_policies_t *sb_sla_policies_of(const sb_sla_t *s, const sb_tenant_t *t);
 
-/* Due times for a conversation started at started_ms. */
-sb_sla_due_t sb_sla_due(const sb_tenant_t *t, int64_t started_ms);
-/* 1 if a first reply at reply_ms meets the target. */
-int sb_sla_met(const sb_tenant_t *t, int64_t started_ms, int64_t reply_ms);
-
-/* Fills the item's sla_arm.lua arguments and its envelope's sla_armed. */
-int sb_sla_prepare(sb_stage_item_t *it, const char **why);
+/* Fills the item's sla_arm.lua arguments (see sla_arm.lua). 0, or an
+ * error with a static reason (the item becomes a dead letter). */
+int sb_sla_prepare(const sb_sla_t *s, sb_stage_item_t *it, const char **why);
 
 /* The firing side: claims due timers and hands their events to notify. */
 typedef struct sb_sla_firer sb_sla_firer_t;

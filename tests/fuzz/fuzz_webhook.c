@@ -1,10 +1,11 @@
 /*
  * fuzz_webhook: libFuzzer target for the webhook intake: sb_webhook (Meta,
- * X, Twilio, e-mail), sb_form (urlencoded, multipart) and the header
- * parsing of sb_signature.
+ * X, Telegram, LINE, Twilio, e-mail), sb_form (urlencoded, multipart) and
+ * the header parsing of sb_signature. (WeChat's XML has its own target,
+ * fuzz_wechat_xml.)
  *
  * Every input is fed, as an exact-size buffer (so ASan sees any overread),
- * to both JSON readers, to the urlencoded parser and to the multipart
+ * to the four JSON readers, to the urlencoded parser and to the multipart
  * parser (with a fixed boundary, and with the input's first line as the
  * Content-Type when it has one); every form that parses goes on to the
  * Twilio and e-mail readers and the Twilio signature check. The input as a
@@ -74,6 +75,8 @@ static void json_readers(const char *body, size_t len) {
   sb_wh_batch_t b;
   check_batch(sb_webhook_meta_parse(body, len, &b, err, sizeof err), &b, err);
   check_batch(sb_webhook_x_parse(body, len, &b, err, sizeof err), &b, err);
+  check_batch(sb_webhook_telegram_parse(body, len, &b, err, sizeof err), &b, err);
+  check_batch(sb_webhook_line_parse(body, len, &b, err, sizeof err), &b, err);
 }
 
 static void check_form(int rc, const sb_form_t *f, const char *err) {
@@ -129,6 +132,11 @@ static void headers(const char *text, const uint8_t *data, size_t size) {
   size_t n;
   check(sb_signature_meta_check("s", text, data, size, &why) == SB_EINVAL);
   check(sb_signature_x_check("s", text, data, size, &why) == SB_EINVAL);
+  check(sb_signature_line_check("s", text, data, size, &why) == SB_EINVAL);
+  check(sb_signature_telegram_check("s", text, &why) ==
+        (strcmp(text, "s") == 0 ? 0 : SB_EINVAL));
+  check(sb_signature_wechat_check("t", "1", "2", NULL, text, &why) == SB_EINVAL ||
+        strlen(text) == 40);
   (void)sb_signature_base64_decode(text, strlen(text), out, sizeof out, &n);
   (void)sb_signature_hex_decode(text, strlen(text), out, sizeof out, &n);
 }

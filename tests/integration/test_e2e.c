@@ -69,7 +69,7 @@ static void check_event(redisContext *rc, int i, int *new_convs) {
     assert_int_equal(env->sla_armed->kind, SWITCHBOARD__V1__SLA_KIND__SLA_ARMED);
     char k[SB_KEY_MAX], member[80];
     sb_key_tenant(k, sizeof k, tenant, "timers");
-    snprintf(member, sizeof member, "b|%s", env->conversation);
+    snprintf(member, sizeof member, "b|%s|first_response", env->conversation);
     redisReply *r = redisCommand(rc, "ZSCORE %s %s", k, member);
     assert_int_equal(r->type, REDIS_REPLY_STRING); /* armed, not yet due */
     freeReplyObject(r);

@@ -21,16 +21,13 @@ static sb_redisd_t *redisd;
 static redisContext *rc;
 static char *script;
 static int seq;
+static sb_route_config_t *cfg; /* the tenant's routing configuration */
 
 static int setup(void **state) {
   (void)state;
   redisd = sb_redisd_start(NULL);
   rc = redisd ? sbctl_view_connect(sb_redisd_url(redisd)) : NULL;
-  size_t a = strlen(sb_script_prelude), b = strlen(sb_script_route);
-  script = malloc(a + b + 2);
-  memcpy(script, sb_script_prelude, a);
-  script[a] = '\n';
-  memcpy(script + a + 1, sb_script_route, b + 1);
+  script = sb_script_source(sb_script_route);
   return rc ? 0 : -1;
 }
 
@@ -38,20 +35,30 @@ static int teardown(void **state) {
   (void)state;
   redisFree(rc);
   sb_redisd_stop(&redisd);
+  sb_route_config_destroy(&cfg);
   free(script);
   return 0;
 }
 
-/* One item through route.lua; returns the decision (caller frees the
- * envelope) or NULL when the script reported a duplicate. */
-static sb_envelope_t *route(const char *key, const char *e1, const char *e2, const char *e3,
-                            const char *e4, const char *e5, int add_lease) {
+/* The test's clock: every call is 1 ms after the one before, so that
+ * "longest idle" has something to order by. */
+static long long clock_us = 1700000000000000LL;
+
+/* One item through route.lua (10 extra arguments); returns the decision
+ * (caller frees the envelope) or NULL when the script reported a
+ * duplicate. */
+static sb_envelope_t *route(const char *key, const char *const extra[10], int add_lease) {
   if (add_lease)
     freeReplyObject(redisCommand(rc, "ZADD " P "lease:route 1 %s", key));
-  const char *argv[] = {"EVAL", script, "1", P "stats", "1700000000000000", "99", "route", "sla",
-                        "routed", "5", "3600", key, "", e1, e2, e3, e4, e5};
-  redisReply *r = redisCommandArgv(rc, 18, argv, NULL);
-  assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+  char now[32];
+  clock_us += 1000;
+  snprintf(now, sizeof now, "%lld", clock_us);
+  const char *argv[23] = {"EVAL", script, "1", P "stats", now, "99", "route", "sla",
+                          "routed", "10", "3600", key, ""};
+  memcpy(argv + 13, extra, 10 * sizeof *extra);
+  redisReply *r = redisCommandArgv(rc, 23, argv, NULL);
+  if (r->type != REDIS_REPLY_ARRAY)
+    fail_msg("route.lua: %s", r->str ? r->str : "?");
   const redisReply *item = r->element[0];
   sb_envelope_t *env = NULL;
   if (item->element[0]->integer == 1)
@@ -60,16 +67,75 @@ static sb_envelope_t *route(const char *key, const char *e1, const char *e2, con
   return env;
 }
 
+static void configure(const char *json) {
+  sb_tenant_t t = {.id = "acme"};
+  char err[256] = "";
+  sb_route_config_destroy(&cfg);
+  cfg = sb_route_config_new(&t, json, err, sizeof err);
+  if (!cfg)
+    fail_msg("config: %s", err);
+}
+
+/* A customer message routed by the configuration's rules on env's
+ * classification (language, priority, pii). */
+static sb_envelope_t *message_with(const char *conv, const char *customer, const char *lang,
+                                   int priority, const char *pii, Switchboard__V1__Channel ch) {
+  Switchboard__V1__Interaction in = SWITCHBOARD__V1__INTERACTION__INIT;
+  Switchboard__V1__Classification cl = SWITCHBOARD__V1__CLASSIFICATION__INIT;
+  Switchboard__V1__PiiFound found = SWITCHBOARD__V1__PII_FOUND__INIT, *fp = &found;
+  sb_envelope_t env = SWITCHBOARD__V1__ENVELOPE__INIT;
+  in.channel = ch;
+  env.interaction = &in;
+  env.classification = &cl;
+  cl.language = (char *)lang;
+  cl.priority = priority;
+  if (pii) {
+    found.type = (char *)pii;
+    found.count = 1;
+    cl.pii = &fp;
+    cl.n_pii = 1;
+  }
+  sb_route_target_t t = sb_route_config_match(cfg, &env);
+  char key[32], prio[8], units[8];
+  snprintf(key, sizeof key, "k%d", ++seq);
+  snprintf(prio, sizeof prio, "%d", t.priority);
+  snprintf(units, sizeof units, "%d", t.units);
+  const char *extra[10] = {"m", conv, customer, "1000", sb_channel_name(ch), t.queue_spec, prio,
+                           units, t.rule, sb_route_config_windows(cfg)};
+  return route(key, extra, 1);
+}
+
 static sb_envelope_t *message(const char *conv, const char *customer) {
+  return message_with(conv, customer, "en", 0, NULL, SWITCHBOARD__V1__CHANNEL__CHANNEL_X);
+}
+
+static sb_envelope_t *agent_event(const char *action, const char *who, const char *conv,
+                                  const char *cap, const char *tq, const char *ta,
+                                  const char *status) {
   char key[32];
   snprintf(key, sizeof key, "k%d", ++seq);
-  return route(key, "m", conv, customer, "1000", "x", 1);
+  const char *tqspec = tq ? sb_route_config_queue_spec(cfg, tq) : "";
+  const char *extra[10] = {"a", action, who, conv, cap,
+                           strcmp(action, "login") == 0 ? sb_route_config_agent_spec(cfg, who) : "",
+                           tqspec ? tqspec : "", ta ? ta : "", status ? status : "", ""};
+  return route(key, extra, 1);
 }
 
 static sb_envelope_t *agent(const char *action, const char *who, const char *conv, const char *cap) {
-  char key[32];
-  snprintf(key, sizeof key, "k%d", ++seq);
-  return route(key, "a", action, who, conv, cap, 1);
+  return agent_event(action, who, conv, cap, NULL, NULL, NULL);
+}
+
+/* A fresh Redis and this routing configuration (NULL: the default). */
+static void fresh(const char *json) {
+  freeReplyObject(redisCommand(rc, "FLUSHALL"));
+  configure(json);
+}
+
+static long long zcard(const char *key) {
+  redisReply *r = redisCommand(rc, "ZCARD %s", key);
+  long long n = r->integer;
+  freeReplyObject(r);
+  return n;
 }
 
 static long long hget(const char *key, const char *field) {
@@ -90,18 +156,17 @@ static void expect(sb_envelope_t *env, int outcome, const char *agent_name) {
 
 static void longest_idle_then_queue_then_pull_on_close(void **state) {
   (void)state;
-  freeReplyObject(redisCommand(rc, "FLUSHALL"));
+  fresh(NULL);
   expect(agent("login", "ann", "", "1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
   expect(agent("login", "bob", "", "1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "bob");
-  /* both idle since the same ms: ZRANGE order decides; then the other */
+  /* ann has waited longer (logged in first), then bob */
+  const char *a1 = "ann";
   sb_envelope_t *first = message("c1", "x:u1");
   assert_true(first->routing->new_conversation);
-  char a1[16];
-  snprintf(a1, sizeof a1, "%s", first->routing->agent);
-  expect(first, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, NULL);
-  sb_envelope_t *second = message("c2", "x:u2");
-  assert_string_not_equal(second->routing->agent, a1);
-  expect(second, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, NULL);
+  assert_string_equal(first->routing->queue, "default");
+  assert_string_equal(first->routing->strategy, "longest_idle");
+  expect(first, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, a1);
+  expect(message("c2", "x:u2"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "bob");
   expect(message("c3", "x:u3"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
   /* a follow-up on an open conversation goes to its agent */
   expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_EXISTING, a1);
@@ -114,14 +179,13 @@ static void longest_idle_then_queue_then_pull_on_close(void **state) {
   char ak[64];
   snprintf(ak, sizeof ak, P "agent:%s", a1);
   assert_int_equal(hget(ak, "free"), 0);
-  redisReply *q = redisCommand(rc, "ZCARD " P "queue");
-  assert_int_equal(q->integer, 0);
-  freeReplyObject(q);
+  assert_int_equal(zcard(P "q:default:wait"), 0);
+  assert_int_equal(hget(P "stats", "waiting"), 0);
 }
 
 static void only_the_owner_may_act_on_a_conversation(void **state) {
   (void)state;
-  freeReplyObject(redisCommand(rc, "FLUSHALL"));
+  fresh(NULL);
   expect(agent("login", "ann", "", "2"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
   expect(agent("login", "eve", "", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "eve");
   expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "ann");
@@ -140,12 +204,14 @@ static void only_the_owner_may_act_on_a_conversation(void **state) {
 
 static void a_resent_message_changes_nothing_twice(void **state) {
   (void)state;
-  freeReplyObject(redisCommand(rc, "FLUSHALL"));
+  fresh(NULL);
   expect(agent("login", "ann", "", "5"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
-  sb_envelope_t *once = route("dup-1", "m", "c9", "x:u9", "1000", "x", 1);
+  const char *extra[10] = {"m", "c9", "x:u9", "1000", "x", sb_route_config_queue_spec(cfg, "default"),
+                           "0", "1", "default", "0|0"};
+  sb_envelope_t *once = route("dup-1", extra, 1);
   expect(once, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "ann");
   /* the same key again, its lease already cleared: no effect */
-  assert_null(route("dup-1", "m", "c9", "x:u9", "1000", "x", 0));
+  assert_null(route("dup-1", extra, 0));
   assert_int_equal(hget(P "agent:ann", "free"), 4);
   assert_int_equal(hget(P "stats", "routed_messages"), 1);
   /* the effect recorded the next lease for sla-timer */
@@ -156,7 +222,7 @@ static void a_resent_message_changes_nothing_twice(void **state) {
 
 static void capacity_is_never_exceeded(void **state) {
   (void)state;
-  freeReplyObject(redisCommand(rc, "FLUSHALL"));
+  fresh(NULL);
   expect(agent("login", "ann", "", "3"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
   char conv[16], cust[16];
   int assigned = 0;
@@ -175,17 +241,234 @@ static void capacity_is_never_exceeded(void **state) {
   expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
 }
 
+static const char *const SKILLS =
+    "{\"queues\": [{\"id\": \"fr\", \"skills\": {\"lang:fr\": 2}},"
+    "              {\"id\": \"pci\", \"skills\": {\"pci\": 1}},"
+    "              {\"id\": \"general\"}],"
+    " \"rules\": [{\"name\": \"cards\", \"if\": {\"pii\": [\"card\"]}, \"queue\": \"pci\"},"
+    "             {\"name\": \"french\", \"if\": {\"language\": [\"fr\"]}, \"queue\": \"fr\"}],"
+    " \"default_queue\": \"general\","
+    " \"agents\": [{\"id\": \"amelie\", \"skills\": {\"lang:fr\": 3}},"
+    "            {\"id\": \"bruno\", \"skills\": {\"lang:fr\": 1, \"pci\": 1}}]}";
+
+static void rules_choose_the_queue_and_skills_choose_the_agents(void **state) {
+  (void)state;
+  fresh(SKILLS);
+  expect(agent("login", "bruno", "", "3"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, NULL);
+  /* bruno's French is level 1, the queue asks 2: the message waits */
+  sb_envelope_t *e = message_with("c1", "x:u1", "fr", 0, NULL, SWITCHBOARD__V1__CHANNEL__CHANNEL_X);
+  assert_string_equal(e->routing->queue, "fr");
+  assert_string_equal(e->routing->rule, "french");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  /* a card number goes to the PCI queue, which bruno is trained for */
+  e = message_with("c2", "x:u2", "fr", 0, "card", SWITCHBOARD__V1__CHANNEL__CHANNEL_X);
+  assert_string_equal(e->routing->queue, "pci");
+  assert_string_equal(e->routing->rule, "cards");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "bruno");
+  /* amelie qualifies for fr (and general, which asks nothing): her login
+   * pulls the waiting French conversation */
+  e = agent("login", "amelie", "", "3");
+  assert_int_equal(e->routing->n_pulled, 1);
+  assert_string_equal(e->routing->pulled[0]->conversation, "c1");
+  assert_string_equal(e->routing->pulled[0]->queue, "fr");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "amelie");
+  /* an agent outside the roster has no skills: general only */
+  expect(agent("login", "zoe", "", "3"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, NULL);
+  assert_int_equal(zcard(P "q:pci:agents"), 1);
+  assert_int_equal(zcard(P "q:general:agents"), 3);
+  assert_int_equal(zcard(P "q:fr:agents"), 1);
+}
+
+/* The agent each strategy picks among three with different idle times,
+ * loads and skill levels. */
+static const char *pick_with(const char *strategy) {
+  char json[1024];
+  snprintf(json, sizeof json,
+           "{\"queues\": [{\"id\": \"q\", \"strategy\": \"%s\", \"skills\": {\"billing\": 1}}],"
+           " \"agents\": [{\"id\": \"a1\", \"skills\": {\"billing\": 1}},"
+           "            {\"id\": \"a2\", \"skills\": {\"billing\": 5}},"
+           "            {\"id\": \"a3\", \"skills\": {\"billing\": 3}}]}",
+           strategy);
+  fresh(json);
+  /* a1 idle longest, with 1 of 4 units busy; a2 2 of 4 busy; a3 idle */
+  sb_envelope_free(agent("login", "a1", "", "4"));
+  sb_envelope_free(agent("login", "a2", "", "4"));
+  sb_envelope_free(agent("login", "a3", "", "4"));
+  freeReplyObject(redisCommand(rc, "HSET " P "agent:a1 free 3 last_ms 1700000001000"));
+  freeReplyObject(redisCommand(rc, "HSET " P "agent:a2 free 2 last_ms 1700000002000"));
+  freeReplyObject(redisCommand(rc, "HSET " P "agent:a3 free 4 last_ms 1700000003000"));
+  for (int i = 1; i <= 3; i++) { /* re-rank with those loads */
+    char a[4];
+    snprintf(a, sizeof a, "a%d", i);
+    sb_envelope_free(agent_event("status", a, "", "0", NULL, NULL, "available"));
+  }
+  static char chosen[16];
+  sb_envelope_t *e = message("c1", "x:u1");
+  assert_int_equal(e->routing->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED);
+  assert_string_equal(e->routing->strategy, strategy);
+  assert_true(e->routing->n_candidates >= 1);
+  assert_string_equal(e->routing->candidates[0]->verdict, "chosen");
+  snprintf(chosen, sizeof chosen, "%s", e->routing->agent);
+  sb_envelope_free(e);
+  return chosen;
+}
+
+static void each_strategy_picks_its_own_agent(void **state) {
+  (void)state;
+  /* a1 idle longest (1/4 busy), a2 most skilled (2/4 busy), a3 least busy */
+  assert_string_equal(pick_with("longest_idle"), "a1");
+  assert_string_equal(pick_with("least_occupied"), "a3");
+  assert_string_equal(pick_with("best_skill"), "a2");
+  assert_string_equal(pick_with("round_robin"), "a1");
+}
+
+static void round_robin_takes_turns_in_a_fixed_order(void **state) {
+  (void)state;
+  fresh("{\"queues\": [{\"id\": \"q\", \"strategy\": \"round_robin\"}]}");
+  const char *names[] = {"c", "a", "b"};
+  for (int i = 0; i < 3; i++)
+    sb_envelope_free(agent("login", names[i], "", "10"));
+  const char *want = "abcabca";
+  for (int i = 0; want[i]; i++) {
+    char conv[16], cust[16], who[2] = {want[i], 0};
+    snprintf(conv, sizeof conv, "c%d", i);
+    snprintf(cust, sizeof cust, "x:u%d", i);
+    expect(message(conv, cust), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, who);
+  }
+}
+
+static void capacity_is_counted_in_units_per_channel(void **state) {
+  (void)state;
+  fresh("{\"channel_units\": {\"voice\": 15, \"email\": 3, \"messenger\": 5}}");
+  expect(agent("login", "ann", "", "15"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  int emails = 0;
+  for (int i = 0; i < 7; i++) {
+    char conv[16], cust[16];
+    snprintf(conv, sizeof conv, "e%d", i);
+    snprintf(cust, sizeof cust, "email:%d", i);
+    sb_envelope_t *e = message_with(conv, cust, "en", 0, NULL, SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL);
+    emails += e->routing->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED;
+    sb_envelope_free(e);
+  }
+  assert_int_equal(emails, 5); /* 5 e-mails of 3 units fill 15 */
+  assert_int_equal(hget(P "agent:ann", "free"), 0);
+  expect(agent("close", "ann", "e0", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  /* the close pulled the next waiting e-mail: still full */
+  assert_int_equal(hget(P "agent:ann", "free"), 0);
+  /* a call needs all 15 units: it waits behind the open e-mails */
+  sb_envelope_t *call = message_with("v1", "voice:1", "en", 0, NULL, SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE);
+  expect(call, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  assert_true(hget(P "agent:ann", "free") >= 0);
+}
+
+static void the_most_urgent_waiting_conversation_is_pulled_first(void **state) {
+  (void)state;
+  fresh(NULL);
+  expect(message_with("old", "x:1", "en", 10, NULL, SWITCHBOARD__V1__CHANNEL__CHANNEL_X),
+         SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  expect(message_with("urgent", "x:2", "en", 90, NULL, SWITCHBOARD__V1__CHANNEL__CHANNEL_X),
+         SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  expect(message_with("older", "x:3", "en", 10, NULL, SWITCHBOARD__V1__CHANNEL__CHANNEL_X),
+         SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  assert_int_equal(hget(P "stats", "waiting"), 3);
+  sb_envelope_t *e = agent("login", "ann", "", "2");
+  assert_int_equal(e->routing->n_pulled, 2);
+  assert_string_equal(e->routing->pulled[0]->conversation, "urgent");
+  /* same priority: the one that started first (all at 1000 ms here, so
+   * by member order) */
+  assert_string_equal(e->routing->pulled[1]->conversation, "old");
+  sb_envelope_free(e);
+  assert_int_equal(hget(P "stats", "waiting"), 1);
+}
+
+static void a_fairness_window_caps_assignments_per_agent(void **state) {
+  (void)state;
+  fresh("{\"queues\": [{\"id\": \"q\", \"strategy\": \"best_skill\", \"skills\": {\"s\": 1},"
+        " \"fairness\": {\"max\": 2, \"period_s\": 3600}}],"
+        " \"agents\": [{\"id\": \"star\", \"skills\": {\"s\": 9}}, {\"id\": \"rest\", \"skills\": {\"s\": 1}}]}");
+  sb_envelope_free(agent("login", "star", "", "10"));
+  sb_envelope_free(agent("login", "rest", "", "10"));
+  expect(message("c1", "x:1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "star");
+  expect(message("c2", "x:2"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "star");
+  sb_envelope_t *e = message("c3", "x:3");
+  assert_string_equal(e->routing->candidates[0]->agent, "star");
+  assert_string_equal(e->routing->candidates[0]->verdict, "fairness_cap");
+  assert_string_equal(e->routing->candidates[1]->verdict, "chosen");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "rest");
+}
+
+static void a_reopened_conversation_goes_back_to_the_same_agent(void **state) {
+  (void)state;
+  fresh(NULL);
+  sb_envelope_free(agent("login", "ann", "", "3"));
+  sb_envelope_free(agent("login", "bob", "", "3"));
+  expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "ann");
+  expect(agent("close", "ann", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  /* bob has now waited longest, but the customer writes again */
+  sb_envelope_t *e = message("c1-again", "x:u1");
+  assert_string_equal(e->routing->reason, "reopened_same_agent");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "ann");
+  expect(message("c2", "x:u2"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "bob");
+}
+
+static void away_agents_get_nothing_and_pull_when_back(void **state) {
+  (void)state;
+  fresh(NULL);
+  sb_envelope_free(agent("login", "ann", "", "3"));
+  expect(agent_event("status", "ann", "", "0", NULL, NULL, "away"),
+         SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  sb_envelope_t *e = agent_event("status", "ann", "", "0", NULL, NULL, "available");
+  assert_int_equal(e->routing->n_pulled, 1);
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  sb_envelope_t *r = agent_event("status", "ghost", "", "0", NULL, NULL, "away");
+  assert_string_equal(r->routing->reason, "unknown_agent");
+  expect(r, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, "ghost");
+  assert_int_equal(hget(P "agent:ghost", "cap"), -1); /* left no trace */
+}
+
+static void transfers_move_ownership_and_capacity(void **state) {
+  (void)state;
+  fresh(SKILLS);
+  sb_envelope_free(agent("login", "bruno", "", "1"));
+  sb_envelope_free(agent("login", "zoe", "", "1"));
+  expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "bruno");
+  /* to an agent who is full: rejected, nothing moves */
+  expect(message("c2", "x:u2"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "zoe");
+  sb_envelope_t *r = agent_event("transfer", "bruno", "c1", "0", NULL, "zoe", NULL);
+  assert_string_equal(r->routing->reason, "target_agent_unavailable");
+  expect(r, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, "bruno");
+  assert_int_equal(hget(P "agent:bruno", "free"), 0);
+  /* to the French queue: nobody qualified is free, it waits there, and
+   * bruno's freed unit pulls nothing (general is empty) */
+  sb_envelope_t *e = agent_event("transfer", "bruno", "c1", "0", "fr", NULL, NULL);
+  assert_string_equal(e->routing->reason, "transferred_queued");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "bruno");
+  assert_int_equal(hget(P "agent:bruno", "free"), 1);
+  assert_int_equal(zcard(P "q:fr:wait"), 1);
+  /* bruno no longer owns it */
+  expect(agent("reply", "bruno", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, "bruno");
+  /* amelie logs in and pulls it */
+  e = agent("login", "amelie", "", "2");
+  assert_int_equal(e->routing->n_pulled, 1);
+  sb_envelope_free(e);
+  /* and hands it to bruno directly */
+  e = agent_event("transfer", "amelie", "c1", "0", NULL, "bruno", NULL);
+  assert_int_equal(e->routing->n_pulled, 1);
+  assert_string_equal(e->routing->pulled[0]->agent, "bruno");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "amelie");
+  expect(agent("reply", "bruno", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "bruno");
+  assert_int_equal(hget(P "agent:amelie", "free"), 2);
+  assert_int_equal(hget(P "agent:bruno", "free"), 0);
+}
+
 /* Lua's unpack limit is a few thousand values and a script that fails
  * half-way keeps its writes: big batches must go through whole. */
 static void a_hand_off_of_thousands_of_items_in_one_call_goes_through(void **state) {
   (void)state;
   enum { ITEMS = 5000, FIXED = 11 };
   freeReplyObject(redisCommand(rc, "FLUSHALL"));
-  size_t a = strlen(sb_script_prelude), b = strlen(sb_script_handoff);
-  char *src = malloc(a + b + 2);
-  memcpy(src, sb_script_prelude, a);
-  src[a] = '\n';
-  memcpy(src + a + 1, sb_script_handoff, b + 1);
+  char *src = sb_script_source(sb_script_handoff);
   const char **argv = calloc(FIXED + 2 * ITEMS, sizeof *argv);
   const char *fixed[FIXED] = {"EVAL", src, "1", P "stats", "1", "99", "in", "out", "seen", "0", "3600"};
   memcpy(argv, fixed, sizeof fixed);
@@ -218,6 +501,15 @@ int main(void) {
       cmocka_unit_test(a_resent_message_changes_nothing_twice),
       cmocka_unit_test(capacity_is_never_exceeded),
       cmocka_unit_test(a_hand_off_of_thousands_of_items_in_one_call_goes_through),
+      cmocka_unit_test(rules_choose_the_queue_and_skills_choose_the_agents),
+      cmocka_unit_test(each_strategy_picks_its_own_agent),
+      cmocka_unit_test(round_robin_takes_turns_in_a_fixed_order),
+      cmocka_unit_test(capacity_is_counted_in_units_per_channel),
+      cmocka_unit_test(the_most_urgent_waiting_conversation_is_pulled_first),
+      cmocka_unit_test(a_fairness_window_caps_assignments_per_agent),
+      cmocka_unit_test(a_reopened_conversation_goes_back_to_the_same_agent),
+      cmocka_unit_test(away_agents_get_nothing_and_pull_when_back),
+      cmocka_unit_test(transfers_move_ownership_and_capacity),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

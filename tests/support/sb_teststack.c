@@ -18,8 +18,14 @@
 #include <zmq.h>
 
 
+#define TESTSTACK_REPLICAS_MAX 8
+#define TESTSTACK_READY_MS 20000
+#define TESTSTACK_STOP_MS 15000
+
 struct sb_teststack {
   sbctl_stack_t *stack;
+  pid_t replicas[TESTSTACK_REPLICAS_MAX]; /* sb_teststack_add_replica */
+  int nreplicas;
   sb_tenants_t *tenants;
   char tenants_path[512];
   redisContext *rc;
@@ -89,6 +95,7 @@ void sb_teststack_stop(sb_teststack_t **stp) {
   sbctl_client_destroy(&st->client);
   if (st->zctx)
     zmq_ctx_term(st->zctx);
+  sbctl_proc_stop(st->replicas, st->nreplicas, TESTSTACK_STOP_MS);
   if (st->stack) {
     sbctl_stack_stop_services(st->stack); /* their logs are complete now */
     show_failures(st);
@@ -117,6 +124,27 @@ int sb_teststack_kill(sb_teststack_t *st, const char *service, int sig) {
 
 int sb_teststack_restart(sb_teststack_t *st, const char *service) {
   return sbctl_stack_restart(st->stack, service);
+}
+
+int sb_teststack_add_replica(sb_teststack_t *st, const char *service) {
+  int listen_port = sb_test_free_port(), admin_port = sb_test_free_port();
+  if (st->nreplicas == TESTSTACK_REPLICAS_MAX || !listen_port || !admin_port || listen_port == admin_port)
+    return -1;
+  char listen[64], admin[16];
+  snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", listen_port);
+  snprintf(admin, sizeof admin, "%d", admin_port);
+  sbctl_proc_env_t e = {sb_test_binary_dir(), sbctl_stack_logdir(st->stack), sbctl_stack_redis_url(st->stack),
+                        st->tenants_path, sbctl_stack_offset(st->stack)};
+  /* the child inherits them at fork; the stack's own services are running */
+  setenv("SB_LISTEN", listen, 1);
+  setenv("SB_ADMIN_PORT", admin, 1);
+  pid_t pid = sbctl_proc_spawn(&e, service);
+  unsetenv("SB_LISTEN");
+  unsetenv("SB_ADMIN_PORT");
+  if (pid < 0)
+    return -1;
+  st->replicas[st->nreplicas++] = pid;
+  return sbctl_proc_wait_ready(pid, admin_port, TESTSTACK_READY_MS) ? -1 : admin_port;
 }
 
 int sb_teststack_redis_kill(sb_teststack_t *st, int sig) {

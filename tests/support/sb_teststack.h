@@ -35,6 +35,14 @@ int sb_teststack_kill(sb_teststack_t *st, const char *service, int sig);
 /* Starts a killed service again and waits for its /readyz. */
 int sb_teststack_restart(sb_teststack_t *st, const char *service);
 
+/* Starts one more replica of service ("sla-timer") on free PULL and admin
+ * ports of its own (SB_LISTEN, SB_ADMIN_PORT), logging to the same
+ * <service>.log; waits for its /readyz; it is stopped with the stack.
+ * Nothing sends to its PULL port: it does what replicas share through
+ * Redis (sla-timer: claiming and firing due timers). Its admin port, or
+ * -1. */
+int sb_teststack_add_replica(sb_teststack_t *st, const char *service);
+
 /* The stack's own redis-server: kill (signal) and restart (same port, AOF). */
 int sb_teststack_redis_kill(sb_teststack_t *st, int sig);
 int sb_teststack_redis_restart(sb_teststack_t *st);

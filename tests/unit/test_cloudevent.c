@@ -801,6 +801,30 @@ static void test_agent_actions_parse(void **state) {
   sb_agent_data_clear(&d);
 }
 
+static void test_agent_status_and_transfer_parse(void **state) {
+  sb_agent_data_t d;
+  char err[ERR_LEN];
+  assert_int_equal(ag("status", "{\"agent\":\"a1\",\"status\":\"away\",\"reason\":\"lunch\"}",
+                      &d, err), 0);
+  assert_string_equal(d.status, "away");
+  assert_string_equal(d.reason, "lunch");
+  sb_agent_data_clear(&d);
+  assert_int_equal(ag("transfer", "{\"agent\":\"a1\",\"conversation\":\"c\",\"queue\":\"pci\"}",
+                      &d, err), 0);
+  assert_string_equal(d.target_queue, "pci");
+  assert_null(d.target_agent);
+  sb_agent_data_clear(&d);
+  assert_int_equal(ag("transfer", "{\"agent\":\"a1\",\"conversation\":\"c\",\"to_agent\":\"b2\"}",
+                      &d, err), 0);
+  assert_string_equal(d.target_agent, "b2");
+  sb_agent_data_clear(&d);
+  /* fields of other actions are ignored */
+  assert_int_equal(ag("close", "{\"agent\":\"a1\",\"conversation\":\"c\",\"status\":\"away\"}",
+                      &d, err), 0);
+  assert_null(d.status);
+  sb_agent_data_clear(&d);
+}
+
 static void expect_ag_fails(const char *action, const char *json, int want,
                             const char *needle) {
   sb_agent_data_t d;
@@ -828,6 +852,16 @@ static void test_agent_invalid_payloads_fail(void **state) {
   expect_ag_fails("close", "{\"agent\":\"a\",\"conversation\":5}", SB_EINVAL,
                   "\"conversation\" must be a string");
   expect_ag_fails("dance", "{\"agent\":\"a\"}", SB_EINVAL, "type must be");
+  expect_ag_fails("status", "{\"agent\":\"a\"}", SB_EINVAL, "missing required field \"status\"");
+  expect_ag_fails("status", "{\"agent\":\"a\",\"status\":\"asleep\"}", SB_EINVAL,
+                  "must be available, busy or away");
+  expect_ag_fails("transfer", "{\"agent\":\"a\",\"conversation\":\"c\"}", SB_EINVAL,
+                  "exactly one of");
+  expect_ag_fails("transfer",
+                  "{\"agent\":\"a\",\"conversation\":\"c\",\"queue\":\"q\",\"to_agent\":\"b\"}",
+                  SB_EINVAL, "exactly one of");
+  expect_ag_fails("transfer", "{\"agent\":\"a\",\"queue\":\"q\"}", SB_EINVAL,
+                  "missing required field \"conversation\"");
   expect_ag_fails("login", NULL, SB_EINVAL, "missing data");
   expect_ag_fails("login", "{\"agent\":", SB_EPARSE, "invalid JSON");
   char *long_id = malloc(200);
@@ -889,6 +923,7 @@ int main(void) {
       cmocka_unit_test(test_interaction_accepts_every_channel),
       cmocka_unit_test(test_agent_login_defaults_capacity),
       cmocka_unit_test(test_agent_actions_parse),
+      cmocka_unit_test(test_agent_status_and_transfer_parse),
       cmocka_unit_test(test_agent_invalid_payloads_fail),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /*
  * test_signature: behaviours of sb_signature (HMAC, hex and base64, the
- * Meta, X and Twilio checks and handshakes).
+ * Meta, X, Twilio, WeChat, Telegram and LINE checks and handshakes; the
+ * WeChat safe-mode decryption is in test_webhook_wechat, beside the
+ * reader it feeds).
  *
  * Every expected MAC below was computed outside this code base, with the
  * command quoted next to it (OpenSSL's command line tool or Python's hmac
@@ -472,6 +474,131 @@ static void test_twilio_missing_url_or_header_fails(void **state) {
   sb_form_free(&f);
 }
 
+/* ---------------------------------------------------------------- WeChat */
+
+#define WX_TOKEN "wechat-token-for-tests"
+/* printf '13726231491409659813wechat-token-for-tests' | openssl dgst -sha1
+ * (the parts sorted: nonce, timestamp, token) */
+#define WX_SIG "ddf5e82f89a3fa3f4069a8ee78456fc797368912"
+
+static void test_wechat_signature_is_sha1_of_sorted_parts(void **state) {
+  const char *why = NULL;
+  assert_int_equal(
+      sb_signature_wechat_check(WX_TOKEN, "1409659813", "1372623149", NULL, WX_SIG, &why), 0);
+  assert_int_equal(sb_signature_wechat_check(WX_TOKEN, "1409659813", "1372623149", NULL,
+                                             "DDF5E82F89A3FA3F4069A8EE78456FC797368912", &why),
+                   0);
+  /* timestamp and nonce swapped: the same sorted string, the same SHA-1 */
+  assert_int_equal(
+      sb_signature_wechat_check(WX_TOKEN, "1372623149", "1409659813", NULL, WX_SIG, &why), 0);
+}
+
+static void test_wechat_wrong_token_part_or_signature_fails(void **state) {
+  const char *why = NULL;
+  assert_int_equal(
+      sb_signature_wechat_check("other-token", "1409659813", "1372623149", NULL, WX_SIG, &why),
+      SB_EINVAL);
+  assert_string_equal(why, "signature mismatch");
+  assert_int_equal(
+      sb_signature_wechat_check(WX_TOKEN, "1409659814", "1372623149", NULL, WX_SIG, &why),
+      SB_EINVAL);
+  assert_int_equal(sb_signature_wechat_check(WX_TOKEN, "1409659813", "1372623149", "Encrypt",
+                                             WX_SIG, &why),
+                   SB_EINVAL);
+  assert_int_equal(
+      sb_signature_wechat_check(WX_TOKEN, "1409659813", "1372623149", NULL, "ddf5", &why),
+      SB_EINVAL);
+  assert_string_equal(why, "malformed signature");
+  assert_int_equal(
+      sb_signature_wechat_check(WX_TOKEN, "1409659813", "1372623149", NULL, NULL, &why),
+      SB_EINVAL);
+  assert_int_equal(sb_signature_wechat_check(WX_TOKEN, NULL, "1372623149", NULL, WX_SIG, &why),
+                   SB_EINVAL);
+  assert_int_equal(sb_signature_wechat_check(WX_TOKEN, "", "1372623149", NULL, WX_SIG, &why),
+                   SB_EINVAL);
+  assert_int_equal(sb_signature_wechat_check("", "1409659813", "1372623149", NULL, WX_SIG, &why),
+                   SB_EINVAL);
+  assert_int_equal(
+      sb_signature_wechat_check(NULL, "1409659813", "1372623149", NULL, WX_SIG, &why), SB_EINVAL);
+}
+
+static void test_wechat_handshake_returns_echostr(void **state) {
+  const char *echo = NULL, *why = NULL;
+  sb_form_t q = form_of("signature=" WX_SIG "&timestamp=1409659813&nonce=1372623149"
+                        "&echostr=5838479218127813673");
+  assert_int_equal(sb_signature_wechat_handshake(&q, WX_TOKEN, &echo, &why), 0);
+  assert_string_equal(echo, "5838479218127813673");
+  sb_form_free(&q);
+  q = form_of("signature=" WX_SIG "&timestamp=1409659813&nonce=1372623149"
+              "&echostr=%3Cscript%3E");
+  assert_int_equal(sb_signature_wechat_handshake(&q, WX_TOKEN, &echo, &why), SB_EINVAL);
+  assert_null(echo);
+  sb_form_free(&q);
+  q = form_of("signature=" WX_SIG "&timestamp=1409659813&nonce=1&echostr=1");
+  assert_int_equal(sb_signature_wechat_handshake(&q, WX_TOKEN, &echo, &why), SB_EINVAL);
+  assert_null(echo);
+  sb_form_free(&q);
+}
+
+/* -------------------------------------------------------------- Telegram */
+
+static void test_telegram_secret_token_must_match_exactly(void **state) {
+  const char *why = NULL;
+  assert_int_equal(sb_signature_telegram_check("tg_Secret-123", "tg_Secret-123", &why), 0);
+  assert_int_equal(sb_signature_telegram_check("tg_Secret-123", "tg_Secret-124", &why),
+                   SB_EINVAL);
+  assert_string_equal(why, "secret token mismatch");
+  assert_int_equal(sb_signature_telegram_check("tg_Secret-123", "tg_Secret-12", &why), SB_EINVAL);
+  assert_int_equal(sb_signature_telegram_check("tg_Secret-123", "tg_Secret-1234", &why),
+                   SB_EINVAL);
+  assert_int_equal(sb_signature_telegram_check("tg_Secret-123", "", &why), SB_EINVAL);
+  assert_int_equal(sb_signature_telegram_check("tg_Secret-123", NULL, &why), SB_EINVAL);
+  assert_string_equal(why, "missing secret token header");
+  assert_int_equal(sb_signature_telegram_check("", "", &why), SB_EINVAL);
+  assert_int_equal(sb_signature_telegram_check(NULL, "x", &why), SB_EINVAL);
+  char long_header[SB_SIGNATURE_TELEGRAM_TOKEN_MAX + 2];
+  memset(long_header, 'a', sizeof long_header - 1);
+  long_header[sizeof long_header - 1] = '\0';
+  assert_int_equal(sb_signature_telegram_check("a", long_header, &why), SB_EINVAL);
+  assert_string_equal(why, "secret token header too long");
+}
+
+/* ------------------------------------------------------------------ LINE */
+
+#define LINE_SECRET "line-channel-secret-for-tests"
+static const char LINE_BODY[] =
+    "{\"destination\":\"U8e8a3f1d2c7b6a5948372615a4b3c2d1\",\"events\":[]}";
+/* printf '<LINE_BODY>' | openssl dgst -sha256 -hmac
+ *   'line-channel-secret-for-tests' -binary | base64 */
+static const char LINE_SIG[] = "ySZD01Q6tG/ZCBo+MRG5NNroPj7zg5C+RdWgd/H4PyU=";
+
+static void test_line_signature_is_base64_hmac_of_the_body(void **state) {
+  const char *why = NULL;
+  size_t len = 0;
+  char *body = sb_test_fixture("tests/fixtures/webhooks/line_verify.json", &len);
+  assert_int_equal(len, strlen(LINE_BODY));
+  assert_int_equal(sb_signature_line_check(LINE_SECRET, LINE_SIG, body, len, &why), 0);
+  free(body);
+  assert_int_equal(
+      sb_signature_line_check(LINE_SECRET, LINE_SIG, LINE_BODY, sizeof LINE_BODY - 1, &why), 0);
+}
+
+static void test_line_wrong_secret_body_or_header_fails(void **state) {
+  const char *why = NULL;
+  size_t n = sizeof LINE_BODY - 1;
+  assert_int_equal(sb_signature_line_check("other", LINE_SIG, LINE_BODY, n, &why), SB_EINVAL);
+  assert_string_equal(why, "signature mismatch");
+  assert_int_equal(sb_signature_line_check(LINE_SECRET, LINE_SIG, LINE_BODY, n - 1, &why),
+                   SB_EINVAL);
+  char prefixed[128];
+  snprintf(prefixed, sizeof prefixed, "sha256=%s", LINE_SIG);
+  assert_int_equal(sb_signature_line_check(LINE_SECRET, prefixed, LINE_BODY, n, &why), SB_EINVAL);
+  assert_int_equal(sb_signature_line_check(LINE_SECRET, NULL, LINE_BODY, n, &why), SB_EINVAL);
+  assert_int_equal(sb_signature_line_check(LINE_SECRET, "%%%%", LINE_BODY, n, &why), SB_EINVAL);
+  assert_string_equal(why, "malformed signature");
+  assert_int_equal(sb_signature_line_check("", LINE_SIG, LINE_BODY, n, &why), SB_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hmac_sha256_matches_rfc4231_case_2),
@@ -503,6 +630,12 @@ int main(void) {
       cmocka_unit_test(test_twilio_fixture_signature_passes),
       cmocka_unit_test(test_twilio_repeated_names_sort_by_value),
       cmocka_unit_test(test_twilio_missing_url_or_header_fails),
+      cmocka_unit_test(test_wechat_signature_is_sha1_of_sorted_parts),
+      cmocka_unit_test(test_wechat_wrong_token_part_or_signature_fails),
+      cmocka_unit_test(test_wechat_handshake_returns_echostr),
+      cmocka_unit_test(test_telegram_secret_token_must_match_exactly),
+      cmocka_unit_test(test_line_signature_is_base64_hmac_of_the_body),
+      cmocka_unit_test(test_line_wrong_secret_body_or_header_fails),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,101 @@
+/*
+ * sb_route_config: a tenant's routing configuration (its "route" object),
+ * read and checked once at start, then compiled into the short strings
+ * route.lua takes, so that no routing decision parses anything.
+ *
+ *   "route": {
+ *     "queues": [{"id": "billing-fr", "strategy": "best_skill",
+ *                 "skills": {"lang:fr": 2, "billing": 1},
+ *                 "priority": 10,
+ *                 "fairness": {"max": 20, "period_s": 3600}}],
+ *     "rules": [{"name": "cards-to-pci", "if": {"pii": ["card"]}, "queue": "pci"}],
+ *     "default_queue": "general",
+ *     "agents": [{"id": "ann", "skills": {"lang:fr": 3, "billing": 2}}],
+ *     "channel_units": {"voice": 3, "email": 1},
+ *     "reopen_s": 3600, "sticky_s": 604800 }
+ *
+ * Queues. An agent belongs to a queue when every skill the queue requires is
+ * at least at the required level in the agent's roster entry ("agents";
+ * an agent missing from the roster has no skills). Membership and each
+ * agent's weighted skill score per queue are computed here, per roster
+ * agent, once: route.lua receives them with the agent's login. A queue's
+ * "priority" (-100..100) is added to the conversation's priority (0..100,
+ * from classify) to order its waiting line.
+ *
+ * Strategies (sb_route_strategy_t): longest_idle, least_occupied,
+ * best_skill, round_robin, sticky (the customer's last agent when free,
+ * else longest_idle). See route.lua for how each ranks agents.
+ *
+ * Rules are tried in order; the first whose every condition holds names
+ * the queue; none: default_queue. Conditions (a list means any of):
+ *   language [codes]   channel [names]   public bool    intent [names]
+ *   sentiment [neg..]  priority_min int  vip bool       pii [types] or true
+ *   competitor bool    legal bool        reach_min int (author followers)
+ *
+ * Capacity is in units: an agent logs in with a capacity, each
+ * conversation takes channel_units[channel] of it (default 1 for every
+ * channel). With capacity 15 and {"voice": 15, "messenger": 5, "email": 3},
+ * an agent takes 1 call, or 3 chats, or 5 e-mails.
+ *
+ * A tenant without "route" gets one queue "default" (longest_idle, no
+ * skills): the behaviour of a single-queue contact centre.
+ */
+#ifndef SB_ROUTE_CONFIG_H
+#define SB_ROUTE_CONFIG_H
+
+#include "sb_envelope.h"
+#include "sb_tenants.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SB_ROUTE_QUEUES_MAX 256
+#define SB_ROUTE_RULES_MAX 256
+#define SB_ROUTE_AGENTS_MAX 100000
+#define SB_ROUTE_SKILLS_MAX 32   /* skills a queue requires / an agent lists */
+#define SB_ROUTE_NAME_MAX 64     /* queue ids, skill names, rule names */
+#define SB_ROUTE_LIST_MAX 16     /* values in one rule condition */
+
+typedef enum {
+  SB_ROUTE_LONGEST_IDLE,
+  SB_ROUTE_LEAST_OCCUPIED,
+  SB_ROUTE_BEST_SKILL,
+  SB_ROUTE_ROUND_ROBIN,
+  SB_ROUTE_STICKY,
+  SB_ROUTE_STRATEGY_N
+} sb_route_strategy_t;
+
+typedef struct sb_route_config sb_route_config_t;
+
+/* Reads one tenant's "route" object (json: its text, or NULL for a tenant
+ * without one). NULL on error, with a reason naming the tenant and the
+ * field in err. */
+sb_route_config_t *sb_route_config_new(const sb_tenant_t *t, const char *json, char *err,
+                                       size_t errlen);
+void sb_route_config_destroy(sb_route_config_t **c);
+
+/* What a customer message routes by: the queue (its compiled spec for
+ * route.lua), the rule that chose it ("default" when none did), and the
+ * units the conversation takes. Never fails: a message no rule takes goes
+ * to the default queue. */
+typedef struct {
+  const char *queue_spec;
+  const char *rule;
+  int units;
+  int priority; /* the conversation's priority plus the queue's, 0..200 */
+} sb_route_target_t;
+sb_route_target_t sb_route_config_match(const sb_route_config_t *c, const sb_envelope_t *env);
+
+/* The compiled spec of queue id, or NULL for a queue the tenant lacks. */
+const char *sb_route_config_queue_spec(const sb_route_config_t *c, const char *id);
+/* The queues agent belongs to, compiled for route.lua (roster agents get
+ * theirs, anyone else the queues that require no skill). */
+const char *sb_route_config_agent_spec(const sb_route_config_t *c, const char *agent);
+/* "reopen_s|sticky_s" for route.lua. */
+const char *sb_route_config_windows(const sb_route_config_t *c);
+
+const char *sb_route_strategy_name(sb_route_strategy_t s);
+/* -1 for an unknown name. */
+int sb_route_strategy_parse(const char *name);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * sb_sla_policy: per-tenant promises (see sb_sla_policy.h).
+ *
+ * Parsing happens once, at start; a policy is then a plain value and a
+ * lookup is a walk over at most SB_SLA_POLICIES_MAX small structs.
+ */
+#include "sb_sla_policy.h"
+#include "sb_error.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  char name[SB_SLA_NAME_MAX + 1];
+  sb_calendar_t *cal;
+} named_calendar_t;
+
+struct sb_sla_policies {
+  sb_sla_policy_t def;
+  sb_sla_policy_t policies[SB_SLA_POLICIES_MAX];
+  size_t n;
+  named_calendar_t calendars[SB_SLA_CALENDARS_MAX];
+  size_t ncal;
+};
+
+static const char *const target_names[SB_SLA_TARGETS] = {"first_response", "next_response", "resolution"};
+static const char *const target_fields[SB_SLA_TARGETS] = {"first_response_ms", "next_response_ms",
+                                                          "resolution_ms"};
+static const char *const priority_names[SB_SLA_PRIORITIES] = {"urgent", "high", "normal", "low"};
+
+const char *sb_sla_target_name(sb_sla_target_t k) {
+  return (unsigned)k < SB_SLA_TARGETS ? target_names[k] : "unknown";
+}
+
+const char *sb_sla_priority_name(sb_sla_priority_t p) {
+  return (unsigned)p < SB_SLA_PRIORITIES ? priority_names[p] : "unknown";
+}
+
+int sb_sla_priority_parse(const char *name) {
+  for (int i = 0; i < SB_SLA_PRIORITIES; i++)
+    if (strcmp(priority_names[i], name) == 0)
+      return i;
+  return -1;
+}
+
+sb_sla_priority_t sb_sla_priority_band(const Switchboard__V1__Classification *c) {
+  if (!c)
+    return SB_SLA_NORMAL;
+  if (c->priority >= SB_SLA_BAND_URGENT)
+    return SB_SLA_URGENT;
+  if (c->priority >= SB_SLA_BAND_HIGH)
+    return SB_SLA_HIGH;
+  return c->priority >= SB_SLA_BAND_NORMAL ? SB_SLA_NORMAL : SB_SLA_LOW;
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+typedef struct {
+  const sb_tenant_t *t;
+  char *err;
+  size_t errlen;
+} load_t;
+
+static int fail(load_t *l, const char *field, const char *what) {
+  snprintf(l->err, l->errlen, "tenant %s: sla%s%s: %s", l->t->id, *field ? "." : "", field, what);
+  return SB_ECONFIG;
+}
+
+static int name_ok(const char *s) {
+  size_t n = strlen(s);
+  return n > 0 && n <= SB_SLA_NAME_MAX &&
+         strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+static int only_fields(load_t *l, const cJSON *o, const char *where, const char *const *allowed) {
+  for (const cJSON *k = o->child; k; k = k->next) {
+    int ok = 0;
+    for (const char *const *a = allowed; *a && !ok; a++)
+      ok = strcmp(*a, k->string) == 0;
+    if (!ok) {
+      char field[128];
+      snprintf(field, sizeof field, "%s%s", where, k->string);
+      return fail(l, field, "unknown field");
+    }
+  }
+  return 0;
+}
+
+static int load_calendars(load_t *l, sb_sla_policies_t *p, const cJSON *cals) {
+  if (!cals)
+    return 0;
+  if (!cJSON_IsObject(cals))
+    return fail(l, "calendars", "must be an object {\"name\": {\"tz\", \"hours\", \"holidays\"}}");
+  for (const cJSON *c = cals->child; c; c = c->next) {
+    char field[96], err[200];
+    snprintf(field, sizeof field, "calendars.%.40s", c->string);
+    if (!name_ok(c->string))
+      return fail(l, field, "a calendar's name is 1..32 of [A-Za-z0-9_-]");
+    if (p->ncal == SB_SLA_CALENDARS_MAX)
+      return fail(l, field, "too many calendars");
+    named_calendar_t *nc = &p->calendars[p->ncal];
+    nc->cal = sb_calendar_from_json(c, err, sizeof err);
+    if (!nc->cal)
+      return fail(l, field, err);
+    snprintf(nc->name, sizeof nc->name, "%s", c->string);
+    p->ncal++;
+  }
+  return 0;
+}
+
+static sb_calendar_t *find_calendar(const sb_sla_policies_t *p, const char *name) {
+  for (size_t i = 0; i < p->ncal; i++)
+    if (strcmp(p->calendars[i].name, name) == 0)
+      return p->calendars[i].cal;
+  return NULL;
+}
+
+/* Reads the fields a policy (or the default) may state over *pol. where:
+ * the field path prefix ("" or "policies[2]."). */
+static int load_values(load_t *l, const sb_sla_policies_t *p, const cJSON *o, const char *where,
+                       sb_sla_policy_t *pol) {
+  char field[128];
+  for (int k = 0; k < SB_SLA_TARGETS; k++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, target_fields[k]);
+    if (!v)
+      continue;
+    snprintf(field, sizeof field, "%s%s", where, target_fields[k]);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > (double)SB_SLA_TARGET_LIMIT_MS)
+      return fail(l, field, "must be a number of ms, 0 (no promise) .. 2592000000 (30 days)");
+    pol->target_ms[k] = (int64_t)v->valuedouble;
+  }
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "warn_percent");
+  if (w) {
+    snprintf(field, sizeof field, "%swarn_percent", where);
+    if (!cJSON_IsNumber(w) || w->valuedouble < 1 || w->valuedouble > 100)
+      return fail(l, field, "must be 1..100");
+    pol->warn_percent = w->valueint;
+  }
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "calendar");
+  if (c) {
+    snprintf(field, sizeof field, "%scalendar", where);
+    if (!cJSON_IsString(c))
+      return fail(l, field, "must be the name of one of sla.calendars, or \"\" (every hour counts)");
+    pol->calendar = *c->valuestring ? find_calendar(p, c->valuestring) : NULL;
+    if (*c->valuestring && !pol->calendar)
+      return fail(l, field, "names no calendar of sla.calendars");
+    snprintf(pol->calendar_name, sizeof pol->calendar_name, "%s", pol->calendar ? c->valuestring : "");
+  }
+  return 0;
+}
+
+static int load_match(load_t *l, const cJSON *o, const char *where, sb_sla_policy_t *pol) {
+  char field[128];
+  const cJSON *ch = cJSON_GetObjectItemCaseSensitive(o, "channel");
+  const cJSON *pr = cJSON_GetObjectItemCaseSensitive(o, "priority");
+  snprintf(field, sizeof field, "%schannel", where);
+  if (ch && !cJSON_IsString(ch))
+    return fail(l, field, "must be a channel name (\"x\", \"email\", ...) or \"*\"");
+  pol->channel = SB_SLA_ANY;
+  if (ch && strcmp(ch->valuestring, "*") != 0) {
+    pol->channel = (int)sb_channel_parse(ch->valuestring);
+    if (pol->channel == SWITCHBOARD__V1__CHANNEL__CHANNEL_UNKNOWN)
+      return fail(l, field, "not a channel (x, facebook, messenger, instagram, whatsapp, wechat, "
+                            "email, webchat, sms, voice, app) nor \"*\"");
+  }
+  snprintf(field, sizeof field, "%spriority", where);
+  if (pr && !cJSON_IsString(pr))
+    return fail(l, field, "must be \"urgent\", \"high\", \"normal\", \"low\" or \"*\"");
+  pol->priority = SB_SLA_ANY;
+  if (pr && strcmp(pr->valuestring, "*") != 0) {
+    pol->priority = sb_sla_priority_parse(pr->valuestring);
+    if (pol->priority < 0)
+      return fail(l, field, "not one of urgent, high, normal, low, *");
+  }
+  return 0;
+}
+
+static const char *const top_fields[] = {"first_response_ms", "next_response_ms", "resolution_ms", "warn_percent",
+                                         "calendar", "policies", "calendars", NULL};
+static const char *const policy_fields[] = {"channel", "priority", "first_response_ms", "next_response_ms",
+                                            "resolution_ms", "warn_percent", "calendar", NULL};
+
+static int load_policies(load_t *l, sb_sla_policies_t *p, const cJSON *list) {
+  if (!list)
+    return 0;
+  if (!cJSON_IsArray(list))
+    return fail(l, "policies", "must be a list of {\"channel\", \"priority\", targets...}");
+  for (const cJSON *o = list->child; o; o = o->next) {
+    char where[32];
+    snprintf(where, sizeof where, "policies[%zu]", p->n);
+    if (!cJSON_IsObject(o))
+      return fail(l, where, "must be an object");
+    if (p->n == SB_SLA_POLICIES_MAX)
+      return fail(l, where, "too many policies");
+    strcat(where, ".");
+    sb_sla_policy_t *pol = &p->policies[p->n];
+    *pol = p->def; /* what it leaves out is the default's */
+    if (only_fields(l, o, where, policy_fields) || load_match(l, o, where, pol) ||
+        load_values(l, p, o, where, pol))
+      return SB_ECONFIG;
+    p->n++;
+  }
+  return 0;
+}
+
+static int load(load_t *l, sb_sla_policies_t *p) {
+  p->def.channel = p->def.priority = SB_SLA_ANY;
+  p->def.target_ms[SB_SLA_FIRST_RESPONSE] = l->t->first_response_ms;
+  p->def.warn_percent = l->t->warn_percent;
+  const char *text = l->t->section_json[SB_TENANT_SLA];
+  if (!text)
+    return 0;
+  cJSON *sla = cJSON_Parse(text);
+  int rc = 0;
+  if (!cJSON_IsObject(sla))
+    rc = fail(l, "", "must be an object");
+  else
+    rc = only_fields(l, sla, "", top_fields) ||
+         load_calendars(l, p, cJSON_GetObjectItemCaseSensitive(sla, "calendars")) ||
+         load_values(l, p, sla, "", &p->def) ||
+         load_policies(l, p, cJSON_GetObjectItemCaseSensitive(sla, "policies"));
+  cJSON_Delete(sla);
+  return rc ? SB_ECONFIG : 0;
+}
+
+sb_sla_policies_t *sb_sla_policies_new(const sb_tenant_t *t, char *err, size_t errlen) {
+  sb_sla_policies_t *p = calloc(1, sizeof *p);
+  load_t l = {t, err, errlen};
+  if (!p) {
+    snprintf(err, errlen, "tenant %s: out of memory", t->id);
+    return NULL;
+  }
+  if (load(&l, p))
+    sb_sla_policies_destroy(&p);
+  return p;
+}
+
+void sb_sla_policies_destroy(sb_sla_policies_t **pp) {
+  sb_sla_policies_t *p = *pp;
+  if (!p)
+    return;
+  *pp = NULL;
+  for (size_t i = 0; i < p->ncal; i++)
+    sb_calendar_destroy(&p->calendars[i].cal);
+  free(p);
+}
+
+/* ---- using ---------------------------------------------------------------- */
+
+const sb_sla_policy_t *sb_sla_policies_match(const sb_sla_policies_t *p, int channel,
+                                             sb_sla_priority_t priority) {
+  for (size_t i = 0; i < p->n; i++) {
+    const sb_sla_policy_t *pol = &p->policies[i];
+    if ((pol->channel == SB_SLA_ANY || pol->channel == channel) &&
+        (pol->priority == SB_SLA_ANY || pol->priority == (int)priority))
+      return pol;
+  }
+  return &p->def;
+}
+
+const sb_sla_policy_t *sb_sla_policies_default(const sb_sla_policies_t *p) { return &p->def; }
+
+int sb_sla_policy_due(const sb_sla_policy_t *p, sb_sla_target_t k, int64_t from_ms, sb_sla_due_t *out) {
+  if ((unsigned)k >= SB_SLA_TARGETS || p->target_ms[k] <= 0)
+    return SB_ENOTFOUND;
+  int64_t target = p->target_ms[k], warn = target * p->warn_percent / 100;
+  if (!p->calendar) {
+    out->warn_due_ms = from_ms + warn;
+    out->breach_due_ms = from_ms + target;
+    return 0;
+  }
+  int rc = sb_calendar_add(p->calendar, from_ms, warn, &out->warn_due_ms);
+  return rc ? rc : sb_calendar_add(p->calendar, from_ms, target, &out->breach_due_ms);
+}

@@ -1,0 +1,211 @@
+/*
+ * sb_route_config: a tenant's "route" object read, checked and compiled
+ * into route.lua's specs; rules matched against what classify found.
+ */
+#include "sb_testutil.h"
+
+#include "sb_route_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const sb_tenant_t tenant = {.id = "acme"};
+
+static sb_route_config_t *load(const char *json, char *err, size_t errlen) {
+  err[0] = '\0';
+  return sb_route_config_new(&tenant, json, err, errlen);
+}
+
+/* What classify might have said about a message. */
+typedef struct {
+  Switchboard__V1__Interaction in;
+  Switchboard__V1__Classification cl;
+  Switchboard__V1__Author author;
+  Switchboard__V1__PiiFound pii;
+  Switchboard__V1__PiiFound *piip;
+  Switchboard__V1__IntentMatch intent;
+  Switchboard__V1__IntentMatch *intentp;
+  sb_envelope_t env;
+} msg_t;
+
+static void msg_init(msg_t *m, const char *lang, Switchboard__V1__Channel ch) {
+  switchboard__v1__interaction__init(&m->in);
+  switchboard__v1__classification__init(&m->cl);
+  switchboard__v1__author__init(&m->author);
+  switchboard__v1__pii_found__init(&m->pii);
+  switchboard__v1__intent_match__init(&m->intent);
+  switchboard__v1__envelope__init(&m->env);
+  m->in.channel = ch;
+  m->in.author = &m->author;
+  m->cl.language = (char *)lang;
+  m->env.interaction = &m->in;
+  m->env.classification = &m->cl;
+}
+
+static const char *queue_of(const sb_route_config_t *c, const msg_t *m, const char **rule) {
+  static char id[64];
+  sb_route_target_t t = sb_route_config_match(c, &m->env);
+  snprintf(id, sizeof id, "%.*s", (int)strcspn(t.queue_spec, "|"), t.queue_spec);
+  if (rule)
+    *rule = t.rule;
+  return id;
+}
+
+static void a_tenant_without_route_gets_one_default_queue(void **state) {
+  (void)state;
+  char err[256];
+  sb_route_config_t *c = load(NULL, err, sizeof err);
+  assert_non_null(c);
+  msg_t m;
+  msg_init(&m, "fr", SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE);
+  sb_route_target_t t = sb_route_config_match(c, &m.env);
+  assert_string_equal(t.queue_spec, "default|longest_idle|0|3600");
+  assert_string_equal(t.rule, "default");
+  assert_int_equal(t.units, 1);
+  assert_string_equal(sb_route_config_agent_spec(c, "anyone"), "default|longest_idle|0|0|3600");
+  assert_string_equal(sb_route_config_windows(c), "3600|604800");
+  sb_route_config_destroy(&c);
+  assert_null(c);
+}
+
+static const char *const CONFIG =
+    "{\"queues\": [{\"id\": \"pci\", \"skills\": {\"pci\": 1}, \"strategy\": \"best_skill\"},"
+    "  {\"id\": \"vip\", \"priority\": 50, \"fairness\": {\"max\": 3, \"period_s\": 600}},"
+    "  {\"id\": \"social\", \"strategy\": \"least_occupied\"},"
+    "  {\"id\": \"fr\", \"skills\": {\"lang:fr\": 2, \"billing\": 1}},"
+    "  {\"id\": \"general\"}],"
+    " \"rules\": [{\"name\": \"cards\", \"if\": {\"pii\": [\"card\", \"iban\"]}, \"queue\": \"pci\"},"
+    "   {\"name\": \"vips\", \"if\": {\"vip\": true}, \"queue\": \"vip\"},"
+    "   {\"name\": \"loud\", \"if\": {\"public\": true, \"reach_min\": 10000,"
+    "                           \"sentiment\": [\"negative\"]}, \"queue\": \"social\"},"
+    "   {\"if\": {\"language\": [\"fr\"], \"intent\": [\"billing\"], \"priority_min\": 20},"
+    "    \"queue\": \"fr\"}],"
+    " \"default_queue\": \"general\","
+    " \"channel_units\": {\"voice\": 15, \"email\": 3},"
+    " \"reopen_s\": 60, \"sticky_s\": 120,"
+    " \"agents\": [{\"id\": \"ann\", \"skills\": {\"lang:fr\": 3, \"billing\": 2, \"pci\": 1}},"
+    "            {\"id\": \"bob\", \"skills\": {\"lang:fr\": 1, \"billing\": 5}}]}";
+
+static void rules_are_tried_in_order_and_every_condition_must_hold(void **state) {
+  (void)state;
+  char err[256];
+  sb_route_config_t *c = load(CONFIG, err, sizeof err);
+  assert_non_null(c);
+  const char *rule;
+  msg_t m;
+  msg_init(&m, "fr", SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL);
+  assert_string_equal(queue_of(c, &m, &rule), "general"); /* no intent yet */
+  assert_string_equal(rule, "default");
+  m.intent.name = "billing";
+  m.intentp = &m.intent;
+  m.cl.intents = &m.intentp;
+  m.cl.n_intents = 1;
+  assert_string_equal(queue_of(c, &m, NULL), "general"); /* priority 0 < 20 */
+  m.cl.priority = 20;
+  assert_string_equal(queue_of(c, &m, &rule), "fr");
+  assert_string_equal(rule, "rule-4"); /* unnamed: by position */
+  /* a VIP outranks the language rule, a card outranks the VIP */
+  m.cl.vip = 1;
+  assert_string_equal(queue_of(c, &m, &rule), "vip");
+  m.pii.type = "iban";
+  m.piip = &m.pii;
+  m.cl.pii = &m.piip;
+  m.cl.n_pii = 1;
+  assert_string_equal(queue_of(c, &m, &rule), "pci");
+  assert_string_equal(rule, "cards");
+  /* the VIP queue's priority is added to the conversation's */
+  m.cl.n_pii = 0;
+  sb_route_target_t t = sb_route_config_match(c, &m.env);
+  assert_int_equal(t.priority, 70);
+  assert_int_equal(t.units, 3); /* e-mail */
+  /* public, negative and far-reaching: all three needed */
+  msg_init(&m, "en", SWITCHBOARD__V1__CHANNEL__CHANNEL_X);
+  m.in.public_ = 1;
+  m.cl.sentiment = "negative";
+  m.author.followers = 9999;
+  assert_string_equal(queue_of(c, &m, NULL), "general");
+  m.author.followers = 10000;
+  assert_string_equal(queue_of(c, &m, NULL), "social");
+  m.in.public_ = 0;
+  assert_string_equal(queue_of(c, &m, NULL), "general");
+  sb_route_config_destroy(&c);
+}
+
+static void skills_decide_which_queues_an_agent_serves(void **state) {
+  (void)state;
+  char err[256];
+  sb_route_config_t *c = load(CONFIG, err, sizeof err);
+  assert_non_null(c);
+  /* ann: pci (score 1), every queue without skills, fr (3 + 2) */
+  assert_string_equal(sb_route_config_agent_spec(c, "ann"),
+                      "pci|best_skill|1|0|3600,vip|longest_idle|0|3|600,"
+                      "social|least_occupied|0|0|3600,fr|longest_idle|5|0|3600,"
+                      "general|longest_idle|0|0|3600");
+  /* bob's French is below the level fr asks for; no PCI training */
+  assert_string_equal(sb_route_config_agent_spec(c, "bob"),
+                      "vip|longest_idle|0|3|600,social|least_occupied|0|0|3600,"
+                      "general|longest_idle|0|0|3600");
+  /* outside the roster: the queues that ask for no skill */
+  assert_string_equal(sb_route_config_agent_spec(c, "zed"), sb_route_config_agent_spec(c, "bob"));
+  assert_string_equal(sb_route_config_queue_spec(c, "vip"), "vip|longest_idle|3|600");
+  assert_null(sb_route_config_queue_spec(c, "nope"));
+  assert_string_equal(sb_route_config_windows(c), "60|120");
+  sb_route_config_destroy(&c);
+}
+
+static void a_wrong_configuration_is_refused_with_the_field_named(void **state) {
+  (void)state;
+  static const struct {
+    const char *json, *says;
+  } bad[] = {
+      {"[]", "route must be an object"},
+      {"{\"queues\": []}", "route.queues"},
+      {"{\"queues\": [{\"id\": \"a|b\"}]}", "queues[0] needs an \"id\""},
+      {"{\"queues\": [{\"id\": \"a\"}, {\"id\": \"a\"}]}", "listed twice"},
+      {"{\"queues\": [{\"id\": \"a\", \"strategy\": \"random\"}]}", "queues[0].strategy"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 11}}]}", "queues[0].skills.x"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": [1]}]}", "queues[0].skills must be an object"},
+      {"{\"queues\": [{\"id\": \"a\", \"priority\": 101}]}", "queues[0].priority"},
+      {"{\"queues\": [{\"id\": \"a\", \"fairness\": {\"max\": 0}}]}", "queues[0].fairness.max"},
+      {"{\"queues\": [{\"id\": \"a\"}], \"rules\": [{\"if\": {}, \"queue\": \"b\"}]}",
+       "rules[0].queue: no queue \"b\""},
+      {"{\"queues\": [{\"id\": \"a\"}], \"rules\": [{\"if\": {\"mood\": [\"x\"]}, \"queue\": \"a\"}]}",
+       "unknown condition \"mood\""},
+      {"{\"queues\": [{\"id\": \"a\"}], \"rules\": [{\"if\": {\"vip\": 1}, \"queue\": \"a\"}]}",
+       "rules[0].if.vip"},
+      {"{\"queues\": [{\"id\": \"a\"}], \"rules\": [{\"if\": {\"language\": []}, \"queue\": \"a\"}]}",
+       "rules[0].if.language"},
+      {"{\"queues\": [{\"id\": \"a\"}], \"rules\": [{\"if\": {\"pii\": false}, \"queue\": \"a\"}]}",
+       "rules[0].if.pii"},
+      {"{\"queues\": [{\"id\": \"a\"}], \"default_queue\": \"b\"}", "default_queue"},
+      {"{\"channel_units\": {\"pigeon\": 1}}", "unknown channel \"pigeon\""},
+      {"{\"channel_units\": {\"voice\": 0}}", "channel_units.voice"},
+      {"{\"reopen_s\": -1}", "reopen_s"},
+      {"{\"agents\": [{\"id\": \"a\"}, {\"id\": \"a\"}]}", "agents: a is listed twice"},
+      {"{\"agents\": [{\"skills\": {}}]}", "agents[0] needs an \"id\""},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char err[256];
+    sb_route_config_t *c = load(bad[i].json, err, sizeof err);
+    if (c || !strstr(err, bad[i].says) || !strstr(err, "tenant acme"))
+      fail_msg("%s: got \"%s\", want \"%s\"", bad[i].json, err, bad[i].says);
+  }
+}
+
+static void strategies_have_one_name_each(void **state) {
+  (void)state;
+  for (int i = 0; i < SB_ROUTE_STRATEGY_N; i++)
+    assert_int_equal(sb_route_strategy_parse(sb_route_strategy_name((sb_route_strategy_t)i)), i);
+  assert_int_equal(sb_route_strategy_parse("random"), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(a_tenant_without_route_gets_one_default_queue),
+      cmocka_unit_test(rules_are_tried_in_order_and_every_condition_must_hold),
+      cmocka_unit_test(skills_decide_which_queues_an_agent_serves),
+      cmocka_unit_test(a_wrong_configuration_is_refused_with_the_field_named),
+      cmocka_unit_test(strategies_have_one_name_each),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
