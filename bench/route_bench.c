@@ -21,6 +21,7 @@
  */
 #include "sb_envelope.h"
 #include "sb_redisd.h"
+#include "sb_route.h"
 #include "sb_route_config.h"
 #include "sb_script.h"
 #include "sb_time.h"
@@ -31,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char sb_script_route[];
 
 typedef struct {
   int agents, queues, skills, messages, batch, latency, capacity;
@@ -214,7 +214,9 @@ static void run(const opts_t *o, const char *strategy, const char *url) {
     fprintf(stderr, "route_bench: %s\n", err);
     exit(1);
   }
-  char *src = sb_script_source(sb_script_route);
+  char *body = sb_route_script(sb_script_route);
+  char *src = sb_script_source(body);
+  free(body);
   redisReply *r = redisCommand(b.rc, "SCRIPT LOAD %s", src);
   snprintf(b.sha, sizeof b.sha, "%s", r->str);
   freeReplyObject(r);

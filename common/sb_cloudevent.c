@@ -753,6 +753,82 @@ int sb_cloudevent_parse(const char *body, size_t len,
   return rc;
 }
 
+/* ------------------------------------------- attributes apart from data */
+
+/* The attributes as string members of a new object *obj (the caller
+ * deletes it, also on failure). "data" and "data_base64" are not attributes;
+ * a value that is not UTF-8 is refused (the caller promised UTF-8: this is
+ * the backstop that keeps the invariants of sb_cloudevent_t). */
+static int attributes_object(const char *const *names,
+                             const char *const *values, size_t n,
+                             cJSON **obj, const reason_t *r) {
+  *obj = cJSON_CreateObject();
+  if (*obj == NULL) return SB_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(names[i], "data") == 0 || strcmp(names[i], "data_base64") == 0 ||
+        !sb_utf8_valid(values[i], strlen(values[i]))) {
+      reason_set(r->why, r->whylen, "%s \"%s\" is not allowed here or not UTF-8",
+                 r->noun, names[i]);
+      return SB_EINVAL;
+    }
+    cJSON *v = cJSON_CreateString(values[i]);
+    if (v == NULL) return SB_ENOMEM;
+    cJSON_AddItemToObject(*obj, names[i], v); /* copies the name */
+  }
+  return 0;
+}
+
+/* data[0..len) checked as JSON and attached to obj as "data". The data is
+ * one level below the event, as it is in a structured event. */
+static int attributes_data(cJSON *obj, const char *data, size_t len,
+                           const sb_cloudevent_limits_t *limits, char *err,
+                           size_t errlen) {
+  cJSON *root = NULL;
+  char why[REASON_MAX] = "";
+  int rc = json_parse_checked(data, len, limits->max_depth - 1, &root, why,
+                              sizeof why);
+  if (rc != 0) {
+    reason_set(err, errlen, "data: %s", rc == SB_ENOMEM ? "out of memory" : why);
+    return rc;
+  }
+  cJSON_AddItemToObject(obj, "data", root);
+  return 0;
+}
+
+int sb_cloudevent_from_attributes(const char *const *names,
+                                  const char *const *values, size_t n,
+                                  const char *data, size_t data_len,
+                                  const sb_cloudevent_limits_t *limits,
+                                  sb_cloudevent_t **events, char *err,
+                                  size_t errlen) {
+  sb_cloudevent_limits_t dflt;
+  cJSON *obj = NULL;
+  char why[REASON_MAX] = "";
+  reason_t r = {"attribute", why, sizeof why};
+  if (limits == NULL) {
+    sb_cloudevent_limits_default(&dflt);
+    limits = &dflt;
+  }
+  reason_set(err, errlen, "%s", "");
+  *events = calloc(1, sizeof **events);
+  int rc = *events == NULL ? SB_ENOMEM
+                           : attributes_object(names, values, n, &obj, &r);
+  if (rc == 0 && data != NULL)
+    rc = attributes_data(obj, data, data_len, limits, why, sizeof why);
+  if (rc == 0) rc = event_from_json(obj, limits, *events, &r);
+  cJSON_Delete(obj);
+  if (rc != 0) {
+    reason_set(err, errlen, "%s", rc == SB_ENOMEM ? "out of memory" : why);
+    free(*events);
+    *events = NULL;
+  }
+  return rc;
+}
+
+int sb_cloudevent_traceparent_valid(const char *s) {
+  return s != NULL && check_traceparent(s);
+}
+
 /* -------------------------------------------------------- interaction */
 
 #define IX_FIELD(name, member_, flags, max, check, why) \
@@ -875,6 +951,7 @@ static const agent_action_t agent_actions[] = {
     {"close", true, false, false, false, false},
     {"status", false, false, false, true, false},
     {"transfer", true, false, false, false, true},
+    {"reject", true, false, false, false, false},
 };
 
 static const agent_action_t *agent_action_find(const char *type) {
@@ -971,7 +1048,7 @@ int sb_agent_data_parse(const char *type, const char *data_json,
   if (act == NULL) {
     reason_set(err, errlen,
                "type must be " SB_CLOUDEVENT_TYPE_AGENT_PREFIX
-               "login, logout, accept, reply, close, status or transfer");
+               "login, logout, accept, reply, close, status, transfer or reject");
     return SB_EINVAL;
   }
   int rc = data_object(data_json, &root, err, errlen);

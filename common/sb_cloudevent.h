@@ -101,6 +101,36 @@ int sb_cloudevent_parse(const char *body, size_t len,
                         sb_cloudevent_t **events, size_t *n, char *err,
                         size_t errlen, long *err_index);
 
+/*
+ * One event whose attributes arrived apart from its data, as in the binary
+ * content mode of a protocol binding (see sb_cloudevent_http). names[i] and
+ * values[i] (i < n) are attribute names and their decoded values, each a
+ * NUL-terminated UTF-8 string; "data" and "data_base64" are not attribute
+ * names. data[0..data_len) is the event's data as JSON text (need not be
+ * NUL-terminated), or data == NULL when the event has none.
+ * The event is validated by exactly the rules of sb_cloudevent_parse (the
+ * same table: required attributes, specversion, tenant, time, traceparent,
+ * lengths, control characters, a repeated name is "duplicate attribute";
+ * the data by the same strict scan, one nesting level below the event, and
+ * max_data_bytes), so an event means the same in either mode. limits NULL
+ * means the defaults; max_events does not apply.
+ * On success returns 0 and *events is an array of one event (free with
+ * sb_cloudevent_free(events, 1)). On failure returns SB_E* as
+ * sb_cloudevent_parse does, *events = NULL, and err holds the reason with
+ * no "event N:" prefix (e.g. "missing required attribute \"source\"" or
+ * "data: invalid JSON at byte 3").
+ */
+int sb_cloudevent_from_attributes(const char *const *names,
+                                  const char *const *values, size_t n,
+                                  const char *data, size_t data_len,
+                                  const sb_cloudevent_limits_t *limits,
+                                  sb_cloudevent_t **events, char *err,
+                                  size_t errlen);
+
+/* 1 if s is a traceparent an event may carry (the rule of the
+ * "traceparent" attribute above), else 0; s may be NULL. */
+int sb_cloudevent_traceparent_valid(const char *s);
+
 /* Frees the array from sb_cloudevent_parse and its strings; sets *events to
  * NULL. Safe on NULL or *events == NULL. */
 void sb_cloudevent_free(sb_cloudevent_t **events, size_t n);
@@ -132,7 +162,7 @@ void sb_interaction_data_clear(sb_interaction_data_t *d);
 
 /* Payload of type "com.switchboard.agent.<action>". */
 typedef struct {
-  char *action;       /* login, logout, accept, reply, close, status, transfer */
+  char *action;       /* login, logout, accept, reply, close, status, transfer, reject */
   char *agent;        /* [A-Za-z0-9_.@-]{1,128} */
   char *conversation; /* required for accept/reply/close; optional otherwise */
   int capacity;       /* login: 1..100, default 3; 0 for other actions */

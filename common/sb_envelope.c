@@ -33,6 +33,7 @@ static const char *const action_names[] = {
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE] = "close",
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_STATUS] = "status",
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_TRANSFER] = "transfer",
+    [SWITCHBOARD__V1__AGENT_ACTION__AGENT_REJECT] = "reject",
 };
 #define ACTION_COUNT (sizeof action_names / sizeof action_names[0])
 

@@ -30,6 +30,9 @@
  * q:<q>:fair:<window>    hash   route (agent ->          2 windows
  *                               assignments this window)
  * last:<channel:cust>    string route ("agent|closed ms") 90 days
+ * offers                 zset   route (offered conv,     none (members
+ *                               score = offer deadline   removed on
+ *                               ms; route_tick.lua)      accept/expiry)
  * timers                 zset   sla-timer (member        none
  *                               "<w|b>|<conv>|<target>",
  *                               score = due ms)
@@ -52,6 +55,24 @@
  *                               letters, JSON: hook,     --dlq-max
  *                               key, reason, body);
  *                               sbctl dlq --replay
+ * feed:seq               hash   notify (kind -> last     none
+ *                               feed_seq given on topic
+ *                               "<T>.<kind>")
+ * feed:<kind>            stream notify (entry id         capped at
+ *                               "<seq>-0", fields key,   --feed-history
+ *                               env = bytes published)   entries
+ * sl:open                hash   sla-timer (field conv -> none (field
+ *                               "<breach due ms>|        removed by the
+ *                               <started ms>|<channel>|  first reply or
+ *                               <queue>" while its first the close)
+ *                               response is pending)
+ * sl:fr                  zset   sla-timer (first         trimmed to
+ *                               responses: member "<ms>| --service-level-
+ *                               <met 0/1>|<channel>|     window-s by the
+ *                               <conv>|<queue>", score   service-level
+ *                               = reply time ms)         read
+ * sl:claim:<period>      string sla-timer (the replica   2 periods
+ *                               that publishes period n)
  *
  * Keys of no tenant carry the tag {g} and are named here and nowhere else:
  * sb:{g}:dlq (list: messages that name no known tenant) and sb:{g}:stats.

@@ -20,6 +20,8 @@ extern const char sb_script_dlq[];
  * NULL when out of memory. For callers that load a script themselves
  * (sbctl, tests, benches); services use sb_script_add. */
 char *sb_script_source(const char *body);
+/* a + "\n" + b as one malloc'd text, or NULL (scripts made of parts). */
+char *sb_script_join(const char *a, const char *b);
 
 /* Registers prelude + body under name. Returns the script id (>= 0) for
  * sb_redis_evalsha, or a negative error. */

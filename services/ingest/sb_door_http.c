@@ -3,6 +3,7 @@
 #include "sb_admit.h"
 #include "sb_door_webhook.h"
 #include "sb_cloudevent.h"
+#include "sb_cloudevent_http.h"
 #include "sb_error.h"
 #include "sb_http.h"
 #include "sb_log.h"
@@ -181,20 +182,37 @@ static void submit_all(sb_door_http_t *d, sb_http_response_t *res, sb_envelope_t
       on_done(r, i, SB_INTAKE_FAILED, ""); /* only on OOM: room was checked */
 }
 
+/* The request's events in either content mode: 0 with *ev, *n and *batch,
+ * or -1 when it has responded (400 or 415 with the reason). */
+static int parse_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http_response_t *res,
+                        sb_cloudevent_t **ev, size_t *n, int *batch) {
+  char err[256];
+  int status = 400;
+  *batch = 0;
+  if (sb_cloudevent_http_is_binary(req->headers, req->nheaders)) {
+    *n = 1;
+    if (sb_cloudevent_http_binary(req->headers, req->nheaders, req->body, req->body_len, NULL, ev,
+                                  &status, err, sizeof err) == 0)
+      return 0;
+  } else {
+    long at = -1;
+    if (sb_cloudevent_parse(req->body, req->body_len, NULL, ev, n, err, sizeof err, &at) == 0) {
+      *batch = req->body[strspn(req->body, " \t\r\n\xef\xbb\xbf")] == '[';
+      return 0;
+    }
+  }
+  reject(d, res, status, status == 415 ? "unsupported_media_type" : status == 500 ? "internal" : "invalid_event",
+         err, NULL);
+  return -1;
+}
+
 static void post_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http_response_t *res,
                         int agent_only) {
-  if (sb_http_request_header(req, "ce-specversion")) {
-    reject(d, res, 415, "unsupported_media_type", "binary-mode CloudEvents are not supported yet; use structured mode", NULL);
-    return;
-  }
   sb_cloudevent_t *ev = NULL;
   size_t n = 0;
-  long at = -1;
-  char err[256];
-  if (sb_cloudevent_parse(req->body, req->body_len, NULL, &ev, &n, err, sizeof err, &at)) {
-    reject(d, res, 400, "invalid_event", err, NULL);
+  int batch;
+  if (parse_events(d, req, res, &ev, &n, &batch))
     return;
-  }
   size_t room = sb_intake_room(d->intake);
   if (room < n) {
     sb_intake_refused(d->intake, n);
@@ -206,7 +224,6 @@ static void post_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http
     return;
   }
   /* read req before admit_all: a response (even an error) releases it */
-  int batch = req->body[strspn(req->body, " \t\r\n\xef\xbb\xbf")] == '[';
   char(*threads)[SB_ADMIT_THREAD_MAX] = calloc(n, sizeof *threads);
   sb_envelope_t **envs = threads ? admit_all(d, res, ev, n, agent_only, bearer_key(req), threads) : NULL;
   sb_cloudevent_free(&ev, n);

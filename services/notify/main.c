@@ -22,11 +22,18 @@ static const sb_option_t notify_options[] = {
     {"feed", SB_OPT_STR, "", "PUB feed endpoint to bind; default tcp://host:5556+offset"},
     {"hooks-poll-ms", SB_OPT_INT, "1000",
      "how often each webhook endpoint's queue is looked at when nothing is known to be due"},
+    {"feed-history", SB_OPT_INT, SB_FEED_HISTORY_DEFAULT,
+     "feed events kept per topic in Redis for subscribers that missed some (0: none)"},
     {NULL, 0, NULL, NULL}};
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
   notify_t *n = ctx;
-  return n->outbox ? sb_outbox_prepare(n->outbox, it, why) : 0;
+  int rc = n->outbox ? sb_outbox_prepare(n->outbox, it, why) : 0;
+  while (rc == 0 && it->nextra < SB_OUTBOX_NEXTRA) /* the feed's arguments follow the outbox's */
+    sb_stage_item_arg(it, "");
+  if (rc == 0)
+    sb_feed_prepare(n->feed, it);
+  return rc;
 }
 
 /* The envelope is decoded from what was committed: it includes the
@@ -67,7 +74,7 @@ static const sb_stage_ops_t notify_ops = {
     .stat = "notified",
     .script_name = "notify",
     .script_body = sb_script_notify,
-    .nextra = SB_OUTBOX_NEXTRA,
+    .nextra = SB_OUTBOX_NEXTRA + SB_FEED_NEXTRA,
     .prepare = prepare,
     .committed = committed,
 };

@@ -11,6 +11,7 @@
 
 struct sb_feed {
   sb_zsock_t *pub;
+  long long history; /* --feed-history */
   sb_metrics_t *metrics;
   sb_counter_t *failed;
 };
@@ -29,6 +30,9 @@ sb_feed_t *sb_feed_new(sb_service_t *s, const char *endpoint) {
     return NULL;
   }
   f->metrics = s->metrics;
+  f->history = sb_config_int(s->config, "feed-history");
+  if (f->history < 0)
+    f->history = 0;
   f->failed = sb_metrics_counter(s->metrics, "sb_feed_publish_failed_total",
                                  "feed messages ZeroMQ would not take", NULL);
   return f;
@@ -43,8 +47,19 @@ void sb_feed_destroy(sb_feed_t **fp) {
   free(f);
 }
 
+const char *sb_feed_kind(const sb_envelope_t *env) {
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SERVICE_LEVEL)
+    return "service_level";
+  return sb_envelope_kind(env);
+}
+
+void sb_feed_prepare(const sb_feed_t *f, sb_stage_item_t *it) {
+  sb_stage_item_arg(it, sb_feed_kind(it->env));
+  sb_stage_item_argf(it, "%lld", f->history);
+}
+
 size_t sb_feed_topic(const sb_envelope_t *env, char *out, size_t cap) {
-  int n = snprintf(out, cap, "%s.%s", env->tenant, sb_envelope_kind(env));
+  int n = snprintf(out, cap, "%s.%s", env->tenant, sb_feed_kind(env));
   return n < 0 ? 0 : ((size_t)n < cap ? (size_t)n : cap - 1);
 }
 
@@ -59,7 +74,7 @@ int sb_feed_publish(sb_feed_t *f, const sb_envelope_t *env, const uint8_t *blob,
     return rc;
   }
   char labels[96];
-  snprintf(labels, sizeof labels, "kind=\"%s\"", sb_envelope_kind(env));
+  snprintf(labels, sizeof labels, "kind=\"%s\"", sb_feed_kind(env));
   sb_counter_add(sb_metrics_counter(f->metrics, "sb_feed_published_total",
                                     "messages published on the feed by kind", labels), 1);
   return 0;

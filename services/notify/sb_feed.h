@@ -8,14 +8,30 @@
  * PUB drops for slow subscribers (ZeroMQ's high-water mark); Redis keeps
  * the record, and every envelope carries its event id, so a subscriber
  * de-duplicates re-sends by id.
+ *
+ * Gaps: notify's commit (notify.lua, given this module's two arguments per
+ * item) numbers each event on its topic (Envelope.feed_seq: 1, 2, 3, ...,
+ * one counter in Redis shared by every notify replica, HINCRBY of
+ * sb:{t:T}:feed:seq field <kind>) and appends it to the topic's history,
+ * a stream sb:{t:T}:feed:<kind> capped at --feed-history entries whose
+ * entry id is "<seq>-0" (fields key, env = the bytes published). A
+ * subscriber that sees seq n+2 after n re-reads n+1 with
+ * XRANGE sb:{t:T}:feed:<kind> n+1 n+1. Published in commit order per
+ * replica; with several replicas a subscriber connects to each and may see
+ * two numbers swapped, so it waits briefly before calling a number missed.
  */
 #ifndef SB_FEED_H
 #define SB_FEED_H
 
 #include "sb_envelope.h"
 #include "sb_service.h"
+#include "sb_stage.h"
 
 #define SB_FEED_TOPIC_MAX 128
+/* notify.lua's arguments per item that sb_feed_prepare fills: kind, cap */
+#define SB_FEED_NEXTRA 2
+/* --feed-history: entries kept per topic (0: numbers only, no history) */
+#define SB_FEED_HISTORY_DEFAULT "1000"
 
 typedef struct sb_feed sb_feed_t;
 
@@ -23,9 +39,15 @@ typedef struct sb_feed sb_feed_t;
 sb_feed_t *sb_feed_new(sb_service_t *s, const char *endpoint);
 void sb_feed_destroy(sb_feed_t **f);
 
+/* The kind part of an envelope's topic: sb_envelope_kind(), or
+ * "service_level" for sla-timer's published service level. */
+const char *sb_feed_kind(const sb_envelope_t *env);
 /* Writes the topic of an envelope into out; returns its length. */
 size_t sb_feed_topic(const sb_envelope_t *env, char *out, size_t cap);
 /* Publishes one envelope (blob = its bytes). 0 or a negative error. */
+/* Adds notify.lua's SB_FEED_NEXTRA arguments of one item (its topic's
+ * kind and the history cap). */
+void sb_feed_prepare(const sb_feed_t *f, sb_stage_item_t *it);
 int sb_feed_publish(sb_feed_t *f, const sb_envelope_t *env, const uint8_t *blob, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
  * (route.lua). A thin main over sb_stage and sb_route.
  */
 #include "sb_route.h"
+#include "sb_route_tick.h"
 #include "sb_time.h"
 
 #include <stdio.h>
@@ -13,7 +14,13 @@
 typedef struct {
   sb_histogram_t *assign_latency;
   sb_route_t *route;
+  sb_route_tick_t *tick;
 } route_t;
+
+static const sb_option_t route_options[] = {
+    {"offer-tick-ms", SB_OPT_INT, "250", "how often expired offers are looked for (at the latest)"},
+    {NULL, 0, NULL, NULL},
+};
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
   route_t *r = ctx;
@@ -34,7 +41,6 @@ static void committed(void *ctx, sb_stage_item_t *it, const uint8_t *blob, size_
 
 static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
   route_t *r = ctx;
-  (void)out;
   char err[256];
   if (!(r->route = sb_route_new(s->tenants, err, sizeof err))) {
     fprintf(stderr, "sb-route: %s\n", err);
@@ -42,15 +48,20 @@ static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
   }
   r->assign_latency = sb_metrics_histogram(s->metrics, "sb_route_publish_to_assigned_seconds",
                                            "from the publisher's send to the assignment", NULL);
-  return r->assign_latency ? 0 : -1;
+  r->tick = sb_route_tick_new(s, r->route, out);
+  return r->assign_latency && r->tick ? 0 : -1;
 }
 
-static const sb_stage_ops_t route_ops = {
+static void stop(void *ctx) { sb_route_tick_stop(((route_t *)ctx)->tick); }
+static int drained(void *ctx) { return sb_route_tick_idle(((route_t *)ctx)->tick); }
+static void close_tick(void *ctx) { sb_route_tick_destroy(&((route_t *)ctx)->tick); }
+
+static sb_stage_ops_t route_ops = {
     .name = "route",
     .lease_in = "route",
     .stat = "routed",
     .script_name = "route",
-    .script_body = sb_script_route,
+    .script_body = NULL, /* route_lib.lua + route.lua, made in main */
     .nextra = SB_ROUTE_NEXTRA,
     .prepare = prepare,
     .committed = committed,
@@ -58,6 +69,10 @@ static const sb_stage_ops_t route_ops = {
 
 int main(int argc, char **argv) {
   route_t r = {0};
+  char *script = sb_route_script(sb_script_route);
+  if (!script)
+    return 1;
+  route_ops.script_body = script;
   const sb_stage_main_t m = {
       .service = "route",
       .admin_port = SB_PORT_ADMIN_ROUTE,
@@ -65,10 +80,15 @@ int main(int argc, char **argv) {
       .next_lease = "sla",
       .next_port = SB_PORT_SLA_IN,
       .ops = &route_ops,
+      .options = route_options,
       .ctx = &r,
       .start = start,
+      .stop = stop,
+      .drained = drained,
+      .close = close_tick,
   };
   int rc = sb_stage_main(&m, argc, argv);
   sb_route_destroy(&r.route);
+  free(script);
   return rc;
 }

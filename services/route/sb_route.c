@@ -1,10 +1,14 @@
 /* sb_route: see sb_route.h. */
 #include "sb_route.h"
 #include "sb_error.h"
+#include "sb_script.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+char *sb_route_script(const char *body) { return sb_script_join(sb_script_route_lib, body); }
 
 struct sb_route {
   const sb_tenants_t *tenants;
@@ -81,6 +85,8 @@ static int prepare_agent(const sb_route_config_t *c, sb_stage_item_t *it, const 
     *why = "transfer to a queue the tenant does not have";
     return SB_EINVAL;
   }
+  if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REJECT) /* where it may go next */
+    tq = sb_route_config_all_specs(c);
   sb_stage_item_arg(it, "a");
   sb_stage_item_arg(it, sb_agent_action_name(a->action));
   sb_stage_item_arg(it, a->agent);

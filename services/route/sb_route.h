@@ -12,8 +12,15 @@
 #include "sb_route_config.h"
 #include "sb_stage.h"
 
-/* The route.lua source (embedded at build time). */
+/* The scripts (embedded at build time): route_lib.lua is shared by
+ * route.lua (the stage's commit) and route_tick.lua (expired offers). */
+extern const char sb_script_route_lib[];
 extern const char sb_script_route[];
+extern const char sb_script_route_tick[];
+
+/* route_lib.lua + body as one malloc'd text (prelude.lua not included:
+ * sb_script_add or sb_script_source add it), or NULL. */
+char *sb_route_script(const char *body);
 
 /* Extra script arguments per item (see route.lua). */
 #define SB_ROUTE_NEXTRA 10

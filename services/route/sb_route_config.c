@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPEC_MAX 160
+#define SPEC_MAX 256
 #define CHANNELS_MAX 32 /* above the largest Channel value */
 
 static const char *const strategy_names[SB_ROUTE_STRATEGY_N] = {
@@ -27,7 +27,11 @@ typedef struct {
   size_t nskills;
   int priority;
   int64_t fair_max, fair_period_s;
-  char spec[SPEC_MAX]; /* "id|strategy|fair_max|fair_period_s" */
+  int64_t offer_s, offer_hops; /* offer: 0 = assign at once */
+  int away_on_timeout;
+  char fallback[SB_ROUTE_NAME_MAX + 1];
+  /* "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback" */
+  char spec[SPEC_MAX];
 } queue_t;
 
 /* One condition list: strings, any of which matches. */
@@ -59,6 +63,8 @@ struct sb_route_config {
   agent_t *agents; /* sorted by id */
   size_t nagents;
   char *anonymous_spec; /* the queues of an agent outside the roster */
+  char *all_specs;      /* every queue's spec, ';'-separated */
+  int offers;           /* some queue offers */
   int units[CHANNELS_MAX];
   char windows[48];
 };
@@ -149,6 +155,8 @@ static int queue_find(const sb_route_config_t *c, const char *id) {
   return -1;
 }
 
+static int offer_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where);
+
 static int queue_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size_t k) {
   queue_t *q = &c->queues[k];
   char where[32];
@@ -179,9 +187,38 @@ static int queue_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size
   q->priority = (int)prio;
   q->fair_max = fmax;
   q->fair_period_s = fperiod;
-  snprintf(q->spec, sizeof q->spec, "%s|%s|%lld|%lld", q->id, strategy_names[q->strategy],
-           (long long)fmax, (long long)fperiod);
+  return offer_read(x, q, cJSON_GetObjectItemCaseSensitive(o, "offer"), where);
+}
+
+/* "offer": {"timeout_s", "hops", "away_on_timeout", "fallback"}; the
+ * fallback queue is checked once every queue is read. */
+static int offer_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where) {
+  q->offer_hops = 3;
+  if (!o)
+    return 0;
+  char w[48];
+  snprintf(w, sizeof w, "%s.offer", where);
+  if (!cJSON_IsObject(o))
+    return fail(x, "%s must be an object {timeout_s, hops, away_on_timeout, fallback}", w);
+  const cJSON *away = cJSON_GetObjectItemCaseSensitive(o, "away_on_timeout");
+  const cJSON *fb = cJSON_GetObjectItemCaseSensitive(o, "fallback");
+  if (int_member(x, o, "timeout_s", 1, 3600, 30, w, &q->offer_s) ||
+      int_member(x, o, "hops", 1, 100, 3, w, &q->offer_hops))
+    return SB_ECONFIG;
+  if (away && !cJSON_IsBool(away))
+    return fail(x, "%s.away_on_timeout must be true or false", w);
+  q->away_on_timeout = cJSON_IsTrue(away);
+  if (fb && (!cJSON_IsString(fb) || !name_ok(fb->valuestring)))
+    return fail(x, "%s.fallback must name a queue", w);
+  if (fb)
+    snprintf(q->fallback, sizeof q->fallback, "%s", fb->valuestring);
   return 0;
+}
+
+static void queue_compile(queue_t *q) {
+  snprintf(q->spec, sizeof q->spec, "%s|%s|%lld|%lld|%lld|%lld|%d|%s", q->id,
+           strategy_names[q->strategy], (long long)q->fair_max, (long long)q->fair_period_s,
+           (long long)q->offer_s, (long long)q->offer_hops, q->away_on_timeout, q->fallback);
 }
 
 static int list_read(const ctx_t *x, const cJSON *cond, const char *name, list_t *l, size_t k) {
@@ -277,7 +314,7 @@ static int skill_level(const skill_t *s, size_t n, const char *name) {
   return -1;
 }
 
-/* "q1|strategy|score|fair_max|fair_period_s,q2|..." over the queues whose every required skill
+/* "q1|strategy|score|fair_max|fair_period_s|offer_s,q2|..." over the queues whose every required skill
  * the agent has at the level asked; score = sum of the agent's levels in
  * the queue's skills (best_skill ranks by it). */
 static char *agent_spec(const sb_route_config_t *c, const skill_t *s, size_t n) {
@@ -295,9 +332,9 @@ static char *agent_spec(const sb_route_config_t *c, const skill_t *s, size_t n) 
       score += lvl;
     }
     if (ok)
-      len += (size_t)snprintf(out + len, cap - len, "%s%s|%s|%d|%lld|%lld", len ? "," : "", q->id,
-                              strategy_names[q->strategy], score, (long long)q->fair_max,
-                              (long long)q->fair_period_s);
+      len += (size_t)snprintf(out + len, cap - len, "%s%s|%s|%d|%lld|%lld|%lld", len ? "," : "",
+                              q->id, strategy_names[q->strategy], score, (long long)q->fair_max,
+                              (long long)q->fair_period_s, (long long)q->offer_s);
   }
   return out;
 }
@@ -375,8 +412,8 @@ static int config_read(const ctx_t *x, sb_route_config_t *c, const cJSON *root) 
     return SB_ENOMEM;
   if (!queues) { /* the single-queue default */
     snprintf(c->queues[0].id, sizeof c->queues[0].id, "default");
-    snprintf(c->queues[0].spec, sizeof c->queues[0].spec, "default|longest_idle|0|3600");
     c->queues[0].fair_period_s = 3600;
+    c->queues[0].offer_hops = 3;
     c->nqueues = 1;
   }
   const cJSON *o;
@@ -384,6 +421,13 @@ static int config_read(const ctx_t *x, sb_route_config_t *c, const cJSON *root) 
     if (queue_read(x, c, o, c->nqueues))
       return SB_ECONFIG;
     c->nqueues++;
+  }
+  for (size_t i = 0; i < c->nqueues; i++) {
+    queue_t *q = &c->queues[i];
+    if (q->fallback[0] && (queue_find(c, q->fallback) < 0 || strcmp(q->fallback, q->id) == 0))
+      return fail(x, "queues[%zu].offer.fallback: no other queue \"%s\"", i, q->fallback);
+    c->offers |= q->offer_s > 0;
+    queue_compile(q);
   }
   cJSON_ArrayForEach(o, rules) {
     int rc = rule_read(x, c, o, c->nrules);
@@ -405,7 +449,11 @@ static int config_read(const ctx_t *x, sb_route_config_t *c, const cJSON *root) 
   if (agents_read(x, c, root ? cJSON_GetObjectItemCaseSensitive(root, "agents") : NULL))
     return SB_ECONFIG;
   c->anonymous_spec = agent_spec(c, NULL, 0);
-  return c->anonymous_spec ? 0 : SB_ENOMEM;
+  size_t cap = c->nqueues * SPEC_MAX + 1, len = 0;
+  if ((c->all_specs = malloc(cap)))
+    for (size_t i = 0; i < c->nqueues; i++)
+      len += (size_t)snprintf(c->all_specs + len, cap - len, "%s%s", i ? ";" : "", c->queues[i].spec);
+  return c->anonymous_spec && c->all_specs ? 0 : SB_ENOMEM;
 }
 
 sb_route_config_t *sb_route_config_new(const sb_tenant_t *t, const char *json, char *err,
@@ -445,6 +493,7 @@ void sb_route_config_destroy(sb_route_config_t **cp) {
   }
   free(c->agents);
   free(c->anonymous_spec);
+  free(c->all_specs);
   free(c->queues);
   free(c->rules);
   free(c);
@@ -530,3 +579,7 @@ const char *sb_route_config_agent_spec(const sb_route_config_t *c, const char *a
 }
 
 const char *sb_route_config_windows(const sb_route_config_t *c) { return c->windows; }
+
+const char *sb_route_config_all_specs(const sb_route_config_t *c) { return c->all_specs; }
+
+int sb_route_config_offers(const sb_route_config_t *c) { return c->offers; }

@@ -7,7 +7,9 @@
  *     "queues": [{"id": "billing-fr", "strategy": "best_skill",
  *                 "skills": {"lang:fr": 2, "billing": 1},
  *                 "priority": 10,
- *                 "fairness": {"max": 20, "period_s": 3600}}],
+ *                 "fairness": {"max": 20, "period_s": 3600},
+ *                 "offer": {"timeout_s": 30, "hops": 3, "away_on_timeout": true,
+ *                           "fallback": "general"}}],
  *     "rules": [{"name": "cards-to-pci", "if": {"pii": ["card"]}, "queue": "pci"}],
  *     "default_queue": "general",
  *     "agents": [{"id": "ann", "skills": {"lang:fr": 3, "billing": 2}}],
@@ -25,6 +27,12 @@
  * Strategies (sb_route_strategy_t): longest_idle, least_occupied,
  * best_skill, round_robin, sticky (the customer's last agent when free,
  * else longest_idle). See route.lua for how each ranks agents.
+ *
+ * Offers. In a queue with "offer", an assignment is an offer: the agent
+ * accepts (or replies) before timeout_s, else (or on reject) the
+ * conversation is offered to the next candidate, never twice to the same
+ * agent; after `hops` offers it goes to the fallback queue (or waits in its
+ * own). away_on_timeout sets an unresponsive agent away.
  *
  * Rules are tried in order; the first whose every condition holds names
  * the queue; none: default_queue. Conditions (a list means any of):
@@ -93,6 +101,10 @@ const char *sb_route_config_queue_spec(const sb_route_config_t *c, const char *i
 const char *sb_route_config_agent_spec(const sb_route_config_t *c, const char *agent);
 /* "reopen_s|sticky_s" for route.lua. */
 const char *sb_route_config_windows(const sb_route_config_t *c);
+/* Every queue's spec, ';'-separated (route_tick.lua, reject). */
+const char *sb_route_config_all_specs(const sb_route_config_t *c);
+/* 1 if some queue offers conversations (has "offer"). */
+int sb_route_config_offers(const sb_route_config_t *c);
 
 const char *sb_route_strategy_name(sb_route_strategy_t s);
 /* -1 for an unknown name. */

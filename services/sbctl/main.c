@@ -9,16 +9,24 @@
  *   dlq      list dead letters
  *   classify the classifier offline, on JSON Lines (sbctl_classify)
  *   bench    the foundation benchmark on a fresh stack (sbctl_bench)
+ *   tenant   check a tenant configuration file (sbctl_tenantcheck)
+ *
+ * Exit status, every verb: 0 done; 1 the work failed or found problems
+ * (Redis unreachable, rejected events, an invalid tenant file); 2 usage
+ * error (unknown verb or option, missing argument, unreadable input).
  */
 #include "sbctl_agents.h"
 #include "sbctl_bench.h"
 #include "sbctl_classify.h"
 #include "sbctl_client.h"
 #include "sbctl_corpus.h"
+#include "sbctl_stats.h"
 #include "sbctl_tail.h"
+#include "sbctl_tenantcheck.h"
 #include "sbctl_up.h"
 #include "sbctl_view.h"
 #include "sb_admit.h"
+#include "sb_error.h"
 #include "sb_keys.h"
 #include "sb_outbox.h"
 #include "sb_service.h"
@@ -48,6 +56,10 @@ static const sb_option_t sbctl_options[] = {
     {"count", SB_OPT_INT, "0", "tail: stop after this many messages (0 = never)"},
     {"webhooks", SB_OPT_BOOL, "0", "dlq: the tenant's webhook dead letters (notify) instead"},
     {"requeue", SB_OPT_STR, "", "dlq --webhooks: send one event id's dead letters again, or \"all\""},
+    {"json", SB_OPT_BOOL, "0", "tenant, stats, dlq: output for scripts, as JSON"},
+    {"watch", SB_OPT_BOOL, "0", "stats: a live table, redrawn every second until Ctrl-C"},
+    {"env-placeholders", SB_OPT_BOOL, "0",
+     "tenant: give unset env:NAME secrets a placeholder (check a file away from its secrets)"},
     {NULL, 0, NULL, NULL}};
 
 static volatile sig_atomic_t stop_flag;
@@ -178,60 +190,146 @@ static int cmd_tail(const sb_config_t *c) {
   return sbctl_tail(feed, sb_config_str(c, "topic"), sb_config_int(c, "count"), &stop_flag);
 }
 
+/* stats: a table, --json one object, --watch a live table until Ctrl-C.
+ * 2: the tenant file cannot be read; 1: Redis did not answer. */
 static int cmd_stats(const sb_config_t *c) {
   sb_tenants_t *t = load_tenants(c);
-  redisContext *rc = t ? sbctl_view_connect(sb_config_str(c, "redis-url")) : NULL;
-  int status = rc ? 0 : 1;
-  if (rc) {
-    printf("{\"tenants\":{");
-    for (size_t i = 0; i < sb_tenants_count(t) && !status; i++) {
-      sbctl_stats_t s = {0};
-      status = sbctl_view_read(rc, sb_tenants_at(t, i)->id, &s);
-      printf("%s\"%s\":", i ? "," : "", sb_tenants_at(t, i)->id);
-      sbctl_view_json(stdout, &s);
-    }
-    printf("}}\n");
+  if (!t)
+    return 2;
+  redisContext *rc = sbctl_view_connect(sb_config_str(c, "redis-url"));
+  sbctl_stats_mode_t mode = sb_config_bool(c, "json")    ? SBCTL_STATS_JSON
+                            : sb_config_bool(c, "watch") ? SBCTL_STATS_WATCH
+                                                         : SBCTL_STATS_TABLE;
+  int status = rc ? sbctl_stats_run(rc, t, mode, &stop_flag) : -1;
+  if (rc && status)
+    fprintf(stderr, "sbctl stats: redis did not answer\n");
+  if (rc)
     redisFree(rc);
-  }
   sb_tenants_destroy(&t);
   return status ? 1 : 0;
+}
+
+/* Dead letters as JSON lines (each is a JSON object), or with --json one
+ * object {"dead_letters": [...]}. */
+static void dlq_print(const sb_config_t *c, const char *lines, size_t len) {
+  int json = sb_config_bool(c, "json");
+  if (!json) {
+    fwrite(lines, 1, len, stdout);
+    return;
+  }
+  printf("{\"dead_letters\":[");
+  size_t n = 0;
+  for (const char *p = lines, *end = lines + len; p < end;) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (k) {
+      cJSON *v = cJSON_ParseWithLength(p, k); /* a letter that is not JSON is kept as a string */
+      char *out = v ? cJSON_PrintUnformatted(v) : NULL;
+      char *raw = out ? NULL : strndup(p, k);
+      cJSON *str = raw ? cJSON_CreateString(raw) : NULL;
+      if (str)
+        out = cJSON_PrintUnformatted(str);
+      free(raw);
+      printf("%s%s", n++ ? "," : "", out ? out : "null");
+      free(out);
+      cJSON_Delete(v);
+      cJSON_Delete(str);
+    }
+    p += k + 1;
+  }
+  printf("],\"count\":%zu}\n", n);
 }
 
 /* dlq --webhooks [--requeue KEY|all]: notify's webhook dead letters. */
 static int dlq_webhooks(const sb_config_t *c, redisContext *rc, const char *tenant) {
   const char *which = sb_config_str(c, "requeue");
   long long n = 0;
-  int rc2 = *which ? sb_outbox_dlq_replay(rc, tenant, which, &n) : sb_outbox_dlq_list(rc, tenant, stdout);
-  if (*which && rc2 == 0)
-    printf("{\"requeued\":%lld}\n", n);
+  int rc2;
+  if (*which) {
+    rc2 = sb_outbox_dlq_replay(rc, tenant, which, &n);
+    if (rc2 == 0 && sb_config_bool(c, "json"))
+      printf("{\"requeued\":%lld}\n", n);
+    else if (rc2 == 0)
+      printf("requeued %lld dead letter%s\n", n, n == 1 ? "" : "s");
+  } else {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    rc2 = mem ? sb_outbox_dlq_list(rc, tenant, mem) : -1;
+    if (mem)
+      fclose(mem);
+    if (rc2 == 0)
+      dlq_print(c, buf, len);
+    free(buf);
+  }
+  if (rc2)
+    fprintf(stderr, "sbctl dlq: %s\n", sb_strerror(rc2));
   redisFree(rc);
   return rc2 ? 1 : 0;
 }
 
 static int cmd_dlq(const sb_config_t *c) {
+  const char *tenant = sb_config_str(c, "tenant");
+  if (sb_config_bool(c, "webhooks") && !*tenant) {
+    fprintf(stderr, "sbctl: dlq --webhooks needs --tenant T\n");
+    return 2;
+  }
   redisContext *rc = sbctl_view_connect(sb_config_str(c, "redis-url"));
   if (!rc)
     return 1;
-  const char *tenant = sb_config_str(c, "tenant");
-  if (sb_config_bool(c, "webhooks")) {
-    if (*tenant)
-      return dlq_webhooks(c, rc, tenant);
-    fprintf(stderr, "sbctl: dlq --webhooks needs --tenant T\n");
-    redisFree(rc);
-    return 2;
-  }
+  if (sb_config_bool(c, "webhooks"))
+    return dlq_webhooks(c, rc, tenant);
   char key[SB_KEY_MAX];
   if (*tenant)
     sb_key_tenant(key, sizeof key, tenant, "dlq");
   else
     snprintf(key, sizeof key, "sb:{g}:dlq");
   redisReply *r = redisCommand(rc, "LRANGE %s 0 -1", key);
-  for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
-    printf("%s\n", r->element[i]->str);
   int ok = r && r->type == REDIS_REPLY_ARRAY;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = ok ? open_memstream(&buf, &len) : NULL;
+  for (size_t i = 0; mem && i < r->elements; i++)
+    if (r->element[i]->type == REDIS_REPLY_STRING)
+      fprintf(mem, "%s\n", r->element[i]->str);
+  if (mem)
+    fclose(mem);
+  if (ok && mem)
+    dlq_print(c, buf, len);
+  else
+    fprintf(stderr, "sbctl dlq: redis did not answer\n");
+  free(buf);
   if (r)
     freeReplyObject(r);
   redisFree(rc);
+  return ok && mem ? 0 : 1;
+}
+
+/* tenant [validate] FILE: every service's checks on a tenant file, with
+ * line-numbered problems (sbctl_tenantcheck.h). */
+static int cmd_tenant(const sb_config_t *c) {
+  int a = 1;
+  const char *file = sb_config_positional(c, a);
+  if (file && strcmp(file, "validate") == 0 && sb_config_npositional(c) > 2)
+    file = sb_config_positional(c, ++a);
+  if (!file && sb_config_is_set(c, "tenants"))
+    file = sb_config_str(c, "tenants");
+  if (!file || sb_config_npositional(c) > a + 1) {
+    fprintf(stderr, "usage: sbctl tenant [validate] FILE [--json] [--env-placeholders]\n");
+    return 2;
+  }
+  char err[512];
+  sbctl_tenantcheck_t *tc = NULL;
+  if (sbctl_tenantcheck_load(file, sb_config_bool(c, "env-placeholders"), &tc, err, sizeof err)) {
+    fprintf(stderr, "sbctl tenant: %s\n", err);
+    return 2;
+  }
+  if (sb_config_bool(c, "json"))
+    sbctl_tenantcheck_print_json(tc, file, stdout);
+  else
+    sbctl_tenantcheck_print(tc, file, stdout);
+  int ok = sbctl_tenantcheck_ok(tc);
+  sbctl_tenantcheck_destroy(&tc);
   return ok ? 0 : 1;
 }
 
@@ -244,18 +342,75 @@ static const struct {
     {"publish", cmd_publish, "publish FILE.jsonl, or --tenant T --text TEXT"},
     {"agent", cmd_agent, "simulated agents for --tenant T until Ctrl-C"},
     {"tail", cmd_tail, "follow the feed [--topic PREFIX] [--count N]"},
-    {"stats", cmd_stats, "figures per tenant from Redis, as JSON"},
+    {"stats", cmd_stats, "figures per tenant from Redis: a table, --json for scripts, --watch live"},
     {"dlq", cmd_dlq, "list dead letters [--tenant T] (default: those of no tenant); --webhooks [--requeue KEY|all]"},
     {"classify", sbctl_classify, "classify JSON Lines offline [--tenant-config FILE] INPUT.jsonl | --eval FILE"},
     {"bench", sbctl_bench, "benchmark a fresh stack [--events N] [--latency-events N] (JSON)"},
+    {"tenant", cmd_tenant, "check a tenant file: [validate] FILE [--json] [--env-placeholders]"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
+
+/* For `sbctl VERB --help`: options a verb reads beyond those whose help
+ * starts with the verb's name ("stats, dlq: ..."). */
+static const struct {
+  const char *verb;
+  const char *options;
+} verb_extra_options[] = {
+    {"up", "tenants port-offset agents capacity reply-ms close-ms"},
+    {"publish", "tenants port-offset"},
+    {"agent", "tenants port-offset agents capacity reply-ms close-ms"},
+    {"tail", "port-offset"},
+    {"stats", "tenants"},
+    {"tenant", "tenants"},
+};
+
+static const sb_option_t *const option_tables[] = {sbctl_options, sbctl_up_options, sbctl_bench_options,
+                                                   sbctl_classify_options, NULL};
+
+/* 1 if the help line's "verb, verb --flag: ..." prefix names verb. */
+static int help_names_verb(const char *help, const char *verb) {
+  size_t n = strcspn(help, ":(");
+  if (help[n] != ':')
+    return 0;
+  size_t vlen = strlen(verb);
+  for (const char *p = help; p < help + n; p += strcspn(p, " ,"), p += strspn(p, " ,"))
+    if (strncmp(p, verb, vlen) == 0 && (p[vlen] == ',' || p[vlen] == ' ' || p[vlen] == ':'))
+      return 1;
+  return 0;
+}
+
+static int verb_reads(const char *verb, const sb_option_t *o) {
+  if (help_names_verb(o->help, verb))
+    return 1;
+  size_t len = strlen(o->name);
+  for (size_t i = 0; i < sizeof verb_extra_options / sizeof verb_extra_options[0]; i++) {
+    const char *l = verb_extra_options[i].options;
+    if (strcmp(verb_extra_options[i].verb, verb))
+      continue;
+    for (const char *p = l; *p; p += strcspn(p, " "), p += strspn(p, " "))
+      if (strncmp(p, o->name, len) == 0 && (p[len] == ' ' || p[len] == '\0'))
+        return 1;
+  }
+  return 0;
+}
+
+/* `sbctl VERB --help`: the verb's line and the options it reads. */
+static void verb_usage(FILE *f, const char *verb, const char *help) {
+  fprintf(f, "usage: sbctl %s [--option=value ...]\n  %s\n\noptions (flag, then environment SB_*, then default):\n",
+          verb, help);
+  for (const sb_option_t *const *t = option_tables; *t; t++)
+    for (const sb_option_t *o = *t; o->name; o++)
+      if (verb_reads(verb, o))
+        fprintf(f, "  --%-20s %s (default '%s')\n", o->name, o->help, o->def);
+  fprintf(f, "\nexit status: 0 done; 1 failed or found problems; 2 usage error\n");
+}
 
 static void usage(FILE *f) {
   fprintf(f, "usage: sbctl VERB [--option=value ...]\n\nverbs:\n");
   for (size_t i = 0; i < NVERBS; i++)
     fprintf(f, "  %-8s %s\n", verbs[i].verb, verbs[i].help);
-  fprintf(f, "\nsbctl --help lists every option.\n");
+  fprintf(f, "\nsbctl VERB --help lists a verb's options, sbctl --help every option.\n"
+             "exit status: 0 done; 1 failed or found problems; 2 usage error\n");
 }
 
 static void default_tenants(sb_config_t *c) {
@@ -270,10 +425,25 @@ static void default_tenants(sb_config_t *c) {
   sb_config_set(c, "tenants", path);
 }
 
+/* The verb named in argv with --help or -h, as an index of verbs[], or -1. */
+static int help_verb(int argc, char **argv) {
+  int help = 0, verb = -1;
+  for (int i = 1; i < argc; i++) {
+    help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+    for (size_t k = 0; verb < 0 && k < NVERBS; k++)
+      if (strcmp(argv[i], verbs[k].verb) == 0)
+        verb = (int)k;
+  }
+  return help ? verb : -1;
+}
+
 int main(int argc, char **argv) {
-  const sb_option_t *const tables[] = {sbctl_options, sbctl_up_options, sbctl_bench_options,
-                                       sbctl_classify_options, NULL};
-  sb_config_t *c = sb_config_new("sbctl", tables);
+  int hv = help_verb(argc, argv);
+  if (hv >= 0) {
+    verb_usage(stdout, verbs[hv].verb, verbs[hv].help);
+    return 0;
+  }
+  sb_config_t *c = sb_config_new("sbctl", option_tables);
   char err[512];
   int rc = sb_config_load(c, argc, argv, err, sizeof err);
   if (rc != SB_CONFIG_RUN) {

@@ -1,17 +1,27 @@
 /*
  * sb-sla-timer: arms, re-arms, stops and fires service-level timers from
- * the tenants' policies (sb_sla, sb_sla_policy, sb_calendar) and hands
- * every event on to notify. A thin main over sb_stage.
+ * the tenants' policies (sb_sla, sb_sla_policy, sb_calendar), hands every
+ * event on to notify, and publishes each tenant's service level
+ * (sb_sla_level, sb_service_level). A thin main over sb_stage.
  */
 #include "sb_error.h"
 #include "sb_sla.h"
+#include "sb_sla_level.h"
 
 #include <stdio.h>
 
 typedef struct {
   sb_sla_t *policies;
   sb_sla_firer_t *firer;
+  sb_sla_level_t *level;
 } sla_t;
+
+static const sb_option_t sla_options[] = {
+    {"service-level-s", SB_OPT_INT, SB_SLA_LEVEL_PERIOD_S,
+     "how often each tenant's service level is published (seconds; 0: never)"},
+    {"service-level-window-s", SB_OPT_INT, SB_SLA_LEVEL_WINDOW_S,
+     "the published service level covers first responses of this many last seconds"},
+    {NULL, 0, NULL, NULL}};
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
   return sb_sla_prepare(((sla_t *)ctx)->policies, it, why);
@@ -26,12 +36,21 @@ static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
     return SB_ECONFIG;
   }
   sla->firer = sb_sla_firer_new(s, out);
-  return sla->firer ? 0 : SB_ENOMEM;
+  sla->level = sla->firer ? sb_sla_level_new(s, out) : NULL;
+  return sla->level ? 0 : SB_ENOMEM;
 }
-static void stop(void *ctx) { sb_sla_firer_stop(((sla_t *)ctx)->firer); }
-static int drained(void *ctx) { return sb_sla_firer_idle(((sla_t *)ctx)->firer); }
+static void stop(void *ctx) {
+  sla_t *sla = ctx;
+  sb_sla_firer_stop(sla->firer);
+  sb_sla_level_stop(sla->level);
+}
+static int drained(void *ctx) {
+  sla_t *sla = ctx;
+  return sb_sla_firer_idle(sla->firer) && sb_sla_level_idle(sla->level);
+}
 static void close_firer(void *ctx) {
   sla_t *sla = ctx;
+  sb_sla_level_destroy(&sla->level);
   sb_sla_firer_destroy(&sla->firer);
   sb_sla_destroy(&sla->policies);
 }
@@ -54,6 +73,7 @@ int main(int argc, char **argv) {
       .listen_port = SB_PORT_SLA_IN,
       .next_lease = "notify",
       .next_port = SB_PORT_NOTIFY_IN,
+      .options = sla_options,
       .ops = &sla_ops,
       .ctx = &sla,
       .start = start,

@@ -115,6 +115,7 @@ static int on_message(const sb_sla_policies_t *ps, sb_stage_item_t *it, const ch
     sb_stage_item_argf(it, "%" PRId64, started);
     rc = spec(it, p, SB_SLA_FIRST_RESPONSE, started);
     rc = rc ? rc : spec(it, p, SB_SLA_RESOLUTION, started);
+    sb_stage_item_argf(it, "%s|%s", sb_channel_name(it->env->interaction->channel), r->queue);
   } else if ((r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_EXISTING ||
               r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED) &&
              p->target_ms[SB_SLA_NEXT_RESPONSE] > 0 && *r->conversation) {

@@ -27,8 +27,9 @@
 extern const char sb_script_sla_arm[];
 extern const char sb_script_sla_fire[];
 
-/* sla_arm.lua's arguments per item: op, conversation, at ms, two specs */
-#define SB_SLA_NEXTRA 5
+/* sla_arm.lua's arguments per item: op, conversation, at ms, two specs,
+ * the new conversation's "<channel>|<queue>" (for sb_service_level) */
+#define SB_SLA_NEXTRA 6
 
 /* Every tenant's policies, loaded once. */
 typedef struct sb_sla sb_sla_t;

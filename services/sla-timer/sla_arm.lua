@@ -2,11 +2,12 @@
 -- sb_handoff (prelude.lua) so that the timer change and the hand-off to
 -- notify are one atomic step. C (sb_sla.c) computed the due times from the
 -- tenant's policy and calendar; this script applies them to the state.
--- Extra ARGV per item (5): op, conversation, at ms, spec, spec
+-- Extra ARGV per item (6): op, conversation, at ms, spec, spec, group
 --   spec = "<target>,<target ms>,<warn due ms>,<breach due ms>,<calendar>"
 --          (target: first_response | next_response | resolution), or ""
 --   op "arm"   (new conversation, at = when it started): arm both specs
---              (first response, resolution)
+--              (first response, resolution); group = "<channel>|<queue>"
+--              for the published service level
 --   op "next"  (customer message on an open conversation, at = its time):
 --              re-arm next response (replacing the running one), unless the
 --              first response is still pending
@@ -19,6 +20,12 @@
 -- ms; timers:open hash, field "<conv>|<target>" ->
 -- "<started ms>,<target ms>,<calendar>" while that target is open (armed,
 -- fired or not, until the reply/close that stops it).
+-- Service level (sb_service_level.h; O(1) per event): sl:open hash, field
+-- <conv> -> "<breach due ms>|<started ms>|<channel>|<queue>" while its
+-- first response is pending (set by arm, removed by the first reply or the
+-- close); sl:fr zset, one member per first response,
+-- "<duration ms>|<met 0/1>|<channel>|<conv>|<queue>", score = reply ms
+-- (trimmed by sla_level.lua).
 -- Invariants: a (conversation, target) has at most one warn and one breach
 -- timer (members are unique); a stopped timer never fires; a target is in
 -- timers:open exactly while it can still be met or missed.
@@ -28,6 +35,7 @@
 -- pulled an assignment).
 local ARMED, BREACH, MET = 1, 3, 4
 local OPEN = P .. 'timers:open'
+local SL_OPEN, SL_FR = P .. 'sl:open', P .. 'sl:fr'
 
 local function parse(spec)
   return string.match(spec, '^([%w_]+),(%d+),(%d+),(%d+),(.*)$')
@@ -40,7 +48,7 @@ end
 
 -- arms the specs (one ZADD, one HSET); nx: keep due times already set
 -- (a re-sent arm never moves them). Returns their SlaEvents.
-local function arm(conv, at, specs, nx)
+local function arm(conv, at, specs, nx, group)
   local zargs, hargs, events = {}, {}, {}
   for _, spec in ipairs(specs) do
     local target, target_ms, wdue, bdue, cal = parse(spec)
@@ -52,6 +60,9 @@ local function arm(conv, at, specs, nx)
       zargs[#zargs + 1] = 'b' .. name
       hargs[#hargs + 1] = conv .. '|' .. target
       hargs[#hargs + 1] = at .. ',' .. target_ms .. ',' .. cal
+      if target == 'first_response' and group and group ~= '' then
+        redis.call('HSETNX', SL_OPEN, conv, bdue .. '|' .. at .. '|' .. group)
+      end
       stat(target == 'first_response' and 'sla_armed' or ('sla_armed_' .. target))
       events[#events + 1] = sla_event(ARMED, conv, target, tonumber(bdue), tonumber(target_ms), 0,
                                       tonumber(wdue), cal)
@@ -88,6 +99,11 @@ local function stop(conv, at, targets, judge)
   end
   redis.call('ZREM', P .. 'timers', unpack(gone))
   redis.call('HDEL', OPEN, unpack(fields))
+  local sl = nil
+  if targets[1] == 'first_response' then
+    sl = redis.call('HGET', SL_OPEN, conv)
+    if sl then redis.call('HDEL', SL_OPEN, conv) end
+  end
   local events = {}
   for i, t in ipairs(targets) do
     if open[i] and judge[t] then
@@ -96,6 +112,13 @@ local function stop(conv, at, targets, judge)
       local met = bdue ~= nil and at <= bdue
       local name = t == 'first_response' and '' or (t .. '_')
       stat('sla_' .. name .. (met and 'met' or 'missed'))
+      if t == 'first_response' and sl then
+        local begun, channel, queue = string.match(sl, '^%d+|(%d+)|([^|]*)|(.*)$')
+        if begun then
+          redis.call('ZADD', SL_FR, at, math.max(0, at - tonumber(begun)) .. '|' .. (met and 1 or 0) ..
+                     '|' .. channel .. '|' .. conv .. '|' .. queue)
+        end
+      end
       events[#events + 1] = sla_event(met and MET or BREACH, conv, t, bdue or 0, tonumber(target_ms),
                                       math.max(0, at - tonumber(started)), 0, cal)
     end
@@ -114,7 +137,7 @@ end
 return sb_handoff(function(key, blob, i)
   local op, conv, at = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   if op == 'arm' then
-    return suffix(arm(conv, at, {ARGV[i + 3], ARGV[i + 4]}, true))
+    return suffix(arm(conv, at, {ARGV[i + 3], ARGV[i + 4]}, true, ARGV[i + 5]))
   elseif op == 'next' then
     if redis.call('HEXISTS', OPEN, conv .. '|first_response') == 1 then return '' end
     return suffix(arm(conv, at, {ARGV[i + 3]}, false))

@@ -39,7 +39,7 @@ static void sigterm_drains_exits_zero_and_loses_nothing(void **state) {
   assert_int_equal(sb_teststack_publish_all(st, 30000), 0);
   sbctl_client_stats_t cs;
   sbctl_client_stats(sb_teststack_client(st), &cs);
-  assert_int_equal(cs.ok, EVENTS);
+  assert_int_equal(cs.ok + cs.duplicate, EVENTS); /* a late write's re-send is a duplicate */
   sbctl_stats_t s;
   assert_int_equal(sb_teststack_wait_drained(st, EVENTS, 60000, &s), 0);
   assert_int_equal(s.routed_messages, EVENTS);

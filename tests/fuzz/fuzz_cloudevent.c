@@ -5,16 +5,20 @@
  * ASan sees any overread); every event it accepts has its data parsed as
  * an interaction and as an agent event of its own type. The raw input is
  * also fed, as a NUL-terminated string, straight to both payload parsers so
- * they see arbitrary bytes too. Invariants of the header contracts are
- * checked with abort(): a crash, a leak or an abort is a finding.
+ * they see arbitrary bytes too. The input is also read as a binary-mode
+ * HTTP request for sb_cloudevent_http: "name: value" lines up to the first
+ * empty line are headers, the rest is the body. Invariants of the header
+ * contracts are checked with abort(): a crash, a leak or an abort is a
+ * finding.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sb_cloudevent.h"
+#include "sb_cloudevent_http.h"
 
-enum { FUZZ_ERR_LEN = 256 };
+enum { FUZZ_ERR_LEN = 256, FUZZ_MAX_HEADERS = 64 };
 
 static void check(int ok) {
   if (!ok) abort();
@@ -55,6 +59,40 @@ static void events(const uint8_t *data, size_t size) {
   check(ev == NULL);
 }
 
+/* text (NUL-terminated, modified in place) as headers + body. */
+static void binary_mode(char *text, size_t size) {
+  sb_http_header_t h[FUZZ_MAX_HEADERS];
+  size_t n = 0;
+  char *p = text, *end = text + size;
+  while (p < end && n < FUZZ_MAX_HEADERS) {
+    char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL || nl == p) break; /* an empty line ends the headers */
+    *nl = '\0';
+    char *colon = strchr(p, ':');
+    if (colon != NULL) {
+      *colon = '\0';
+      h[n++] = (sb_http_header_t){p, colon + 1};
+    }
+    p = nl + 1;
+  }
+  if (p < end && *p == '\n') p++;
+  const char *body = p < end ? p : "";
+  size_t body_len = p < end ? (size_t)(end - p) : 0;
+  (void)sb_cloudevent_http_is_binary(h, n);
+  sb_cloudevent_t *ev = NULL;
+  int status = -1;
+  char err[FUZZ_ERR_LEN];
+  int rc = sb_cloudevent_http_binary(h, n, body, body_len, NULL, &ev, &status, err, sizeof err);
+  check(strlen(err) < sizeof err);
+  if (rc != 0) {
+    check(ev == NULL && err[0] != '\0' && (status == 400 || status == 415 || status == 500));
+    return;
+  }
+  check(ev != NULL && status == 0 && ev->id && ev->source && ev->type && ev->tenant);
+  if (ev->data) payloads(ev->type, ev->data);
+  sb_cloudevent_free(&ev, 1);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* exact-size copy: the parser must not read past size */
   char *body = malloc(size ? size : 1);
@@ -68,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   text[size] = '\0';
   payloads("com.switchboard.agent.reply", text);
   payloads("com.switchboard.agent.login", text);
+  binary_mode(text, size);
   free(text);
   return 0;
 }

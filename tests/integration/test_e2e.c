@@ -124,7 +124,9 @@ static void every_event_acknowledged_classified_routed_once_and_timed(void **sta
   assert_int_equal(sb_teststack_publish_all(st, 60000), 0);
   sbctl_client_stats_t cs;
   sbctl_client_stats(sb_teststack_client(st), &cs);
-  assert_int_equal(cs.ok, EVENTS + 3 * AGENTS);
+  /* a write that outlived ingest's Redis deadline is answered "retry", and
+   * its re-send "duplicate": accepted either way, and counted once below */
+  assert_int_equal(cs.ok + cs.duplicate, EVENTS + 3 * AGENTS);
   sbctl_stats_t s;
   assert_int_equal(sb_teststack_wait_drained(st, EVENTS, 60000, &s), 0);
   long long after = sbctl_view_commands(rc);

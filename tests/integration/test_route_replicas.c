@@ -77,7 +77,9 @@ static int setup(void **state) {
   snprintf(path, sizeof path, "%s/tenants.json", dir);
   FILE *f = fopen(path, "w");
   fputs("{\"tenants\": [{\"id\": \"acme\", \"route\": {\"queues\": [{\"id\": \"chat\","
-        " \"strategy\": \"least_occupied\"}]}}]}\n", f);
+        " \"strategy\": \"least_occupied\"}]}},"
+        " {\"id\": \"offers\", \"route\": {\"queues\": [{\"id\": \"chat\","
+        "  \"offer\": {\"timeout_s\": 1, \"hops\": 5, \"away_on_timeout\": true}}]}}]}\n", f);
   fclose(f);
   zctx = zmq_ctx_new();
   push = zmq_socket(zctx, ZMQ_PUSH);
@@ -117,6 +119,8 @@ static int teardown(void **state) {
 
 /* Stores the envelope and its route lease, then sends it, as classify
  * does. */
+static const char *tenant = "acme";
+
 static void hand_over(sb_envelope_t *env) {
   char id[24], key[SB_EVENT_KEY_LEN + 1];
   snprintf(id, sizeof id, "e%d", ++seq);
@@ -124,14 +128,15 @@ static void hand_over(sb_envelope_t *env) {
   env->id = id;
   env->source = "/tests/replicas";
   env->type = env->agent ? "com.switchboard.agent" : "com.switchboard.interaction";
-  env->tenant = "acme";
+  env->tenant = (char *)tenant;
   env->key = key;
   env->time_ms = sb_now_ms();
   size_t len = switchboard__v1__envelope__get_packed_size(env);
   uint8_t *blob = malloc(len);
   switchboard__v1__envelope__pack(env, blob);
-  freeReplyObject(redisCommand(rc, "SET " P "ev:%s %b EX 3600", key, blob, len));
-  freeReplyObject(redisCommand(rc, "ZADD " P "lease:route %lld %s", (long long)sb_now_ms() + 600000, key));
+  freeReplyObject(redisCommand(rc, "SET sb:{t:%s}:ev:%s %b EX 3600", tenant, key, blob, len));
+  freeReplyObject(redisCommand(rc, "ZADD sb:{t:%s}:lease:route %lld %s", tenant,
+                               (long long)sb_now_ms() + 600000, key));
   assert_int_equal(zmq_send(push, blob, len, 0), (int)len);
   free(blob);
 }
@@ -301,9 +306,67 @@ static void four_replicas_never_assign_twice_nor_beyond_capacity(void **state) {
     assert_true(batches_of(admin_ports[i]) > 0);
 }
 
+/* The replicas' clock: an offer nobody accepts moves on by itself, once
+ * per expiry although four replicas race to expire it, as a decision
+ * handed on to sla-timer. Two agents, neither accepts: the offer goes from
+ * the first to the second, then (no one left to offer it to) waits. */
+static void an_offer_not_accepted_moves_on_once(void **state) {
+  (void)state;
+  tenant = "offers";
+  send_agent(SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGIN, "slow", NULL);
+  send_agent(SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGIN, "slower", NULL);
+  usleep(300000); /* both logged in before the message */
+  send_message(7);
+  int timeouts = 0;
+  char first[16] = "";
+  int64_t until = sb_now_ms() + 5000; /* offers of 1 s, ticks of 250 ms */
+  while (sb_now_ms() < until) {
+    zmq_pollitem_t it = {sink, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 100) <= 0)
+      continue;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    zmq_msg_recv(&m, sink, 0);
+    sb_envelope_t *env = sb_envelope_unpack(zmq_msg_data(&m), zmq_msg_size(&m));
+    zmq_msg_close(&m);
+    assert_non_null(env);
+    const Switchboard__V1__RoutingDecision *d = env->routing;
+    if (strcmp(env->tenant, "offers") == 0 && d && env->attempt == 0) {
+      if (d->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED && !first[0]) {
+        assert_true(d->offer_expires_ms > 0);
+        snprintf(first, sizeof first, "%s", d->agent);
+      } else if (strcmp(env->type, "com.switchboard.route.offer_timeout") == 0) {
+        timeouts++;
+        assert_string_equal(d->reason, "reoffer_after_timeout");
+        if (timeouts == 1) { /* to the other agent */
+          assert_int_equal(d->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED);
+          assert_string_not_equal(d->agent, first);
+        } else { /* both tried: it waits */
+          assert_int_equal(d->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED);
+        }
+      }
+    }
+    sb_envelope_free(env);
+  }
+  assert_true(first[0]);
+  assert_int_equal(timeouts, 2);
+  redisReply *r = redisCommand(rc, "HGET sb:{t:offers}:stats offer_timeout");
+  assert_int_equal(atoi(r->str), 2);
+  freeReplyObject(r);
+  static const char *const agents[] = {"slow", "slower"};
+  for (int i = 0; i < 2; i++) { /* both let it expire: away, their unit back */
+    r = redisCommand(rc, "HMGET sb:{t:offers}:agent:%s status free", agents[i]);
+    assert_string_equal(r->element[0]->str, "away");
+    assert_int_equal(atoi(r->element[1]->str), CAPACITY);
+    freeReplyObject(r);
+  }
+  tenant = "acme";
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(four_replicas_never_assign_twice_nor_beyond_capacity),
+      cmocka_unit_test(an_offer_not_accepted_moves_on_once),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

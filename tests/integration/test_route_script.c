@@ -19,7 +19,7 @@
 
 static sb_redisd_t *redisd;
 static redisContext *rc;
-static char *script;
+static char *script, *tick_script;
 static int seq;
 static sb_route_config_t *cfg; /* the tenant's routing configuration */
 
@@ -27,7 +27,12 @@ static int setup(void **state) {
   (void)state;
   redisd = sb_redisd_start(NULL);
   rc = redisd ? sbctl_view_connect(sb_redisd_url(redisd)) : NULL;
-  script = sb_script_source(sb_script_route);
+  char *body = sb_route_script(sb_script_route);
+  script = sb_script_source(body);
+  free(body);
+  body = sb_route_script(sb_script_route_tick);
+  tick_script = sb_script_source(body);
+  free(body);
   return rc ? 0 : -1;
 }
 
@@ -37,6 +42,7 @@ static int teardown(void **state) {
   sb_redisd_stop(&redisd);
   sb_route_config_destroy(&cfg);
   free(script);
+  free(tick_script);
   return 0;
 }
 
@@ -114,7 +120,9 @@ static sb_envelope_t *agent_event(const char *action, const char *who, const cha
                                   const char *status) {
   char key[32];
   snprintf(key, sizeof key, "k%d", ++seq);
-  const char *tqspec = tq ? sb_route_config_queue_spec(cfg, tq) : "";
+  const char *tqspec = strcmp(action, "reject") == 0 ? sb_route_config_all_specs(cfg)
+                       : tq                           ? sb_route_config_queue_spec(cfg, tq)
+                                                      : "";
   const char *extra[10] = {"a", action, who, conv, cap,
                            strcmp(action, "login") == 0 ? sb_route_config_agent_spec(cfg, who) : "",
                            tqspec ? tqspec : "", ta ? ta : "", status ? status : "", ""};
@@ -462,6 +470,82 @@ static void transfers_move_ownership_and_capacity(void **state) {
   assert_int_equal(hget(P "agent:bruno", "free"), 0);
 }
 
+/* route_tick.lua at now + ahead_ms: expired offers move on. Returns the
+ * reply (caller frees). */
+static redisReply *tick(long long ahead_ms) {
+  char now[32];
+  snprintf(now, sizeof now, "%lld", clock_us + ahead_ms * 1000);
+  const char *argv[] = {"EVAL", tick_script, "1", P "stats", now, "99999999999999", "100", "acme",
+                        sb_route_config_all_specs(cfg), "sla", "3600"};
+  redisReply *r = redisCommandArgv(rc, 11, argv, NULL);
+  if (r->type != REDIS_REPLY_ARRAY)
+    fail_msg("route_tick.lua: %s", r->str ? r->str : "?");
+  return r;
+}
+
+static void offers_move_on_until_accepted(void **state) {
+  (void)state;
+  fresh("{\"queues\": [{\"id\": \"chat\", \"skills\": {\"chat\": 1},"
+        "  \"offer\": {\"timeout_s\": 1, \"hops\": 2, \"away_on_timeout\": true, \"fallback\": \"backup\"}},"
+        " {\"id\": \"backup\"}],"
+        " \"agents\": [{\"id\": \"a1\", \"skills\": {\"chat\": 1}}, {\"id\": \"a2\", \"skills\": {\"chat\": 1}}]}");
+  sb_envelope_free(agent("login", "a1", "", "1"));
+  sb_envelope_free(agent("login", "a2", "", "1"));
+  /* an offer, not yet an assignment: it holds a1's unit and has a deadline */
+  sb_envelope_t *e = message("c1", "x:u1");
+  assert_true(e->routing->offer_expires_ms > 0);
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "a1");
+  assert_int_equal(hget(P "agent:a1", "free"), 0);
+  assert_int_equal(zcard(P "offers"), 1);
+  /* a1 declines: offered to a2 at once, a1 gets its unit back */
+  e = agent("reject", "a1", "c1", "0");
+  assert_string_equal(e->routing->reason, "reoffer_after_rejected");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "a2");
+  assert_int_equal(hget(P "agent:a1", "free"), 1);
+  /* a1 may no longer act on it */
+  expect(agent("accept", "a1", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, "a1");
+  /* nothing is due yet */
+  redisReply *r = tick(0);
+  assert_int_equal(r->elements, 1);
+  freeReplyObject(r);
+  /* a2 lets it time out: two offers made, so it falls back to "backup",
+   * where a1 (never offered there) gets it; a2 is set away */
+  r = tick(5000);
+  assert_int_equal(r->elements, 2);
+  sb_envelope_t *d = sb_envelope_unpack(r->element[1]->str, r->element[1]->len);
+  freeReplyObject(r);
+  assert_non_null(d);
+  assert_string_equal(d->routing->reason, "fallback_after_timeout");
+  assert_string_equal(d->routing->queue, "backup");
+  assert_string_equal(d->routing->agent, "a1");
+  assert_string_equal(d->tenant, "acme");
+  assert_int_equal(strlen(d->key), SB_EVENT_KEY_LEN);
+  /* stored with its lease for sla-timer, like any decision */
+  char key[80];
+  snprintf(key, sizeof key, P "lease:sla");
+  r = redisCommand(rc, "ZSCORE %s %s", key, d->key);
+  assert_int_equal(r->type, REDIS_REPLY_STRING);
+  freeReplyObject(r);
+  sb_envelope_free(d);
+  r = redisCommand(rc, "HMGET " P "agent:a2 status reason");
+  assert_string_equal(r->element[0]->str, "away");
+  assert_string_equal(r->element[1]->str, "offer_timeout");
+  freeReplyObject(r);
+  assert_int_equal(hget(P "agent:a2", "free"), 1);
+  assert_int_equal(hget(P "stats", "offer_timeout"), 1);
+  /* a1 accepts: an assignment now, no longer an offer */
+  expect(agent("accept", "a1", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "a1");
+  assert_int_equal(zcard(P "offers"), 0);
+  r = tick(10000);
+  assert_int_equal(r->elements, 1); /* nothing expires after the accept */
+  freeReplyObject(r);
+  expect(agent("reply", "a1", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "a1");
+  /* reject of something that is not an offer */
+  sb_envelope_t *bad = agent("reject", "a1", "c1", "0");
+  assert_string_equal(bad->routing->reason, "not_an_offer");
+  expect(bad, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, "a1");
+}
+
 /* Lua's unpack limit is a few thousand values and a script that fails
  * half-way keeps its writes: big batches must go through whole. */
 static void a_hand_off_of_thousands_of_items_in_one_call_goes_through(void **state) {
@@ -510,6 +594,7 @@ int main(void) {
       cmocka_unit_test(a_reopened_conversation_goes_back_to_the_same_agent),
       cmocka_unit_test(away_agents_get_nothing_and_pull_when_back),
       cmocka_unit_test(transfers_move_ownership_and_capacity),
+      cmocka_unit_test(offers_move_on_until_accepted),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

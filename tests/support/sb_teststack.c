@@ -244,13 +244,13 @@ int sb_teststack_http_header(sb_teststack_t *st, int base_port, const char *meth
       close(fd);
     return -1;
   }
-  char head[512];
+  char head[8192];
   int hl = snprintf(head, sizeof head,
                     "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s%sContent-Type: %s\r\n"
                     "Content-Length: %zu\r\n\r\n",
                     method, path, header ? header : "", header ? "\r\n" : "",
                     content_type ? content_type : "application/json", len);
-  int ok = write(fd, head, (size_t)hl) == hl;
+  int ok = hl > 0 && (size_t)hl < sizeof head && write(fd, head, (size_t)hl) == hl; /* never a cut head */
   for (size_t off = 0; ok && off < len;) {
     ssize_t w = write(fd, body + off, len - off);
     ok = w > 0;

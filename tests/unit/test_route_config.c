@@ -59,10 +59,10 @@ static void a_tenant_without_route_gets_one_default_queue(void **state) {
   msg_t m;
   msg_init(&m, "fr", SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE);
   sb_route_target_t t = sb_route_config_match(c, &m.env);
-  assert_string_equal(t.queue_spec, "default|longest_idle|0|3600");
+  assert_string_equal(t.queue_spec, "default|longest_idle|0|3600|0|3|0|");
   assert_string_equal(t.rule, "default");
   assert_int_equal(t.units, 1);
-  assert_string_equal(sb_route_config_agent_spec(c, "anyone"), "default|longest_idle|0|0|3600");
+  assert_string_equal(sb_route_config_agent_spec(c, "anyone"), "default|longest_idle|0|0|3600|0");
   assert_string_equal(sb_route_config_windows(c), "3600|604800");
   sb_route_config_destroy(&c);
   assert_null(c);
@@ -70,7 +70,8 @@ static void a_tenant_without_route_gets_one_default_queue(void **state) {
 
 static const char *const CONFIG =
     "{\"queues\": [{\"id\": \"pci\", \"skills\": {\"pci\": 1}, \"strategy\": \"best_skill\"},"
-    "  {\"id\": \"vip\", \"priority\": 50, \"fairness\": {\"max\": 3, \"period_s\": 600}},"
+    "  {\"id\": \"vip\", \"priority\": 50, \"fairness\": {\"max\": 3, \"period_s\": 600},"
+    "   \"offer\": {\"timeout_s\": 20, \"hops\": 2, \"away_on_timeout\": true, \"fallback\": \"general\"}},"
     "  {\"id\": \"social\", \"strategy\": \"least_occupied\"},"
     "  {\"id\": \"fr\", \"skills\": {\"lang:fr\": 2, \"billing\": 1}},"
     "  {\"id\": \"general\"}],"
@@ -138,16 +139,18 @@ static void skills_decide_which_queues_an_agent_serves(void **state) {
   assert_non_null(c);
   /* ann: pci (score 1), every queue without skills, fr (3 + 2) */
   assert_string_equal(sb_route_config_agent_spec(c, "ann"),
-                      "pci|best_skill|1|0|3600,vip|longest_idle|0|3|600,"
-                      "social|least_occupied|0|0|3600,fr|longest_idle|5|0|3600,"
-                      "general|longest_idle|0|0|3600");
+                      "pci|best_skill|1|0|3600|0,vip|longest_idle|0|3|600|20,"
+                      "social|least_occupied|0|0|3600|0,fr|longest_idle|5|0|3600|0,"
+                      "general|longest_idle|0|0|3600|0");
   /* bob's French is below the level fr asks for; no PCI training */
   assert_string_equal(sb_route_config_agent_spec(c, "bob"),
-                      "vip|longest_idle|0|3|600,social|least_occupied|0|0|3600,"
-                      "general|longest_idle|0|0|3600");
+                      "vip|longest_idle|0|3|600|20,social|least_occupied|0|0|3600|0,"
+                      "general|longest_idle|0|0|3600|0");
   /* outside the roster: the queues that ask for no skill */
   assert_string_equal(sb_route_config_agent_spec(c, "zed"), sb_route_config_agent_spec(c, "bob"));
-  assert_string_equal(sb_route_config_queue_spec(c, "vip"), "vip|longest_idle|3|600");
+  assert_string_equal(sb_route_config_queue_spec(c, "vip"), "vip|longest_idle|3|600|20|2|1|general");
+  assert_true(sb_route_config_offers(c));
+  assert_non_null(strstr(sb_route_config_all_specs(c), ";vip|longest_idle|3|600|20|2|1|general;"));
   assert_null(sb_route_config_queue_spec(c, "nope"));
   assert_string_equal(sb_route_config_windows(c), "60|120");
   sb_route_config_destroy(&c);
@@ -179,6 +182,12 @@ static void a_wrong_configuration_is_refused_with_the_field_named(void **state) 
        "rules[0].if.pii"},
       {"{\"queues\": [{\"id\": \"a\"}], \"default_queue\": \"b\"}", "default_queue"},
       {"{\"channel_units\": {\"pigeon\": 1}}", "unknown channel \"pigeon\""},
+      {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"timeout_s\": 0}}]}", "queues[0].offer.timeout_s"},
+      {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"fallback\": \"b\"}}]}",
+       "queues[0].offer.fallback: no other queue \"b\""},
+      {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"fallback\": \"a\"}}]}", "no other queue"},
+      {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"away_on_timeout\": 1}}]}",
+       "queues[0].offer.away_on_timeout"},
       {"{\"channel_units\": {\"voice\": 0}}", "channel_units.voice"},
       {"{\"reopen_s\": -1}", "reopen_s"},
       {"{\"agents\": [{\"id\": \"a\"}, {\"id\": \"a\"}]}", "agents: a is listed twice"},

@@ -1,0 +1,338 @@
+-- route_lib.lua: what route.lua and route_tick.lua share (prepended to
+-- both after prelude.lua): queues and agents, the strategies' ranking,
+-- picking an agent, assigning (or offering), waiting lines and pulling.
+-- Keys and invariants: see route.lua. Expects ARGV[1] = now (us) and
+-- ARGV[7] = ttl (s) in both scripts.
+local ASSIGNED, QUEUED, EXISTING, AGENT_OK, REJECTED = 1, 2, 3, 4, 5
+local TWO40, EPOCH = 1099511627776, 1500000000000
+local CANDIDATES = 8 -- agents looked at per decision
+local PULL_MAX = 64 -- conversations one agent event may pull
+local now_us = tonumber(ARGV[1])
+local now_ms = math.floor(now_us / 1000)
+local ttl = tonumber(ARGV[7])
+
+-- scores go to Redis as integer text: Lua 5.1 prints numbers with 14 digits
+local function int(n) return string.format('%.0f', n) end
+
+-- sep is one character that is not magic in patterns ('|' or ',')
+local function split(s, sep)
+  local out = {}
+  for part in string.gmatch(s .. sep, '(.-)' .. sep) do out[#out + 1] = part end
+  return out
+end
+
+-- a queue spec "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback"
+local function queue_of(spec)
+  local f = split(spec, '|')
+  return {id = f[1], strategy = f[2], fmax = tonumber(f[3]) or 0, fperiod = tonumber(f[4]) or 3600,
+          offer_s = tonumber(f[5]) or 0, hops = tonumber(f[6]) or 3, away = f[7] == '1',
+          fallback = f[8] or '', skill = 0}
+end
+
+-- every queue of the tenant by id, from "spec;spec;..."
+local function queue_map(specs)
+  local out = {}
+  for _, s in ipairs(split(specs, ';')) do
+    if s ~= '' then
+      local q = queue_of(s)
+      out[q.id] = q
+    end
+  end
+  return out
+end
+
+-- the agent's queues, from its spec (parsed once per script call)
+local QUEUES = {}
+local function queues_of(spec)
+  if spec == nil or spec == '' then return {} end
+  local out = QUEUES[spec]
+  if out then return out end
+  out = {}
+  for _, e in ipairs(split(spec, ',')) do
+    local f = split(e, '|')
+    out[#out + 1] = {id = f[1], strategy = f[2], skill = tonumber(f[3]) or 0,
+                     fmax = tonumber(f[4]) or 0, fperiod = tonumber(f[5]) or 3600,
+                     offer_s = tonumber(f[6]) or 0}
+  end
+  QUEUES[spec] = out
+  return out
+end
+
+local function qkey(q, what) return P .. 'q:' .. q .. ':' .. what end
+
+local function fair_key(q)
+  return qkey(q.id, 'fair:' .. math.floor(now_ms / 1000 / q.fperiod))
+end
+
+local function fair_ok(q, agent)
+  if q.fmax <= 0 then return true end
+  return tonumber(redis.call('HGET', fair_key(q), agent) or '0') < q.fmax
+end
+
+-- ---------------------------------------------------------------- agents
+
+local function agent_get(agent)
+  local v = redis.call('HMGET', P .. 'agent:' .. agent, 'cap', 'free', 'status', 'spec', 'last_ms')
+  if not v[1] then return nil end
+  return {id = agent, cap = tonumber(v[1]), free = tonumber(v[2]), status = v[3], spec = v[4],
+          last = tonumber(v[5] or now_ms)}
+end
+
+-- the rank key of agent a in a queue with this strategy (lower first)
+local function rank(strategy, a, skill)
+  local idle = a.last - EPOCH
+  if strategy == 'least_occupied' then
+    return math.floor((a.cap - a.free) * 1000 / math.max(a.cap, 1)) * TWO40 + idle
+  elseif strategy == 'best_skill' then
+    return (1000 - math.min(skill, 1000)) * TWO40 + idle
+  elseif strategy == 'round_robin' then
+    return 0 -- ordered by id; the turn comes from q:<q>:rr
+  end
+  return idle -- longest_idle, sticky
+end
+
+-- puts the agent in (or out of) each of its queues' candidate sets
+local function reindex(a)
+  local avail = a.status == 'available' and a.free > 0
+  for _, q in ipairs(queues_of(a.spec)) do
+    if avail then
+      redis.call('ZADD', qkey(q.id, 'agents'), int(rank(q.strategy, a, q.skill)), a.id)
+    else
+      redis.call('ZREM', qkey(q.id, 'agents'), a.id)
+    end
+  end
+end
+
+-- units taken (< 0) or given back (> 0); a was read in this call
+local function add_units(a, units)
+  a.free = a.free + units
+  a.last = now_ms
+  redis.call('HSET', P .. 'agent:' .. a.id, 'free', a.free, 'last_ms', now_ms)
+  reindex(a)
+end
+
+-- ------------------------------------------------------------- decisions
+
+local function candidate(agent, score, verdict)
+  return pb_bytes(13, pb_bytes(1, agent) .. pb_uint(2, math.max(score, 0)) .. pb_bytes(3, verdict))
+end
+
+local function decision(outcome, conv, agent, reason, extra)
+  local d = pb_uint(1, outcome) .. pb_bytes(2, conv) .. pb_bytes(3, agent) ..
+            pb_bytes(4, reason) .. pb_uint(6, now_us) .. (extra or '')
+  return pb_bytes(31, d)
+end
+
+local function why(q, rule, strategy, cands)
+  return pb_bytes(10, q) .. pb_bytes(11, rule) .. pb_bytes(12, strategy) .. cands
+end
+
+local function assignment(conv, agent, strategy, started, q, offer_until)
+  return pb_bytes(7, pb_bytes(1, conv) .. pb_bytes(2, agent) .. pb_bytes(3, strategy) ..
+                     pb_uint(4, now_us) .. pb_uint(5, started) .. pb_bytes(6, q) ..
+                     pb_uint(7, offer_until))
+end
+
+-- Assigns conv to agent a from queue q; in a queue that offers, the
+-- assignment is an offer until accepted: returns its deadline (ms), or 0.
+local function assign(conv, a, q, units)
+  local c = P .. 'conv:' .. conv
+  local until_ms = 0
+  if (q.offer_s or 0) > 0 then
+    until_ms = now_ms + q.offer_s * 1000
+    local tried = redis.call('HGET', c, 'tried')
+    redis.call('HSET', c, 'state', 'offered', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms,
+               'offer_until', until_ms, 'tried', (tried and tried ~= '') and (tried .. ',' .. a.id) or a.id)
+    redis.call('HINCRBY', c, 'hops', 1)
+    redis.call('ZADD', P .. 'offers', until_ms, conv)
+    stat('offered')
+  else
+    redis.call('HSET', c, 'state', 'assigned', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms)
+  end
+  add_units(a, -units)
+  if q.strategy == 'round_robin' then redis.call('SET', qkey(q.id, 'rr'), a.id) end
+  if q.fmax > 0 then
+    local fk = fair_key(q)
+    redis.call('HINCRBY', fk, a.id, 1)
+    redis.call('EXPIRE', fk, 2 * q.fperiod)
+  end
+  stat('assigned')
+  return until_ms
+end
+
+-- up to CANDIDATES agents of q in the strategy's order: {agent, score}
+local function ranked(q, skip)
+  local z, out = qkey(q.id, 'agents'), {}
+  if q.strategy == 'round_robin' then
+    local last = redis.call('GET', qkey(q.id, 'rr'))
+    local after = last and redis.call('ZRANGE', z, '(' .. last, '+', 'BYLEX', 'LIMIT', 0,
+                                      CANDIDATES) or {}
+    local from_top = redis.call('ZRANGE', z, '-', '+', 'BYLEX', 'LIMIT', 0, CANDIDATES)
+    local seen = {}
+    for _, list in ipairs({after, from_top}) do
+      for _, a in ipairs(list) do
+        if not seen[a] and #out < CANDIDATES then
+          seen[a] = true
+          out[#out + 1] = {a, #out + 1}
+        end
+      end
+    end
+  else
+    local r = redis.call('ZRANGE', z, 0, CANDIDATES - 1, 'WITHSCORES')
+    for i = 1, #r, 2 do out[#out + 1] = {r[i], tonumber(r[i + 1])} end
+  end
+  if skip then
+    for i = #out, 1, -1 do if skip[out[i][1]] then table.remove(out, i) end end
+  end
+  return out
+end
+
+-- The customer's last agent, when the window allows it: re-opened within
+-- reopen_s (any strategy) or, for sticky queues, within sticky_s.
+local function preferred(q, thread, windows)
+  local w = split(windows, '|')
+  local last = redis.call('GET', P .. 'last:' .. thread)
+  if not last then return nil end
+  local f = split(last, '|')
+  local age = now_ms - (tonumber(f[2]) or 0)
+  if age <= (tonumber(w[1]) or 0) * 1000 then return f[1], 'reopened_same_agent' end
+  if q.strategy == 'sticky' and age <= (tonumber(w[2]) or 0) * 1000 then return f[1], 'sticky' end
+  return nil
+end
+
+-- The agent for a new conversation in q, or nil; and the explanation.
+local function pick(q, units, thread, windows, skip)
+  local cands, chosen, reason = '', nil, q.strategy
+  local want, why_pref = nil, nil
+  if thread ~= '' then want, why_pref = preferred(q, thread, windows) end
+  local list = ranked(q, skip)
+  if want and not (skip and skip[want]) then
+    local s = redis.call('ZSCORE', qkey(q.id, 'agents'), want)
+    if s then
+      table.insert(list, 1, {want, tonumber(s), why_pref})
+    else
+      cands = cands .. candidate(want, 0, 'unavailable')
+    end
+  end
+  local seen = {}
+  for _, c in ipairs(list) do
+    if not seen[c[1]] then
+      seen[c[1]] = true
+      local verdict
+      local a = chosen == nil and agent_get(c[1]) or nil
+      if chosen then
+        verdict = 'ranked_lower'
+      elseif not a or a.status ~= 'available' then
+        verdict = 'unavailable'
+      elseif a.free < units then
+        verdict = 'no_capacity'
+      elseif not fair_ok(q, a.id) then
+        verdict = 'fairness_cap'
+      else
+        verdict, chosen = 'chosen', a
+        if c[3] then reason = c[3] end
+      end
+      cands = cands .. candidate(c[1], c[2], verdict)
+    end
+  end
+  return chosen, reason, cands
+end
+
+-- conversations waiting in the tenant's queues (stats field "waiting",
+-- read once per call): pull looks at the waiting lines only when some wait
+local WAITING = nil
+local function waiting(delta)
+  if WAITING == nil then WAITING = tonumber(redis.call('HGET', KEYS[1], 'waiting') or '0') end
+  WAITING = WAITING + delta
+  if delta ~= 0 then stat('waiting', delta) end
+  return WAITING
+end
+
+local function enqueue(conv, q, prio, started)
+  redis.call('HSET', P .. 'conv:' .. conv, 'state', 'queued', 'queue', q.id)
+  redis.call('ZADD', qkey(q.id, 'wait'), int((200 - prio) * TWO40 + (started - EPOCH)), conv)
+  stat('queued')
+  waiting(1)
+end
+
+-- assigns waiting conversations of the agent's queues, best first, while
+-- it has units for them
+local function pull(a)
+  if a.status ~= 'available' or waiting(0) <= 0 then return '' end
+  local pulled, qs = '', queues_of(a.spec)
+  for _ = 1, PULL_MAX do
+    if a.free <= 0 then break end
+    local best, bq, bs
+    for _, q in ipairs(qs) do
+      local h = redis.call('ZRANGE', qkey(q.id, 'wait'), 0, 0, 'WITHSCORES')
+      if h[1] and (not bs or tonumber(h[2]) < bs) and fair_ok(q, a.id) then
+        best, bq, bs = h[1], q, tonumber(h[2])
+      end
+    end
+    if not best then break end
+    local c = redis.call('HMGET', P .. 'conv:' .. best, 'units', 'started_ms')
+    local units = tonumber(c[1] or '1')
+    if units > a.free then break end
+    redis.call('ZREM', qkey(bq.id, 'wait'), best)
+    waiting(-1)
+    local offer_until = assign(best, a, bq, units)
+    pulled = pulled .. assignment(best, a.id, bq.strategy, tonumber(c[2] or '0'), bq.id, offer_until)
+  end
+  return pulled
+end
+
+
+-- An offer that timed out (why "timeout") or was rejected ("rejected"):
+-- the agent gets its units back (and is set away after a timeout when the
+-- queue says so), the conversation is offered to the next candidate it was
+-- not offered to yet, after `hops` offers to the fallback queue, else it
+-- waits. Returns the decision (field 31 bytes), or nil when conv is no
+-- longer an offer.
+local function reoffer(conv, why_, queues)
+  local c = P .. 'conv:' .. conv
+  redis.call('ZREM', P .. 'offers', conv)
+  local st = redis.call('HMGET', c, 'state', 'agent', 'units', 'prio', 'started_ms', 'queue', 'tried',
+                        'hops')
+  if st[1] ~= 'offered' then return nil end
+  local units, started = tonumber(st[3] or '1'), tonumber(st[5] or '0')
+  local q = queues[st[6] or ''] or queue_of((st[6] or 'default') .. '|longest_idle|0|3600|0|3|0|')
+  local a = agent_get(st[2])
+  local pulled = ''
+  if a then
+    add_units(a, units)
+    if why_ == 'timeout' and q.away and a.status == 'available' then
+      redis.call('HSET', P .. 'agent:' .. a.id, 'status', 'away', 'reason', 'offer_timeout')
+      a.status = 'away'
+      reindex(a)
+    end
+  end
+  stat('offer_' .. why_)
+  local skip = {}
+  for _, t in ipairs(split(st[7] or '', ',')) do skip[t] = true end
+  local reason = 'reoffer_after_' .. why_
+  if tonumber(st[8] or '0') >= q.hops then
+    local fb = queues[q.fallback]
+    if not fb then
+      redis.call('HSET', c, 'state', 'queued', 'agent', '')
+      enqueue(conv, q, tonumber(st[4] or '0'), started)
+      if a then pulled = pull(a) end
+      return decision(QUEUED, conv, '', 'waiting_after_' .. why_,
+                      pb_uint(9, started) .. pulled .. why(q.id, 'offer', q.strategy, ''))
+    end
+    q, reason, skip = fb, 'fallback_after_' .. why_, {}
+    redis.call('HSET', c, 'hops', 0, 'tried', '')
+  end
+  redis.call('HSET', c, 'state', 'queued', 'agent', '')
+  local t, _, cands = pick(q, units, '', '', skip)
+  if t then
+    local offer_until = assign(conv, t, q, units)
+    if a then pulled = pull(a) end
+    return decision(ASSIGNED, conv, t.id, reason, pb_uint(9, started) .. pulled ..
+                    why(q.id, 'offer', q.strategy, cands) .. pb_uint(14, offer_until))
+  end
+  enqueue(conv, q, tonumber(st[4] or '0'), started)
+  if a then pulled = pull(a) end
+  return decision(QUEUED, conv, '', reason, pb_uint(9, started) .. pulled ..
+                  why(q.id, 'offer', q.strategy, cands))
+end
+
