@@ -121,11 +121,14 @@ static const char *routing_kind(const Switchboard__V1__RoutingDecision *r) {
   case SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_EXISTING: return "routed";
   case SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK: return r->n_pulled ? "assigned" : "agent";
   case SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED: return "rejected";
+  case SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_DIVERTED: return "diverted";
   default: return "event";
   }
 }
 
 const char *sb_envelope_kind(const sb_envelope_t *env) {
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SERVICE_LEVEL)
+    return "service_level";
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA && env->sla) {
     switch (env->sla->kind) {
     case SWITCHBOARD__V1__SLA_KIND__SLA_WARNING: return "sla.warning";

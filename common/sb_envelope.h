@@ -45,8 +45,9 @@ uint8_t *sb_envelope_pack(const sb_envelope_t *env, size_t *len);
  * the key matching. Returns 0 or SB_EINVAL with a static reason in *why. */
 int sb_envelope_check(const sb_envelope_t *env, const char **why);
 
-/* The short kind used in feed topics: "assigned", "queued", "routed",
- * "agent", "rejected", "sla.warning", "sla.breach", "sla.met", "event". */
+/* The short kind used in feed topics and webhook subscriptions:
+ * "assigned", "queued", "routed", "agent", "rejected", "diverted",
+ * "sla.warning", "sla.breach", "sla.met", "service_level", "event". */
 const char *sb_envelope_kind(const sb_envelope_t *env);
 
 #endif

@@ -47,11 +47,7 @@ void sb_feed_destroy(sb_feed_t **fp) {
   free(f);
 }
 
-const char *sb_feed_kind(const sb_envelope_t *env) {
-  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SERVICE_LEVEL)
-    return "service_level";
-  return sb_envelope_kind(env);
-}
+const char *sb_feed_kind(const sb_envelope_t *env) { return sb_envelope_kind(env); }
 
 void sb_feed_prepare(const sb_feed_t *f, sb_stage_item_t *it) {
   sb_stage_item_arg(it, sb_feed_kind(it->env));

@@ -17,8 +17,9 @@
 #define SECRET_ENV_PREFIX "env:"
 
 /* The kinds sb_envelope_kind() returns: what "events" may list. */
-static const char *const feed_kinds[] = {"assigned",    "queued",     "routed",  "agent", "rejected",
-                                         "sla.warning", "sla.breach", "sla.met", "event"};
+static const char *const feed_kinds[] = {"assigned",   "queued",      "routed",     "agent",
+                                         "rejected",   "diverted",    "sla.warning", "sla.breach",
+                                         "sla.met",    "service_level", "event"};
 
 typedef struct {
   const char *tenant;

@@ -45,8 +45,8 @@ static void add_classification(cJSON *d, const Switchboard__V1__Classification *
 
 static void add_routing(cJSON *d, const Switchboard__V1__RoutingDecision *r) {
   cJSON *o = cJSON_AddObjectToObject(d, "routing");
-  static const char *const outcomes[] = {"none", "assigned", "queued", "existing", "agent_ok",
-                                         "rejected"};
+  static const char *const outcomes[] = {"none",     "assigned", "queued",  "existing",
+                                         "agent_ok", "rejected", "diverted"};
   size_t i = (size_t)r->outcome;
   add_str(o, "outcome", i < sizeof outcomes / sizeof outcomes[0] ? outcomes[i] : "unknown");
   add_str(o, "agent", r->agent);

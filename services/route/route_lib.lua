@@ -3,7 +3,7 @@
 -- picking an agent, assigning (or offering), waiting lines and pulling.
 -- Keys and invariants: see route.lua. Expects ARGV[1] = now (us) and
 -- ARGV[7] = ttl (s) in both scripts.
-local ASSIGNED, QUEUED, EXISTING, AGENT_OK, REJECTED = 1, 2, 3, 4, 5
+local ASSIGNED, QUEUED, EXISTING, AGENT_OK, REJECTED, DIVERTED = 1, 2, 3, 4, 5, 6
 local TWO40, EPOCH = 1099511627776, 1500000000000
 local CANDIDATES = 8 -- agents looked at per decision
 local PULL_MAX = 64 -- conversations one agent event may pull
@@ -21,12 +21,14 @@ local function split(s, sep)
   return out
 end
 
--- a queue spec "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback"
+-- a queue spec "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback|
+-- max_wait_s|then"
 local function queue_of(spec)
   local f = split(spec, '|')
   return {id = f[1], strategy = f[2], fmax = tonumber(f[3]) or 0, fperiod = tonumber(f[4]) or 3600,
           offer_s = tonumber(f[5]) or 0, hops = tonumber(f[6]) or 3, away = f[7] == '1',
-          fallback = f[8] or '', skill = 0}
+          fallback = f[8] or '', max_wait_s = tonumber(f[9]) or 0, max_wait_then = f[10] or '',
+          skill = 0}
 end
 
 -- every queue of the tenant by id, from "spec;spec;..."
@@ -251,6 +253,9 @@ end
 local function enqueue(conv, q, prio, started)
   redis.call('HSET', P .. 'conv:' .. conv, 'state', 'queued', 'queue', q.id)
   redis.call('ZADD', qkey(q.id, 'wait'), int((200 - prio) * TWO40 + (started - EPOCH)), conv)
+  if (q.max_wait_s or 0) > 0 then -- route_tick.lua acts when it is due
+    redis.call('ZADD', P .. 'waitdue', now_ms + q.max_wait_s * 1000, conv)
+  end
   stat('queued')
   waiting(1)
 end
@@ -274,6 +279,7 @@ local function pull(a)
     local units = tonumber(c[1] or '1')
     if units > a.free then break end
     redis.call('ZREM', qkey(bq.id, 'wait'), best)
+    redis.call('ZREM', P .. 'waitdue', best)
     waiting(-1)
     local offer_until = assign(best, a, bq, units)
     pulled = pulled .. assignment(best, a.id, bq.strategy, tonumber(c[2] or '0'), bq.id, offer_until)

@@ -1,36 +1,84 @@
--- route_tick.lua: offers that were not accepted in time, for one tenant.
+-- route_tick.lua: offers that were not accepted in time, and conversations
+-- that waited past their queue's maximum, for one tenant.
 -- Runs after prelude.lua and route_lib.lua; called every --offer-tick-ms
 -- by every route replica (sb_route_tick.c).
 -- KEYS[1] the tenant's stats key. ARGV: [1] now us [2] lease deadline ms
 -- [3] most offers to expire [4] tenant [5] every queue's spec,
 -- ';'-separated [6] next stage's lease ("sla") [7] ttl s.
 -- For each offer due (offers zset, score <= now): ZREM it (the claim: with
--- any number of replicas each expiry is handled once), re-offer the
--- conversation (route_lib reoffer), and hand the decision on like any
--- routing decision: an Envelope built here, stored under ev:<key> with its
--- lease for sla-timer, so that a crash before the send loses nothing (the
--- sweeper re-sends it). Returns {next due ms or 0, envelope, ...}.
-local due = redis.call('ZRANGEBYSCORE', P .. 'offers', '-inf', now_ms, 'LIMIT', 0, tonumber(ARGV[3]))
+-- any number of replicas each expiry is handled once) and re-offer the
+-- conversation (route_lib reoffer). For each wait due (waitdue zset, score
+-- = when the queue's max_wait passes): ZREM it (the claim), then move the
+-- conversation to the overflow queue, or divert it (ROUTE_DIVERTED, reason
+-- = the action: callback, email, offline_form). Each decision is handed on
+-- like any routing decision: an Envelope built here, stored under ev:<key>
+-- with its lease for sla-timer, so that a crash before the send loses
+-- nothing (the sweeper re-sends it). Returns {next due ms or 0, envelope, ...}.
 local out = {0}
+local queues = nil
+
+-- stores the decision as an envelope with its lease and returns it
+local function emit(conv, what, d)
+  local id = what .. '-' .. conv .. '-' .. now_ms
+  local key = string.sub(redis.sha1hex('/route\n' .. id), 1, 32)
+  local env = pb_bytes(1, id) .. pb_bytes(2, '/route') ..
+              pb_bytes(3, 'com.switchboard.route.' .. what) .. pb_bytes(4, '1.0') ..
+              pb_uint(5, now_ms) .. pb_bytes(6, ARGV[4]) .. pb_bytes(9, key) ..
+              pb_bytes(10, conv) .. d
+  redis.call('SET', P .. 'ev:' .. key, env, 'EX', ARGV[7])
+  redis.call('ZADD', P .. 'lease:' .. ARGV[6], ARGV[2], key)
+  out[#out + 1] = env
+end
+
+-- a conversation that waited past its queue's max_wait
+local function waited_too_long(conv)
+  local c = P .. 'conv:' .. conv
+  local st = redis.call('HMGET', c, 'state', 'queue', 'prio', 'started_ms', 'units')
+  local q = queues[st[2] or '']
+  if st[1] ~= 'queued' or not q or q.max_wait_s <= 0 then return nil end
+  redis.call('ZREM', qkey(q.id, 'wait'), conv)
+  waiting(-1)
+  local started, prio, units = tonumber(st[4] or '0'), tonumber(st[3] or '0'), tonumber(st[5] or '1')
+  local oq = queues[q.max_wait_then]
+  if not oq then -- an alternate action: integrations take it from here
+    redis.call('HSET', c, 'state', 'diverted', 'diverted_to', q.max_wait_then)
+    stat('diverted')
+    return decision(DIVERTED, conv, '', q.max_wait_then, pb_uint(9, started) ..
+                    why(q.id, 'max_wait', q.strategy, ''))
+  end
+  stat('overflowed')
+  local t, _, cands = pick(oq, units, '', '', nil)
+  if t then
+    local offer_until = assign(conv, t, oq, units)
+    return decision(ASSIGNED, conv, t.id, 'overflow_after_max_wait', pb_uint(9, started) ..
+                    why(oq.id, 'max_wait', oq.strategy, cands) .. pb_uint(14, offer_until))
+  end
+  enqueue(conv, oq, prio, started)
+  return decision(QUEUED, conv, '', 'overflow_after_max_wait', pb_uint(9, started) ..
+                  why(oq.id, 'max_wait', oq.strategy, cands))
+end
+
+local budget = tonumber(ARGV[3])
+local due = redis.call('ZRANGEBYSCORE', P .. 'offers', '-inf', now_ms, 'LIMIT', 0, budget)
 if #due > 0 then
-  local queues = queue_map(ARGV[5])
+  queues = queue_map(ARGV[5])
   for _, conv in ipairs(due) do
-    local hops = redis.call('HGET', P .. 'conv:' .. conv, 'hops') or '0'
     local d = reoffer(conv, 'timeout', queues)
-    if d then
-      local id = 'offer-timeout-' .. conv .. '-' .. hops .. '-' .. now_ms
-      local key = string.sub(redis.sha1hex('/route\n' .. id), 1, 32)
-      local env = pb_bytes(1, id) .. pb_bytes(2, '/route') ..
-                  pb_bytes(3, 'com.switchboard.route.offer_timeout') .. pb_bytes(4, '1.0') ..
-                  pb_uint(5, now_ms) .. pb_bytes(6, ARGV[4]) .. pb_bytes(9, key) ..
-                  pb_bytes(10, conv) .. d
-      redis.call('SET', P .. 'ev:' .. key, env, 'EX', ARGV[7])
-      redis.call('ZADD', P .. 'lease:' .. ARGV[6], ARGV[2], key)
-      out[#out + 1] = env
-    end
+    if d then emit(conv, 'offer_timeout', d) end
   end
 end
-local nxt = redis.call('ZRANGE', P .. 'offers', 0, 0, 'WITHSCORES')
-if nxt[2] then out[1] = tonumber(nxt[2]) end
+due = redis.call('ZRANGEBYSCORE', P .. 'waitdue', '-inf', now_ms, 'LIMIT', 0, budget)
+if #due > 0 then
+  queues = queues or queue_map(ARGV[5])
+  for _, conv in ipairs(due) do
+    redis.call('ZREM', P .. 'waitdue', conv)
+    local d = waited_too_long(conv)
+    if d then emit(conv, 'max_wait', d) end
+  end
+end
+for _, z in ipairs({'offers', 'waitdue'}) do
+  local nxt = redis.call('ZRANGE', P .. z, 0, 0, 'WITHSCORES')
+  if nxt[2] and (out[1] == 0 or tonumber(nxt[2]) < out[1]) then out[1] = tonumber(nxt[2]) end
+end
 stats_flush()
 return out

@@ -30,7 +30,10 @@ typedef struct {
   int64_t offer_s, offer_hops; /* offer: 0 = assign at once */
   int away_on_timeout;
   char fallback[SB_ROUTE_NAME_MAX + 1];
-  /* "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback" */
+  int64_t max_wait_s; /* 0: wait as long as it takes */
+  char max_wait_then[SB_ROUTE_NAME_MAX + 1]; /* a queue id or an action */
+  /* "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback|
+   *  max_wait_s|then" */
   char spec[SPEC_MAX];
 } queue_t;
 
@@ -156,6 +159,7 @@ static int queue_find(const sb_route_config_t *c, const char *id) {
 }
 
 static int offer_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where);
+static int max_wait_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where);
 
 static int queue_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size_t k) {
   queue_t *q = &c->queues[k];
@@ -187,7 +191,34 @@ static int queue_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size
   q->priority = (int)prio;
   q->fair_max = fmax;
   q->fair_period_s = fperiod;
-  return offer_read(x, q, cJSON_GetObjectItemCaseSensitive(o, "offer"), where);
+  return offer_read(x, q, cJSON_GetObjectItemCaseSensitive(o, "offer"), where) ||
+         max_wait_read(x, q, cJSON_GetObjectItemCaseSensitive(o, "max_wait"), where);
+}
+
+static const char *const divert_actions[] = {"callback", "email", "offline_form"};
+
+static int is_action(const char *s) {
+  for (size_t i = 0; i < sizeof divert_actions / sizeof divert_actions[0]; i++)
+    if (strcmp(s, divert_actions[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* "max_wait": {"after_s", "then"}: then an overflow queue (checked once
+ * every queue is read) or an alternate action. */
+static int max_wait_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where) {
+  if (!o)
+    return 0;
+  char w[48];
+  snprintf(w, sizeof w, "%s.max_wait", where);
+  const cJSON *then = cJSON_GetObjectItemCaseSensitive(o, "then");
+  if (!cJSON_IsObject(o) || !cJSON_IsString(then) || !name_ok(then->valuestring))
+    return fail(x, "%s must be {\"after_s\": N, \"then\": <queue> or callback, email, offline_form}",
+                w);
+  if (int_member(x, o, "after_s", 1, 86400, 300, w, &q->max_wait_s))
+    return SB_ECONFIG;
+  snprintf(q->max_wait_then, sizeof q->max_wait_then, "%s", then->valuestring);
+  return 0;
 }
 
 /* "offer": {"timeout_s", "hops", "away_on_timeout", "fallback"}; the
@@ -216,9 +247,10 @@ static int offer_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *wh
 }
 
 static void queue_compile(queue_t *q) {
-  snprintf(q->spec, sizeof q->spec, "%s|%s|%lld|%lld|%lld|%lld|%d|%s", q->id,
+  snprintf(q->spec, sizeof q->spec, "%s|%s|%lld|%lld|%lld|%lld|%d|%s|%lld|%s", q->id,
            strategy_names[q->strategy], (long long)q->fair_max, (long long)q->fair_period_s,
-           (long long)q->offer_s, (long long)q->offer_hops, q->away_on_timeout, q->fallback);
+           (long long)q->offer_s, (long long)q->offer_hops, q->away_on_timeout, q->fallback,
+           (long long)q->max_wait_s, q->max_wait_then);
 }
 
 static int list_read(const ctx_t *x, const cJSON *cond, const char *name, list_t *l, size_t k) {
@@ -426,7 +458,11 @@ static int config_read(const ctx_t *x, sb_route_config_t *c, const cJSON *root) 
     queue_t *q = &c->queues[i];
     if (q->fallback[0] && (queue_find(c, q->fallback) < 0 || strcmp(q->fallback, q->id) == 0))
       return fail(x, "queues[%zu].offer.fallback: no other queue \"%s\"", i, q->fallback);
-    c->offers |= q->offer_s > 0;
+    if (q->max_wait_then[0] && !is_action(q->max_wait_then) &&
+        (queue_find(c, q->max_wait_then) < 0 || strcmp(q->max_wait_then, q->id) == 0))
+      return fail(x, "queues[%zu].max_wait.then: \"%s\" is neither another queue nor callback, "
+                  "email or offline_form", i, q->max_wait_then);
+    c->offers |= q->offer_s > 0 || q->max_wait_s > 0;
     queue_compile(q);
   }
   cJSON_ArrayForEach(o, rules) {

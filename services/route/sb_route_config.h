@@ -34,6 +34,12 @@
  * agent; after `hops` offers it goes to the fallback queue (or waits in its
  * own). away_on_timeout sets an unresponsive agent away.
  *
+ * Maximum wait. "max_wait": {"after_s": 300, "then": "general"}: a
+ * conversation waiting in the queue that long moves to the overflow queue
+ * named by "then" (and is offered there at once if someone is free); with
+ * "then" one of callback, email, offline_form it leaves the waiting line
+ * and a ROUTE_DIVERTED decision tells integrations to take that action.
+ *
  * Rules are tried in order; the first whose every condition holds names
  * the queue; none: default_queue. Conditions (a list means any of):
  *   language [codes]   channel [names]   public bool    intent [names]
@@ -103,7 +109,8 @@ const char *sb_route_config_agent_spec(const sb_route_config_t *c, const char *a
 const char *sb_route_config_windows(const sb_route_config_t *c);
 /* Every queue's spec, ';'-separated (route_tick.lua, reject). */
 const char *sb_route_config_all_specs(const sb_route_config_t *c);
-/* 1 if some queue offers conversations (has "offer"). */
+/* 1 if some queue needs the clock (route_tick.lua): "offer" or
+ * "max_wait". */
 int sb_route_config_offers(const sb_route_config_t *c);
 
 const char *sb_route_strategy_name(sb_route_strategy_t s);

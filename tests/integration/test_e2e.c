@@ -121,14 +121,14 @@ static void every_event_acknowledged_classified_routed_once_and_timed(void **sta
     sbctl_client_queue(sb_teststack_client(st),
                        sb_teststack_message(st, tenants[i % 3], id, channels[(i % CUSTOMERS) % 5], customer, "My flight was cancelled and I need a refund please"));
   }
-  assert_int_equal(sb_teststack_publish_all(st, 60000), 0);
+  assert_int_equal(sb_teststack_publish_all(st, 240000), 0);
   sbctl_client_stats_t cs;
   sbctl_client_stats(sb_teststack_client(st), &cs);
   /* a write that outlived ingest's Redis deadline is answered "retry", and
    * its re-send "duplicate": accepted either way, and counted once below */
   assert_int_equal(cs.ok + cs.duplicate, EVENTS + 3 * AGENTS);
   sbctl_stats_t s;
-  assert_int_equal(sb_teststack_wait_drained(st, EVENTS, 60000, &s), 0);
+  assert_int_equal(sb_teststack_wait_drained(st, EVENTS, 240000, &s), 0);
   long long after = sbctl_view_commands(rc);
   assert_int_equal(s.routed_messages, EVENTS); /* exactly once */
   assert_int_equal(s.dead_letters, 0);

@@ -546,6 +546,57 @@ static void offers_move_on_until_accepted(void **state) {
   expect(bad, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, "a1");
 }
 
+static void a_long_wait_overflows_then_diverts(void **state) {
+  (void)state;
+  fresh("{\"queues\": [{\"id\": \"first\", \"skills\": {\"x\": 1},"
+        "  \"max_wait\": {\"after_s\": 60, \"then\": \"second\"}},"
+        " {\"id\": \"second\", \"skills\": {\"y\": 1}, \"max_wait\": {\"after_s\": 30, \"then\": \"callback\"}}],"
+        " \"agents\": [{\"id\": \"yves\", \"skills\": {\"y\": 1}}]}");
+  expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  redisReply *r = tick(59000); /* not yet */
+  assert_int_equal(r->elements, 1);
+  assert_true(r->element[0]->integer > 0); /* but the clock knows when */
+  freeReplyObject(r);
+  r = tick(61000); /* past 60 s: into the overflow queue, nobody there yet */
+  assert_int_equal(r->elements, 2);
+  sb_envelope_t *d = sb_envelope_unpack(r->element[1]->str, r->element[1]->len);
+  freeReplyObject(r);
+  assert_string_equal(d->routing->reason, "overflow_after_max_wait");
+  assert_string_equal(d->routing->queue, "second");
+  assert_int_equal(d->routing->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED);
+  assert_string_equal(d->type, "com.switchboard.route.max_wait");
+  sb_envelope_free(d);
+  assert_int_equal(zcard(P "q:first:wait"), 0);
+  assert_int_equal(zcard(P "q:second:wait"), 1);
+  assert_int_equal(hget(P "stats", "waiting"), 1);
+  /* the overflow queue's own limit (30 s from when it got there): divert */
+  r = tick(61000 + 31000);
+  assert_int_equal(r->elements, 2);
+  d = sb_envelope_unpack(r->element[1]->str, r->element[1]->len);
+  freeReplyObject(r);
+  assert_int_equal(d->routing->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_DIVERTED);
+  assert_string_equal(d->routing->reason, "callback");
+  assert_string_equal(sb_envelope_kind(d), "diverted");
+  sb_envelope_free(d);
+  assert_int_equal(zcard(P "q:second:wait"), 0);
+  assert_int_equal(zcard(P "waitdue"), 0);
+  assert_int_equal(hget(P "stats", "waiting"), 0);
+  assert_int_equal(hget(P "stats", "diverted"), 1);
+  /* nobody is assigned a diverted conversation when they log in */
+  sb_envelope_t *e = agent("login", "yves", "", "2");
+  assert_int_equal(e->routing->n_pulled, 0);
+  sb_envelope_free(e);
+  /* a conversation pulled in time leaves no wait timer behind */
+  expect(message("c2", "x:u2"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  r = tick(61000 + 31000 + 61000); /* c2 moves to second, where yves is free */
+  d = sb_envelope_unpack(r->element[1]->str, r->element[1]->len);
+  freeReplyObject(r);
+  assert_string_equal(d->routing->agent, "yves");
+  assert_int_equal(d->routing->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED);
+  sb_envelope_free(d);
+  assert_int_equal(zcard(P "waitdue"), 0);
+}
+
 /* Lua's unpack limit is a few thousand values and a script that fails
  * half-way keeps its writes: big batches must go through whole. */
 static void a_hand_off_of_thousands_of_items_in_one_call_goes_through(void **state) {
@@ -595,6 +646,7 @@ int main(void) {
       cmocka_unit_test(away_agents_get_nothing_and_pull_when_back),
       cmocka_unit_test(transfers_move_ownership_and_capacity),
       cmocka_unit_test(offers_move_on_until_accepted),
+      cmocka_unit_test(a_long_wait_overflows_then_diverts),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -59,7 +59,7 @@ static void a_tenant_without_route_gets_one_default_queue(void **state) {
   msg_t m;
   msg_init(&m, "fr", SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE);
   sb_route_target_t t = sb_route_config_match(c, &m.env);
-  assert_string_equal(t.queue_spec, "default|longest_idle|0|3600|0|3|0|");
+  assert_string_equal(t.queue_spec, "default|longest_idle|0|3600|0|3|0||0|");
   assert_string_equal(t.rule, "default");
   assert_int_equal(t.units, 1);
   assert_string_equal(sb_route_config_agent_spec(c, "anyone"), "default|longest_idle|0|0|3600|0");
@@ -148,9 +148,9 @@ static void skills_decide_which_queues_an_agent_serves(void **state) {
                       "general|longest_idle|0|0|3600|0");
   /* outside the roster: the queues that ask for no skill */
   assert_string_equal(sb_route_config_agent_spec(c, "zed"), sb_route_config_agent_spec(c, "bob"));
-  assert_string_equal(sb_route_config_queue_spec(c, "vip"), "vip|longest_idle|3|600|20|2|1|general");
+  assert_string_equal(sb_route_config_queue_spec(c, "vip"), "vip|longest_idle|3|600|20|2|1|general|0|");
   assert_true(sb_route_config_offers(c));
-  assert_non_null(strstr(sb_route_config_all_specs(c), ";vip|longest_idle|3|600|20|2|1|general;"));
+  assert_non_null(strstr(sb_route_config_all_specs(c), ";vip|longest_idle|3|600|20|2|1|general|0|;"));
   assert_null(sb_route_config_queue_spec(c, "nope"));
   assert_string_equal(sb_route_config_windows(c), "60|120");
   sb_route_config_destroy(&c);
@@ -188,6 +188,11 @@ static void a_wrong_configuration_is_refused_with_the_field_named(void **state) 
       {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"fallback\": \"a\"}}]}", "no other queue"},
       {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"away_on_timeout\": 1}}]}",
        "queues[0].offer.away_on_timeout"},
+      {"{\"queues\": [{\"id\": \"a\", \"max_wait\": {\"after_s\": 10}}]}", "queues[0].max_wait must be"},
+      {"{\"queues\": [{\"id\": \"a\", \"max_wait\": {\"after_s\": 0, \"then\": \"email\"}}]}",
+       "queues[0].max_wait.after_s"},
+      {"{\"queues\": [{\"id\": \"a\", \"max_wait\": {\"then\": \"pigeon\"}}]}",
+       "queues[0].max_wait.then: \"pigeon\" is neither another queue"},
       {"{\"channel_units\": {\"voice\": 0}}", "channel_units.voice"},
       {"{\"reopen_s\": -1}", "reopen_s"},
       {"{\"agents\": [{\"id\": \"a\"}, {\"id\": \"a\"}]}", "agents: a is listed twice"},
