@@ -1,7 +1,7 @@
 # switchboard: the two commands of README.md.
 #   make run   install what is missing, build, run the stack on the sample corpus
 #   make test  install what is missing, build (gcc, and clang with ASan+UBSan), run every test
-# Other targets: deps, build, build-asan, test-unit, fuzz, bench, clean.
+# Other targets: deps, build, build-asan, test-unit, fuzz, bench, bench-report, clean.
 
 SHELL := /bin/bash
 
@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 PACKAGES   := $(shell grep -v '^\#' deps/debian-packages.txt)
 
-.PHONY: all deps build build-asan test test-unit run fuzz fuzz-run bench clean
+.PHONY: all deps build build-asan test test-unit run fuzz fuzz-run bench bench-report clean
 
 all: build
 
@@ -66,6 +66,16 @@ fuzz-run:
 # The foundation benchmark, three runs (figures: medians), see bench/README.md.
 bench: build
 	bench/run.sh ./$(BUILD)/sbctl
+
+# Open-loop steps (bench/loadgen) and the HTML report of them, with the
+# latest bench/run.sh summary beside them, see bench/README.md.
+BENCH_RATES ?= 2000,4000,8000,12000
+BENCH_STEP_SECONDS ?= 10
+bench-report: build
+	@set -o pipefail; out=bench/results/$$(date -u +%Y-%m-%dT%H%M%SZ)-loadgen; mkdir -p $$out; \
+	./$(BUILD)/loadgen --rates $(BENCH_RATES) --duration $(BENCH_STEP_SECONDS) | tee $$out/loadgen.json; \
+	/usr/bin/python3 bench/report.py -o $$out/report.html $$out/loadgen.json \
+	  $$(ls bench/results/*/summary.json 2>/dev/null | tail -1) && echo "report: $$out/report.html"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

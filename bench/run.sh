@@ -30,3 +30,10 @@ summary = {
 json.dump(summary, open(os.path.join(sys.argv[1], "summary.json"), "w"), indent=1)
 print(json.dumps(summary, indent=1))
 PY
+# Open-loop steps when asked (LOADGEN_RATES=2000,4000,...; loadgen beside sbctl),
+# then one HTML page of everything in $OUT.
+LOADGEN=$(dirname "$SBCTL")/loadgen
+if [ -n "${LOADGEN_RATES:-}" ] && [ -x "$LOADGEN" ]; then
+  "$LOADGEN" --rates "$LOADGEN_RATES" --duration "${LOADGEN_SECONDS:-10}" | tee "$OUT/loadgen.json"
+fi
+/usr/bin/python3 bench/report.py -o "$OUT/report.html" "$OUT"/*.json && echo "report: $OUT/report.html"

@@ -100,6 +100,8 @@ sb_handoff_t *sb_handoff_new(sb_service_t *s, const char *lease, const char *end
   h->svc = s;
   snprintf(h->lease, sizeof h->lease, "%s", lease);
   h->push = sb_zsock_new(s->loop, s->zctx, ZMQ_PUSH);
+  if (h->push)
+    sb_zsock_set_curve(h->push, s->curve); /* CURVE client when keys are set */
   int hwm = SB_HANDOFF_HWM;
   if (!h->push || zmq_setsockopt(sb_zsock_raw(h->push), ZMQ_SNDHWM, &hwm, sizeof hwm) ||
       sb_zsock_connect(h->push, endpoints)) {

@@ -15,7 +15,21 @@
  * threads                hash   ingest (route HDELs     none
  *                               on close) field
  *                               "<channel>:<customer>"
- *                               -> conversation id
+ *                               or "customer:<canonical>"
+ *                               (linked) -> conversation
+ *                               id
+ * ident:<channel>:<id>   string ingest (identity.lua,    none (replaced
+ *                               POST /v1/identities):   by a later link)
+ *                               canonical customer of a
+ *                               normalised identity
+ * mid:email:<msgid>      string ingest (ingest.lua):     --event-ttl-s
+ *                               conversation of an
+ *                               e-mail Message-ID, for
+ *                               In-Reply-To/References
+ * dlv:<channel>:<msgid>  hash   ingest (delivery.lua,   --event-ttl-s
+ *                               platform receipts):
+ *                               {status, rank, time_ms}
+ *                               of an outbound message
  * conv:<conv>            hash   route                    --event-ttl-s
  * agent:<id>             hash   route {cap, free units,  none
  *                               status, spec, last_ms}
@@ -30,6 +44,9 @@
  * q:<q>:fair:<window>    hash   route (agent ->          2 windows
  *                               assignments this window)
  * last:<channel:cust>    string route ("agent|closed ms") 90 days
+ * rc:<channel:cust>      string classify (classify.lua): repeat_window_s
+ *                               "<contacts>|<last conv>" from the latest
+ *                               conversation's start
  * offers                 zset   route (offered conv,     none (members
  *                               score = offer deadline   removed on
  *                               ms; route_tick.lua)      accept/expiry)

@@ -2,7 +2,8 @@
  * sb_pii: personal-data detection and redaction (contract in sb_pii.h).
  *
  * Idea: one left-to-right pass. At each byte that can begin a finding, a table
- * of matchers is tried in priority order (email, IBAN, card, phone); the
+ * of matchers is tried in priority order (email, IBAN, card, phone,
+ * national id, passport, booking reference); the
  * first that matches wins and the pass resumes after its end. Each matcher
  * reads a bounded number of bytes (at most ~300 for an e-mail, ~45 for the
  * others), so a scan is linear in the input.
@@ -45,6 +46,16 @@
  *    times, prices (0.99), "#0612345678" and order numbers not starting with
  *    0 stay. Not found: "00" international prefixes, US "(555) 123-4567",
  *    national numbers without a leading 0 (Spain, Italy mobiles).
+ *  - national ids: a checksum or a strict shape, no context word needed
+ *    (see the matchers); a digit is required (fully omocodic codici fiscali
+ *    are not found).
+ *  - passport and booking: the code must follow a context word within
+ *    CONTEXT_MAX bytes, joined only by fillers (punctuation, "number",
+ *    "no.", "ref", "is", ...). Booking codes of six letters must be upper
+ *    case and follow a strong word ("PNR", "Buchungsnummer") or a marker
+ *    (':', '#', "ref", "code"), so "MY BOOKING REFUND" is not one; digits
+ *    only is an order number, not a booking. The look-behind stays above
+ *    the floor like the others.
  */
 #include "sb_pii.h"
 
@@ -81,6 +92,10 @@ typedef struct {
   const unsigned char *s;
   size_t len;
   size_t floor; /* look-behind never goes below: end of the previous span */
+  /* The ASCII alphanumeric run starting at the position being tried (all 0
+   * when it is not a word start): filled once per position by pii_next so
+   * that the matchers of ids, passports and bookings reject words cheaply. */
+  size_t tok_len, tok_digits, tok_upper, tok_lower;
 } text_t;
 
 /* The byte at i, or -1 past the end. */
@@ -603,19 +618,348 @@ static size_t phone_match(const text_t *t, size_t i) {
   return 0;
 }
 
+/* ---- national identity numbers */
+
+/* The ASCII alphanumeric token at i: its length if it starts and ends at a
+ * word boundary and is at most max long, else 0. */
+static size_t token_at(const text_t *t, size_t i, size_t max) {
+  if (word_before(t, i) || !is_alnum(byte_at(t, i)))
+    return 0;
+  size_t n = 0;
+  while (is_alnum(byte_at(t, i + n)) && n <= max)
+    n++;
+  if (n > max || word_at(t, i + n))
+    return 0;
+  /* "MS-683869", "683869-2": part of a longer code */
+  if ((byte_at(t, i + n) == '-' && is_alnum(byte_at(t, i + n + 1))) ||
+      (i >= t->floor + 2 && t->s[i - 1] == '-' && is_alnum(t->s[i - 2])))
+    return 0;
+  return n;
+}
+
+/* UK National Insurance number: two prefix letters (not D F I Q U V, second
+ * not O either, not BG GB KN NK NT TN ZZ), six digits (optionally in pairs
+ * separated by single spaces), suffix A-D. Upper case only. No check digit:
+ * the shape is the check. */
+static size_t nino_match(const text_t *t, size_t i) {
+  int a = byte_at(t, i), b = byte_at(t, i + 1);
+  if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z' || word_before(t, i) ||
+      strchr("DFIQUV", a) || strchr("DFIOQUV", b))
+    return 0;
+  static const char bad[][3] = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+    if (a == bad[k][0] && b == bad[k][1])
+      return 0;
+  size_t pos = i + 2;
+  bool spaced = byte_at(t, pos) == ' ';
+  for (int pair = 0; pair < 3; pair++) {
+    if (spaced) {
+      if (byte_at(t, pos) != ' ')
+        return 0;
+      pos++;
+    }
+    if (!is_digit(byte_at(t, pos)) || !is_digit(byte_at(t, pos + 1)))
+      return 0;
+    pos += 2;
+  }
+  if (spaced && byte_at(t, pos) == ' ')
+    pos++;
+  int s = byte_at(t, pos);
+  if (s < 'A' || s > 'D' || word_at(t, pos + 1))
+    return 0;
+  return pos + 1;
+}
+
+/* Spanish DNI (8 digits + letter) and NIE (X/Y/Z + 7 digits + letter): the
+ * letter is DNI_LETTERS[number mod 23] (X Y Z read as 0 1 2). The letter may
+ * follow a '-' or, in upper case, one space. */
+static const char DNI_LETTERS[] = "TRWAGMYFPDXBNJZSQVHLCKE";
+
+static size_t dni_match(const text_t *t, size_t i) {
+  int c = to_upper(byte_at(t, i));
+  unsigned long n = 0;
+  size_t pos = i, want = 8;
+  if (word_before(t, i) || number_before(t, i, SEP_SPACE | SEP_DASH | SEP_DOT | SEP_PUNCT))
+    return 0;
+  if (c == 'X' || c == 'Y' || c == 'Z') {
+    n = (unsigned long)(c - 'X');
+    pos++;
+    want = 7;
+  }
+  for (size_t k = 0; k < want; k++, pos++) {
+    int d = byte_at(t, pos);
+    if (!is_digit(d))
+      return 0;
+    n = n * 10 + (unsigned long)(d - '0');
+  }
+  int sep = byte_at(t, pos);
+  if (sep == '-' || sep == ' ')
+    pos++;
+  int l = byte_at(t, pos);
+  if (sep == ' ' ? !(l >= 'A' && l <= 'Z') : !is_alpha(l))
+    return 0;
+  if (to_upper(l) != DNI_LETTERS[n % 23] || word_at(t, pos + 1) ||
+      number_after(t, pos + 1, SEP_DASH | SEP_DOT | SEP_PUNCT))
+    return 0;
+  return pos + 1;
+}
+
+/* Italian codice fiscale: LLLLLL DD M DD L DDD C (16 characters, any case),
+ * M a month letter, digits possibly replaced by LMNPQRSTUV (omocodia), C
+ * the check character (odd/even tables of the Agenzia delle Entrate). */
+static size_t cf_match(const text_t *t, size_t i) {
+  static const char shape[] = "LLLLLLDDMDDLDDDL";
+  static const unsigned char odd[36] = {
+      1,  0,  5,  7,  9,  13, 15, 17, 19, 21, /* 0-9 */
+      1,  0,  5,  7,  9,  13, 15, 17, 19, 21, 2,  4,  18, 20, 11, 3,
+      6,  8,  12, 14, 16, 10, 22, 25, 24, 23}; /* A-Z */
+  if (token_at(t, i, 16) != 16)
+    return 0;
+  unsigned sum = 0;
+  for (size_t k = 0; k < 16; k++) {
+    int c = to_upper(t->s[i + k]);
+    char want = shape[k];
+    if (want == 'L' && !is_alpha(c))
+      return 0;
+    if (want == 'M' && (!is_alpha(c) || !strchr("ABCDEHLMPRST", c)))
+      return 0;
+    if (want == 'D' && !is_digit(c) && !(is_alpha(c) && strchr("LMNPQRSTUV", c)))
+      return 0;
+    if (k == 15)
+      break;
+    unsigned v = is_digit(c) ? (unsigned)(c - '0') : (unsigned)(c - 'A');
+    unsigned idx = is_digit(c) ? (unsigned)(c - '0') : (unsigned)(c - 'A' + 10);
+    sum += (k % 2 == 0) ? odd[idx] : v; /* k even = 1st, 3rd... (odd) */
+  }
+  return to_upper(t->s[i + 15]) == (int)('A' + sum % 26) ? i + 16 : 0;
+}
+
+/* French NIR (numéro de sécurité sociale): sex 1 2 7 8, year, month 01-12
+ * or 20-42, department (2A/2B for Corsica), commune, order, then a key of
+ * 97 - (13 digits mod 97). Digits may be grouped by single spaces. */
+static size_t nir_match(const text_t *t, size_t i) {
+  int c = byte_at(t, i);
+  if ((c != '1' && c != '2' && c != '7' && c != '8') || word_before(t, i) ||
+      number_before(t, i, SEP_SPACE | SEP_DASH | SEP_DOT | SEP_PUNCT))
+    return 0;
+  char d[15];
+  size_t n = 0, pos = i;
+  while (n < 15) {
+    int b = byte_at(t, pos);
+    if (is_digit(b) || (n == 6 && (b == 'A' || b == 'B') && d[5] == '2')) {
+      d[n++] = (char)b;
+      pos++;
+    } else if (b == ' ' && n > 0 && is_alnum(byte_at(t, pos + 1)) &&
+               t->s[pos - 1] != ' ') {
+      pos++;
+    } else {
+      return 0;
+    }
+  }
+  if (word_at(t, pos) || number_after(t, pos, SEP_SPACE | SEP_DASH | SEP_DOT | SEP_PUNCT))
+    return 0;
+  int month = (d[3] - '0') * 10 + (d[4] - '0');
+  if (!((month >= 1 && month <= 12) || (month >= 20 && month <= 42)))
+    return 0;
+  uint64_t num = 0;
+  for (size_t k = 0; k < 13; k++)
+    num = num * 10 + (uint64_t)(is_digit(d[k]) ? d[k] - '0' : 0);
+  if (d[6] == 'A') /* 2A: read as 19, 2B as 18 */
+    num -= 1000000;
+  else if (d[6] == 'B')
+    num -= 2000000;
+  if (!is_digit(d[13]) || !is_digit(d[14]))
+    return 0;
+  unsigned key = (unsigned)((d[13] - '0') * 10 + (d[14] - '0'));
+  return key == 97 - num % 97 ? pos : 0;
+}
+
+static size_t national_id_match(const text_t *t, size_t i) {
+  size_t end;
+  if (t->tok_digits == 0 && t->tok_len != 2) /* every id has a digit; "AB 12..." */
+    return 0;
+  if ((t->tok_len == 2 || t->tok_len == 9) && (end = nino_match(t, i)))
+    return end;
+  if (t->tok_digits >= 7 && (end = dni_match(t, i)))
+    return end;
+  if (t->tok_len == 16 && (end = cf_match(t, i)))
+    return end;
+  return nir_match(t, i);
+}
+
+/* ---- numbers that need a context word: passports, booking references */
+
+enum {
+  CONTEXT_MAX = 48,    /* bytes from the context word to the number */
+  CONTEXT_WORDS = 4,   /* filler words allowed in between */
+  PASSPORT_MIN = 6,
+  PASSPORT_MAX = 9,
+  PASSPORT_MIN_DIGITS = 4,
+  BOOKING_LEN = 6,
+};
+
+/* Context words, lower case (ASCII folded only). */
+static const char *const PASSPORT_WORDS[] = {
+    "passport", "passeport", "reisepass", "reisepassnummer", "passnummer",
+    "pasaporte", "passaporto", "paspoort", "passaporte", NULL};
+/* "strong" words name the code itself; the others ("booking") need a
+ * marker (':', '#', "ref", "code"...) or a digit in the code. */
+static const char *const BOOKING_STRONG[] = {
+    "pnr", "localizador", "buchungscode", "buchungsnummer", "buchungsreferenz",
+    "reservierungsnummer", "boekingscode", "boekingsnummer",
+    "boekingsreferentie", "dossier", NULL};
+static const char *const BOOKING_WEAK[] = {
+    "booking", "reservation", "réservation", "reserva", "reserve",
+    "prenotazione", "boeking", "reservering", "buchung", "reference",
+    "référence", "referencia", "referência", "riferimento", "referentie", NULL};
+/* Words allowed between the context word and the number; the first group
+ * are markers (they say "a code follows"). */
+static const char *const FILLER_MARKERS[] = {
+    "ref", "reference", "référence", "referencia", "referência", "riferimento",
+    "referentie", "réf", "code", "código", "codice", "number", "no", "nr", "num", "n", "numéro", "nummer", "número",
+    "numero", "locator", "id", "nº", NULL};
+static const char *const FILLER_WORDS[] = {
+    "is", "was", "est", "ist", "es", "è", "é", "my", "mon", "ma", "mein", "meine",
+    "mi", "il", "le", "la", "de", "du", "del", "di", "van", "the", "our",
+    "record", "confirmation", "reservation", "réservation", "reserva",
+    "booking", NULL};
+
+/* Does the word w (lower case) start at pos, case-insensitively, and end at
+ * a word boundary? Returns its length or 0. */
+static size_t word_is(const text_t *t, size_t pos, const char *w) {
+  size_t n = strlen(w);
+  for (size_t k = 0; k < n; k++) {
+    int c = byte_at(t, pos + k);
+    if (c < 0 || (c < 0x80 ? to_upper(c) != to_upper((unsigned char)w[k])
+                           : c != (unsigned char)w[k]))
+      return 0;
+  }
+  return word_at(t, pos + n) ? 0 : n;
+}
+
+static size_t word_in(const text_t *t, size_t pos, const char *const *list) {
+  for (size_t k = 0; list[k]; k++) {
+    size_t n = word_is(t, pos, list[k]);
+    if (n)
+      return n;
+  }
+  return 0;
+}
+
+/* Width of filler punctuation at pos: space, NBSP, ':', '#', '.', '-', '(',
+ * ')', '=', '°', 'º'; *marker set for ':', '#' and '='. */
+static size_t filler_punct(const text_t *t, size_t pos, bool *marker) {
+  int c = byte_at(t, pos);
+  if (c == ':' || c == '#' || c == '=') {
+    *marker = true;
+    return 1;
+  }
+  if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '\t')
+    return 1;
+  int c1 = byte_at(t, pos + 1);
+  if (c == 0xC2 && (c1 == 0xA0 || c1 == 0xB0 || c1 == 0xBA))
+    return 2;
+  return 0;
+}
+
+/* From pos (just after a context word), can fillers reach exactly i?
+ * *marker tells whether a marker was crossed. */
+static bool fillers_reach(const text_t *t, size_t pos, size_t i, bool *marker) {
+  int words = 0;
+  while (pos < i) {
+    size_t w = filler_punct(t, pos, marker);
+    if (w == 0 && words < CONTEXT_WORDS) {
+      if ((w = word_in(t, pos, FILLER_MARKERS)) > 0)
+        *marker = true;
+      else
+        w = word_in(t, pos, FILLER_WORDS);
+      words += w > 0;
+    }
+    if (w == 0)
+      return false;
+    pos += w;
+  }
+  return pos == i && pos > 0 && !word_before(t, pos);
+}
+
+/* Is there a context word from `list` before i, joined to it by fillers?
+ * Look-behind stays within CONTEXT_MAX bytes and above the floor. */
+static bool context_before(const text_t *t, size_t i, const char *const *list,
+                           bool *marker) {
+  size_t lo = i > t->floor + CONTEXT_MAX ? i - CONTEXT_MAX : t->floor;
+  for (size_t s = lo; s < i; s++) {
+    if (word_before(t, s) || !is_alpha(byte_at(t, s)))
+      continue;
+    size_t w = word_in(t, s, list);
+    bool m = false;
+    if (w && fillers_reach(t, s + w, i, &m)) {
+      *marker = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Passport number: 6-9 ASCII letters and digits with at least 4 digits,
+ * right after "passport" (or its translations) and optional fillers
+ * ("number", "no.", ':'...). */
+static size_t passport_match(const text_t *t, size_t i) {
+  if (t->tok_digits < PASSPORT_MIN_DIGITS || t->tok_len > PASSPORT_MAX)
+    return 0;
+  size_t n = token_at(t, i, PASSPORT_MAX), digits = 0;
+  if (n < PASSPORT_MIN)
+    return 0;
+  for (size_t k = 0; k < n; k++)
+    digits += is_digit(t->s[i + k]);
+  bool marker;
+  if (digits < PASSPORT_MIN_DIGITS || !context_before(t, i, PASSPORT_WORDS, &marker))
+    return 0;
+  return i + n;
+}
+
+/* Booking reference (PNR): 6 ASCII letters and digits with at least one
+ * letter, after a booking context word. All-letter codes must be upper
+ * case and follow a strong word ("PNR") or a marker ("booking ref:"), so
+ * "BOOKING REFUND" stays; a lower-case code needs a digit. */
+static size_t booking_match(const text_t *t, size_t i) {
+  if (t->tok_len != BOOKING_LEN || (t->tok_digits == 0 && t->tok_upper != BOOKING_LEN) ||
+      token_at(t, i, BOOKING_LEN) != BOOKING_LEN)
+    return 0;
+  size_t digits = 0, lower = 0;
+  for (size_t k = 0; k < BOOKING_LEN; k++) {
+    int c = t->s[i + k];
+    digits += is_digit(c);
+    lower += c >= 'a' && c <= 'z';
+  }
+  if (digits == BOOKING_LEN || (lower && !digits))
+    return 0;
+  bool marker = false;
+  if (context_before(t, i, BOOKING_STRONG, &marker))
+    return i + BOOKING_LEN;
+  if (context_before(t, i, BOOKING_WEAK, &marker) && (marker || digits))
+    return i + BOOKING_LEN;
+  return 0;
+}
+
 /* ---- the pass */
 
 /* A matcher returns the end of its finding starting at i, or 0. */
 typedef size_t (*pii_matcher_fn)(const text_t *t, size_t i);
 
+/* word: the finding starts an ASCII word (text_t.tok_len > 0), so the
+ * matcher is not even called elsewhere. */
 static const struct {
   sb_pii_type_t type;
   pii_matcher_fn match;
+  bool word;
 } MATCHERS[] = {
-    {SB_PII_EMAIL, email_match},
-    {SB_PII_IBAN, iban_match},
-    {SB_PII_CARD, card_match},
-    {SB_PII_PHONE, phone_match},
+    {SB_PII_EMAIL, email_match, false},
+    {SB_PII_IBAN, iban_match, false},
+    {SB_PII_CARD, card_match, false},
+    {SB_PII_PHONE, phone_match, false},
+    {SB_PII_NATIONAL_ID, national_id_match, true},
+    {SB_PII_PASSPORT, passport_match, true},
+    {SB_PII_BOOKING, booking_match, true},
 };
 #define MATCHER_COUNT (sizeof MATCHERS / sizeof MATCHERS[0])
 
@@ -625,6 +969,20 @@ static bool may_start(int c) {
          c == '-' || (c >= 0xC3 && c <= 0xC5) || c == 0xEF;
 }
 
+/* Fills the tok_* fields of t for position i (see text_t). */
+static void token_info(text_t *t, size_t i) {
+  t->tok_len = t->tok_digits = t->tok_upper = t->tok_lower = 0;
+  if (!is_alnum(t->s[i]) || (i > t->floor && is_alnum(t->s[i - 1])) || word_before(t, i))
+    return; /* the middle of a word is the common case: cheapest test first */
+  for (size_t j = i; j < t->len && is_alnum(t->s[j]) && t->tok_len < 32; j++) {
+    int c = t->s[j];
+    t->tok_len++;
+    t->tok_digits += is_digit(c);
+    t->tok_upper += c >= 'A' && c <= 'Z';
+    t->tok_lower += c >= 'a' && c <= 'z';
+  }
+}
+
 /* Finds the first span starting at or after `from` (the end of the previous
  * span, used as floor). Returns true and fills *sp, or false if none. */
 static bool pii_next(text_t *t, size_t from, sb_pii_span_t *sp) {
@@ -632,7 +990,10 @@ static bool pii_next(text_t *t, size_t from, sb_pii_span_t *sp) {
   for (size_t i = from; i < t->len; i++) {
     if (!may_start(t->s[i]))
       continue;
+    token_info(t, i);
     for (size_t k = 0; k < MATCHER_COUNT; k++) {
+      if (MATCHERS[k].word && t->tok_len == 0)
+        continue;
       size_t end = MATCHERS[k].match(t, i);
       if (end > i) {
         sp->type = MATCHERS[k].type;
@@ -647,10 +1008,11 @@ static bool pii_next(text_t *t, size_t from, sb_pii_span_t *sp) {
 
 /* ---- public API */
 
-static const char *const TYPE_NAMES[SB_PII__COUNT] = {"card", "iban", "email",
-                                                      "phone"};
-static const char *const PLACEHOLDERS[SB_PII__COUNT] = {"[CARD]", "[IBAN]",
-                                                        "[EMAIL]", "[PHONE]"};
+static const char *const TYPE_NAMES[SB_PII__COUNT] = {
+    "card", "iban", "email", "phone", "national_id", "passport", "booking"};
+static const char *const PLACEHOLDERS[SB_PII__COUNT] = {
+    "[CARD]", "[IBAN]", "[EMAIL]", "[PHONE]", "[NATIONAL_ID]", "[PASSPORT]",
+    "[BOOKING]"};
 
 const char *sb_pii_type_name(sb_pii_type_t t) {
   return (unsigned)t < SB_PII__COUNT ? TYPE_NAMES[t] : "unknown";
@@ -664,7 +1026,7 @@ int sb_pii_scan(const char *text, size_t len, sb_pii_span_t *spans, size_t max,
                 size_t *n) {
   if (text == NULL || n == NULL || (spans == NULL && max > 0))
     return SB_EINVAL;
-  text_t t = {(const unsigned char *)text, len, 0};
+  text_t t = {(const unsigned char *)text, len, 0, 0, 0, 0, 0};
   sb_pii_span_t sp;
   size_t pos = 0;
   *n = 0;
@@ -704,7 +1066,7 @@ static int outbuf_put(outbuf_t *b, const void *s, size_t n) {
 
 static int redact_into(const char *text, size_t len, unsigned mask, outbuf_t *b,
                        unsigned *found) {
-  text_t t = {(const unsigned char *)text, len, 0};
+  text_t t = {(const unsigned char *)text, len, 0, 0, 0, 0, 0};
   sb_pii_span_t sp;
   size_t pos = 0;
   int rc = 0;

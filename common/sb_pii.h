@@ -2,7 +2,7 @@
  * sb_pii: finds and redacts personal data in UTF-8 customer text before
  * anything is written to Redis, logs or notifications (no clear PII at rest).
  *
- * Four kinds are recognised, each by a check stronger than a pattern:
+ * Seven kinds are recognised, each by a check stronger than a pattern:
  *   card   13-19 digits (ASCII or full-width), optionally grouped by single
  *          spaces or dashes, Luhn-valid AND matching an issuer prefix/length
  *          (Luhn alone would also take IMEIs, ISBNs and parcel numbers);
@@ -11,7 +11,16 @@
  *          mod-97 == 1, case-insensitive;
  *   email  pragmatic local@domain.tld;
  *   phone  "+<country>..." or "00<country>..." with 8-15 digits, or a national
- *          number of 10-12 digits starting with one 0 (see sb_pii.c).
+ *          number of 10-12 digits starting with one 0 (see sb_pii.c);
+ *   national_id  UK National Insurance number (prefix rules, suffix A-D),
+ *          Spanish DNI / NIE (check letter mod 23), Italian codice fiscale
+ *          (check character), French NIR (key 97 - n mod 97);
+ *   passport  6-9 letters/digits with >= 4 digits, only right after a
+ *          context word ("passport", "passeport", "Reisepass", ...);
+ *   booking  airline booking reference / PNR: 6 letters/digits, only right
+ *          after a context word ("booking", "PNR", "réservation", ...).
+ * Street addresses are not detected (no shape cheap enough to keep false
+ * positives low).
  *
  * Invariants: spans are byte offsets [start,end) into the caller's buffer,
  * sorted, non-overlapping, never past len; a card is never reported inside an
@@ -29,6 +38,9 @@ typedef enum {
   SB_PII_IBAN,
   SB_PII_EMAIL,
   SB_PII_PHONE,
+  SB_PII_NATIONAL_ID,
+  SB_PII_PASSPORT,
+  SB_PII_BOOKING,
   SB_PII__COUNT
 } sb_pii_type_t;
 
@@ -42,12 +54,14 @@ typedef struct {
 #define SB_PII_MASK(t) (1u << (unsigned)(t))
 #define SB_PII_MASK_ALL ((1u << (unsigned)SB_PII__COUNT) - 1u)
 
-/* Stable lower-case name ("card", "iban", "email", "phone"), usable as a
- * metric label; "unknown" for a value out of range. Never NULL. */
+/* Stable lower-case name ("card", "iban", "email", "phone", "national_id",
+ * "passport", "booking"), usable as a metric label; "unknown" for a value
+ * out of range. Never NULL. */
 const char *sb_pii_type_name(sb_pii_type_t t);
 
-/* Text that replaces a span: "[CARD]", "[IBAN]", "[EMAIL]", "[PHONE]";
- * "[PII]" for a value out of range. Never NULL. */
+/* Text that replaces a span: "[CARD]", "[IBAN]", "[EMAIL]", "[PHONE]",
+ * "[NATIONAL_ID]", "[PASSPORT]", "[BOOKING]"; "[PII]" for a value out of
+ * range. Never NULL. */
 const char *sb_pii_placeholder(sb_pii_type_t t);
 
 /* Finds the spans of `text` (len bytes), non-overlapping, sorted by start,

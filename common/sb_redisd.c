@@ -66,6 +66,9 @@ struct sb_redisd {
   char *extra_args;   /* owned copy or NULL */
   char *redis_server; /* owned copy */
   char *password;     /* from "--requirepass X" in extra_args, for probes */
+  char *acl_file;     /* owned copy or NULL */
+  char *probe_user;   /* owned copies or NULL: AUTH user password */
+  char *probe_password;
   char dir[SB_REDISD_DIR_MAX];
   char conf[PATH_MAX];
   char stdio[PATH_MAX]; /* the child's stdout/stderr */
@@ -127,6 +130,8 @@ static int write_conf(const sb_redisd_t *d) {
           "appendonly %s\nappendfsync %s\nprotected-mode no\n"
           "daemonize no\nlogfile \"%s/redis.log\"\n",
           d->port, d->dir, d->appendonly ? "yes" : "no", d->appendfsync, d->dir);
+  if (d->acl_file)
+    fprintf(f, "aclfile \"%s\"\n", d->acl_file);
   int bad = ferror(f);
   if (fclose(f) != 0 || bad)
     return SB_EIO;
@@ -242,9 +247,10 @@ static long info_pid(const char *info) {
 
 /* AUTH with the password given in extra_args, if any; 1 when usable. */
 static int probe_auth(redisContext *c, const sb_redisd_t *d) {
-  if (!d->password)
+  if (!d->password && !d->probe_user)
     return 1;
-  redisReply *r = redisCommand(c, "AUTH %s", d->password);
+  redisReply *r = d->probe_user ? redisCommand(c, "AUTH %s %s", d->probe_user, d->probe_password)
+                                : redisCommand(c, "AUTH %s", d->password);
   int ok = r && r->type == REDIS_REPLY_STATUS;
   freeReplyObject(r);
   return ok;
@@ -345,6 +351,9 @@ static void remove_dir(const char *dir) {
 
 static void free_redisd(sb_redisd_t *d) {
   free(d->password);
+  free(d->acl_file);
+  free(d->probe_user);
+  free(d->probe_password);
   free(d->extra_args);
   free(d->redis_server);
   free(d);
@@ -380,6 +389,17 @@ static sb_redisd_t *alloc_redisd(const sb_redisd_opts_t *o) {
   d->redis_server = strdup(o && o->redis_server ? o->redis_server : "redis-server");
   d->extra_args = o && o->extra_args ? strdup(o->extra_args) : NULL;
   d->password = find_password(d->extra_args);
+  if (o && o->acl_file && path_is_plain(o->acl_file))
+    d->acl_file = strdup(o->acl_file);
+  if (o && o->probe_user) {
+    d->probe_user = strdup(o->probe_user);
+    d->probe_password = strdup(o->probe_password ? o->probe_password : "");
+  }
+  if ((o && o->acl_file && !d->acl_file) || (o && o->probe_user && (!d->probe_user || !d->probe_password))) {
+    sb_log(SB_LOG_ERROR, "redisd_bad_acl_option", NULL);
+    free_redisd(d);
+    return NULL;
+  }
   if (!d->redis_server || (o && o->extra_args && !d->extra_args)) {
     free_redisd(d);
     return NULL;

@@ -36,6 +36,12 @@ typedef struct {
                                With "--requirepass X" the readiness probe
                                sends AUTH X first. */
   const char *redis_server; /* path of the binary; NULL = "redis-server" in PATH */
+  const char *acl_file;     /* NULL or an ACL file (Redis 6+ format, e.g. the
+                               rendered docker/redis/users.acl.in): written
+                               as "aclfile" in redis.conf. */
+  const char *probe_user;   /* with acl_file: the user (and password) the  */
+  const char *probe_password; /* readiness probe sends AUTH as; it needs PING
+                               and INFO. NULL = no AUTH (or --requirepass). */
 } sb_redisd_opts_t;
 
 /* Starts a redis-server child: creates a temp dir (mkdtemp under $TMPDIR, else

@@ -2,9 +2,11 @@
  * sb_service: process setup and graceful shutdown (see sb_service.h).
  */
 #include "sb_service.h"
+#include "sb_curve.h"
 #include "sb_error.h"
 #include "sb_log.h"
 #include "sb_time.h"
+#include "sb_zap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,7 @@ static void close_all(sb_service_t *s) {
   uv_close((uv_handle_t *)&s->drain_timer, NULL);
   sb_admin_destroy(&s->admin);
   sb_redis_destroy(&s->redis);
+  sb_zap_destroy(&s->zap); /* after on_close closed the CURVE sockets */
 }
 
 static void on_drain_timer(uv_timer_t *t) {
@@ -107,9 +110,9 @@ const sb_tenant_t *sb_service_tenant(const sb_service_t *s, const char *id) {
 #define SB_OPTION_TABLES_MAX 8
 
 static int load_config(sb_service_t *s, const sb_option_t *const *extra, int argc, char **argv) {
-  const sb_option_t *tables[SB_OPTION_TABLES_MAX + 2] = {sb_service_options};
+  const sb_option_t *tables[SB_OPTION_TABLES_MAX + 3] = {sb_service_options, sb_curve_options};
   for (int i = 0; extra && extra[i] && i < SB_OPTION_TABLES_MAX; i++)
-    tables[i + 1] = extra[i];
+    tables[i + 2] = extra[i];
   char err[SB_ERRBUF];
   snprintf(s->program, sizeof s->program, "sb-%s", s->name);
   s->config = sb_config_new(s->program, tables);
@@ -139,6 +142,26 @@ static int load_config(sb_service_t *s, const sb_option_t *const *extra, int arg
   return SB_CONFIG_RUN;
 }
 
+/* CURVE keys and the ZAP handler, when --curve-secret-key-file is set. */
+static int start_curve(sb_service_t *s) {
+  char err[SB_ERRBUF];
+  if (sb_curve_from_config(s->config, &s->curve, err, sizeof err) != 0) {
+    fprintf(stderr, "sb-%s: %s\n", s->name, err);
+    return SB_ECONFIG;
+  }
+  if (!s->curve)
+    return 0;
+  s->zap = sb_zap_new(s->loop, s->zctx, s->curve, s->metrics);
+  if (!s->zap) {
+    fprintf(stderr, "sb-%s: cannot start the ZAP handler\n", s->name);
+    return SB_EZMQ;
+  }
+  char n[24];
+  snprintf(n, sizeof n, "%zu", sb_curve_nclients(s->curve));
+  sb_log(SB_LOG_INFO, "curve_on", "allowed_clients", n, NULL);
+  return 0;
+}
+
 static int start_runtime(sb_service_t *s) {
   sb_redis_opts_t ro;
   sb_redis_opts_default(&ro);
@@ -158,6 +181,8 @@ static int start_runtime(sb_service_t *s) {
     return SB_EIO;
   }
   s->zctx = zmq_ctx_new();
+  if (start_curve(s) != 0)
+    return SB_ECONFIG;
   uv_signal_init(s->loop, &s->sigint);
   uv_signal_init(s->loop, &s->sigterm);
   uv_timer_init(s->loop, &s->drain_timer);
@@ -189,9 +214,11 @@ int sb_service_run(sb_service_t *s) {
 }
 
 void sb_service_fini(sb_service_t *s) {
+  sb_zap_destroy(&s->zap);
   if (s->zctx)
     zmq_ctx_term(s->zctx);
   s->zctx = NULL;
+  sb_curve_destroy(&s->curve);
   if (s->loop)
     uv_loop_close(s->loop);
   sb_metrics_destroy(&s->metrics);

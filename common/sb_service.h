@@ -59,6 +59,10 @@ struct sb_service {
   uv_signal_t sigint, sigterm;
   uv_timer_t drain_timer;
   int admin_base_port;
+  /* ZeroMQ CURVE (sb_curve.h): NULL when off. Sockets that bind or connect
+   * call sb_zsock_set_curve(z, s->curve); zap answers for the allow-list. */
+  struct sb_curve *curve;
+  struct sb_zap *zap;
 };
 
 /* Options every service shares (redis-url, tenants, port-offset, ...). */

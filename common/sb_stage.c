@@ -331,6 +331,8 @@ sb_stage_t *sb_stage_new(sb_service_t *s, const sb_stage_ops_t *ops, void *ctx,
   if (st->batch_max < 1)
     st->batch_max = 1;
   st->pull = sb_zsock_new(s->loop, s->zctx, ZMQ_PULL);
+  if (st->pull)
+    sb_zsock_set_curve(st->pull, s->curve); /* CURVE server when keys are set */
   if (!st->pull || sb_zsock_bind(st->pull, listen)) {
     sb_log(SB_LOG_ERROR, "bind_failed", "endpoint", listen, "error", zmq_strerror(zmq_errno()), NULL);
     sb_zsock_destroy(&st->pull);

@@ -7,6 +7,7 @@
  * close callback.
  */
 #include "sb_zsock.h"
+#include "sb_curve.h"
 #include "sb_error.h"
 
 #include <errno.h>
@@ -33,6 +34,7 @@ struct sb_zsock {
   void *arg;
   outmsg_t *out_head, *out_tail;
   size_t out_len;
+  const sb_curve_t *curve; /* borrowed; NULL = NULL mechanism */
 };
 
 static int events_of(sb_zsock_t *z) {
@@ -155,11 +157,17 @@ void sb_zsock_destroy(sb_zsock_t **zp) {
   z->sock = NULL;
 }
 
+void sb_zsock_set_curve(sb_zsock_t *z, const sb_curve_t *curve) { z->curve = curve; }
+
 int sb_zsock_bind(sb_zsock_t *z, const char *endpoint) {
+  if (sb_curve_enabled(z->curve) && sb_curve_server(z->curve, z->sock) != 0)
+    return SB_EZMQ;
   return zmq_bind(z->sock, endpoint) == 0 ? 0 : SB_EZMQ;
 }
 
 int sb_zsock_connect(sb_zsock_t *z, const char *endpoints) {
+  if (sb_curve_enabled(z->curve) && sb_curve_client(z->curve, z->sock) != 0)
+    return SB_EZMQ;
   char *copy = strdup(endpoints), *save = NULL;
   if (!copy)
     return SB_ENOMEM;

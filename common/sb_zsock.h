@@ -36,6 +36,14 @@ void sb_zsock_destroy(sb_zsock_t **z);
 int sb_zsock_bind(sb_zsock_t *z, const char *endpoint);
 /* endpoints: one or more, comma-separated. */
 int sb_zsock_connect(sb_zsock_t *z, const char *endpoints);
+/* CURVE (sb_curve.h): with an enabled key set, sb_zsock_bind makes the
+ * socket a CURVE server and sb_zsock_connect a CURVE client of the key set's
+ * server key. curve is borrowed and must outlive the socket; NULL or a key
+ * set that is not enabled leaves the NULL mechanism. Call before bind or
+ * connect. */
+struct sb_curve;
+void sb_zsock_set_curve(sb_zsock_t *z, const struct sb_curve *curve);
+
 /* The underlying zmq socket, for setsockopt. */
 void *sb_zsock_raw(sb_zsock_t *z);
 

@@ -5,17 +5,33 @@
  * sentiment lexicons from --lexicons. Without rules or lexicons a message
  * still gets its language and privacy verdict (intents and sentiment then
  * stay empty / neutral).
+ *
+ * SIGHUP re-reads the tenant file's "classify" members, --rules and
+ * --lexicons: the new set (sb_ruleset) is compiled on a libuv worker thread
+ * and swapped in by the loop only when it is entirely valid; otherwise the
+ * running rules stay, the reason is logged (rules_reload_failed) and
+ * sb_classify_reloads_total{result="failed"} counts it.
+ *
+ * The commit is classify.lua: the hand-off plus the customer's repeat
+ * contacts (Classification.repeat_contacts, and the priority raised by the
+ * tenant's "repeat" weight at "repeat_min" earlier contacts).
  */
 #include "sb_classify.h"
 #include "sb_error.h"
+#include "sb_ruleset.h"
 #include "sb_lang.h"
 #include "sb_log.h"
 #include "sb_script.h"
 #include "sb_stage.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
+
+/* classify.lua, embedded at build time (cmake/embed_lua.cmake). */
+extern const char sb_script_classify[];
 
 static const sb_option_t classify_options[] = {
     {"rules", SB_OPT_STR, "", "classification rules (JSON) for tenants without their own \"classify\""},
@@ -23,22 +39,34 @@ static const sb_option_t classify_options[] = {
     {NULL, 0, NULL, NULL}};
 
 typedef struct {
-  const sb_tenant_t *tenant;
-  sb_rules_t *rules;
-  sb_classify_t *classify;
-} tenant_classifier_t;
-
-typedef struct {
-  sb_sentiment_t *sentiment;
-  tenant_classifier_t *tenants;
-  size_t n;
+  sb_service_t *s;
+  sb_ruleset_t *set;       /* the live rules; replaced whole on reload */
+  /* reload (SIGHUP): built on a libuv worker thread, swapped in by the loop */
+  uv_signal_t sighup;
+  int sighup_open, closed;
+  uv_work_t work;
+  int reloading, again;    /* a build runs; another SIGHUP came meanwhile */
+  sb_ruleset_source_t src; /* strings borrowed from the service's config */
+  sb_ruleset_t *next;
+  char err[512];
+  sb_counter_t *reloads_ok, *reloads_failed;
 } classify_ctx_t;
 
-static tenant_classifier_t *classifier_of(classify_ctx_t *c, const sb_tenant_t *t) {
-  for (size_t i = 0; i < c->n; i++)
-    if (c->tenants[i].tenant == t)
-      return &c->tenants[i];
-  return NULL;
+/* classify.lua's extra arguments: what it needs to count the customer's
+ * repeat contacts and raise the priority (see the script's header). */
+enum { CLASSIFY_NEXTRA = 6 };
+
+static void repeat_args(sb_stage_item_t *it, const sb_rules_t *rules, const Switchboard__V1__Interaction *in,
+                        const char *conversation, int priority) {
+  int64_t window_s = sb_rules_repeat_window_s(rules);
+  if (!in->customer || !*in->customer || !conversation || !*conversation || window_s <= 0)
+    return; /* padded with "": not counted */
+  sb_stage_item_argf(it, "%s:%s", sb_channel_name(in->channel), in->customer);
+  sb_stage_item_arg(it, conversation);
+  sb_stage_item_argf(it, "%lld", (long long)window_s * 1000);
+  sb_stage_item_argf(it, "%d", sb_rules_repeat_min(rules));
+  sb_stage_item_argf(it, "%d", priority);
+  sb_stage_item_argf(it, "%d", (int)(sb_rules_priority(rules)->repeat + 0.5));
 }
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
@@ -47,15 +75,18 @@ static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
   if (env->body_case != SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION || !env->interaction)
     return 0;
   const Switchboard__V1__Interaction *in = env->interaction;
-  tenant_classifier_t *tc = classifier_of(c, it->tenant);
+  const sb_rules_t *rules = NULL;
+  sb_classify_t *classifier = sb_ruleset_classifier(c->set, it->tenant, &rules);
   sb_classify_input_t input = {.text = in->text, .len = strlen(in->text), .is_public = in->public_,
                                .customer = in->customer,
                                .followers = in->author ? in->author->followers : 0};
   sb_classify_verdict_t v;
   memset(&v, 0, sizeof v);
-  int rc = tc ? sb_classify_message(tc->classify, &input, &v) : SB_ENOTFOUND;
+  int rc = classifier ? sb_classify_message(classifier, &input, &v) : SB_ENOTFOUND;
   if (rc == 0)
-    rc = sb_classify_envelope_apply_rules(env, &v, tc->rules);
+    rc = sb_classify_envelope_apply_rules(env, &v, rules);
+  if (rc == 0)
+    repeat_args(it, rules, in, env->conversation, v.priority.score);
   sb_classify_verdict_clear(&v);
   if (rc && rc != SB_EEXISTS) {
     *why = "classification failed";
@@ -64,60 +95,103 @@ static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
   return 0;
 }
 
-static sb_rules_t *rules_for(const sb_tenant_t *t, const char *default_path, char *err, size_t errlen) {
-  if (t->section_json[SB_TENANT_CLASSIFY])
-    return sb_rules_parse(t->section_json[SB_TENANT_CLASSIFY], strlen(t->section_json[SB_TENANT_CLASSIFY]), err, errlen);
-  if (*default_path)
-    return sb_rules_load(default_path, err, errlen);
-  return sb_rules_parse("{}", 2, err, errlen);
+/* ---- reload on SIGHUP: compile off the loop, swap only a complete set */
+
+static void reload_work(uv_work_t *w) {
+  classify_ctx_t *c = w->data;
+  c->next = sb_ruleset_build(&c->src, c->err, sizeof c->err);
 }
 
-static int load_sentiment(classify_ctx_t *c, const char *dir) {
-  char err[256];
-  c->sentiment = sb_sentiment_new();
-  if (!c->sentiment)
-    return SB_ENOMEM;
-  if (*dir && sb_sentiment_load_dir(c->sentiment, dir, NULL, err, sizeof err)) {
-    fprintf(stderr, "sb-classify: lexicons %s: %s\n", dir, err);
-    return SB_ECONFIG;
+static void reload_start(classify_ctx_t *c);
+
+static void reload_done(uv_work_t *w, int status) {
+  classify_ctx_t *c = w->data;
+  c->reloading = 0;
+  if (c->closed || status != 0) {
+    sb_ruleset_destroy(&c->next);
+    return;
   }
-  return 0;
+  if (c->next) {
+    sb_ruleset_t *old = c->set;
+    c->set = c->next; /* prepare runs on this thread: nothing holds the old set */
+    c->next = NULL;
+    sb_ruleset_destroy(&old);
+    sb_counter_add(c->reloads_ok, 1);
+    sb_log(SB_LOG_INFO, "rules_reloaded", "file", c->src.tenants_path, NULL);
+  } else {
+    sb_counter_add(c->reloads_failed, 1);
+    sb_log(SB_LOG_ERROR, "rules_reload_failed", "why", c->err, "kept", "previous rules", NULL);
+  }
+  if (c->again) {
+    c->again = 0;
+    reload_start(c);
+  }
+}
+
+static void reload_start(classify_ctx_t *c) {
+  if (c->reloading) {
+    c->again = 1; /* the file may have changed after the build read it */
+    return;
+  }
+  c->work.data = c;
+  c->next = NULL;
+  c->err[0] = '\0';
+  if (uv_queue_work(c->s->loop, &c->work, reload_work, reload_done) == 0)
+    c->reloading = 1;
+  else
+    sb_counter_add(c->reloads_failed, 1);
+}
+
+static void on_sighup(uv_signal_t *h, int signum) {
+  (void)signum;
+  reload_start(h->data);
 }
 
 static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
   classify_ctx_t *c = ctx;
+  char err[512];
   (void)out;
+  c->s = s;
   /* CLD2 allocates and frees ~200 KiB per call: with glibc's default trim
    * threshold every call grows and trims the heap (about 40x slower). */
   if (sb_lang_tune_malloc() != 0)
     sb_log(SB_LOG_WARN, "malloc_not_tuned", "why", "allocator refused (sanitizer build?)", NULL);
-  if (load_sentiment(c, sb_config_str(s->config, "lexicons")))
+  c->src = (sb_ruleset_source_t){.tenants = s->tenants,
+                                 .tenants_path = NULL, /* first build: the sections already read */
+                                 .default_rules = sb_config_str(s->config, "rules"),
+                                 .lexicons = sb_config_str(s->config, "lexicons")};
+  c->set = sb_ruleset_build(&c->src, err, sizeof err);
+  if (!c->set) {
+    fprintf(stderr, "sb-classify: %s\n", err);
     return SB_ECONFIG;
-  c->n = sb_tenants_count(s->tenants);
-  c->tenants = calloc(c->n ? c->n : 1, sizeof *c->tenants);
-  for (size_t i = 0; c->tenants && i < c->n; i++) {
-    char err[256];
-    tenant_classifier_t *tc = &c->tenants[i];
-    tc->tenant = sb_tenants_at(s->tenants, i);
-    tc->rules = rules_for(tc->tenant, sb_config_str(s->config, "rules"), err, sizeof err);
-    tc->classify = tc->rules ? sb_classify_new(tc->rules, c->sentiment) : NULL;
-    if (!tc->classify) {
-      fprintf(stderr, "sb-classify: tenant %s: %s\n", tc->tenant->id, tc->rules ? "out of memory" : err);
-      return SB_ECONFIG;
-    }
   }
-  return c->tenants ? 0 : SB_ENOMEM;
+  c->src.tenants_path = sb_config_str(s->config, "tenants");
+  c->reloads_ok = sb_metrics_counter(s->metrics, "sb_classify_reloads_total",
+                                     "rule reloads (SIGHUP) by result", "result=\"ok\"");
+  c->reloads_failed = sb_metrics_counter(s->metrics, "sb_classify_reloads_total",
+                                         "rule reloads (SIGHUP) by result", "result=\"failed\"");
+  if (!c->reloads_ok || !c->reloads_failed)
+    return SB_ENOMEM;
+  if (uv_signal_init(s->loop, &c->sighup) || uv_signal_start(&c->sighup, on_sighup, SIGHUP))
+    return SB_EIO;
+  c->sighup.data = c;
+  c->sighup_open = 1;
+  uv_unref((uv_handle_t *)&c->sighup); /* never keeps the loop from ending */
+  return 0;
+}
+
+static void close_sighup(classify_ctx_t *c) {
+  if (c->sighup_open) {
+    c->sighup_open = 0;
+    uv_close((uv_handle_t *)&c->sighup, NULL);
+  }
 }
 
 static void close_ctx(void *ctx) {
   classify_ctx_t *c = ctx;
-  for (size_t i = 0; c->tenants && i < c->n; i++) {
-    sb_classify_destroy(&c->tenants[i].classify);
-    sb_rules_destroy(&c->tenants[i].rules);
-  }
-  free(c->tenants);
-  c->tenants = NULL;
-  sb_sentiment_destroy(&c->sentiment);
+  close_sighup(c);
+  c->closed = 1; /* a reload still running frees its own result */
+  sb_ruleset_destroy(&c->set);
 }
 
 static const sb_stage_ops_t classify_ops = {
@@ -125,7 +199,8 @@ static const sb_stage_ops_t classify_ops = {
     .lease_in = "classify",
     .stat = "classified",
     .script_name = "classify",
-    .script_body = sb_script_handoff,
+    .script_body = sb_script_classify,
+    .nextra = CLASSIFY_NEXTRA,
     .prepare = prepare,
 };
 

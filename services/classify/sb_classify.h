@@ -68,7 +68,8 @@ typedef struct {
   int is_public;
   const char *customer; /* for the VIP list; may be NULL */
   int64_t followers;
-  int repeat_contact;   /* the customer wrote within 24 h (caller knows) */
+  int repeat_contact;   /* a repeat contact (caller knows; the service
+                           adds it in classify.lua, see sb_priority.h) */
 } sb_classify_input_t;
 
 typedef struct {

@@ -11,7 +11,11 @@
  *                          counted only on a public post (followers see it)
  *   vip        w.vip       * vip
  *   intent     w.intent    * intent_weight / 100     heaviest matched intent
- *   repeat     w.repeat    * repeat_contact          same customer within 24 h
+ *   repeat     w.repeat    * repeat_contact          a repeat contact: the
+ *                          customer's earlier conversation(s) within the
+ *                          tenant's "repeat_window_s" (default 7 days); in
+ *                          the service the count is known only in Redis, so
+ *                          classify.lua adds these points (capped at 100)
  *   legal      w.legal     * legal                   legal-threat keyword
  *
  * With the defaults an angry public tweet from a 10,000-follower account
@@ -62,7 +66,7 @@ typedef struct {
   int64_t followers;    /* author's followers (0 if unknown) */
   int vip;              /* customer on the tenant's VIP list */
   double intent_weight; /* 0..100: largest weight of the matched intents */
-  int repeat_contact;   /* the customer wrote within the last 24 h */
+  int repeat_contact;   /* a repeat contact (see "repeat" above) */
   int legal;            /* a legal-threat keyword matched */
 } sb_priority_input_t;
 

@@ -40,6 +40,8 @@ struct sb_rules {
   char **vip; /* sorted */
   size_t n_vip;
   sb_priority_weights_t priority;
+  int64_t repeat_window_s;
+  int repeat_min;
   sb_rule_answer_t *answers;
   size_t n_answers;
   lang_terms_t sets[TERM_LANGS_MAX];
@@ -425,6 +427,22 @@ static int parse_priority(parse_t *p, const cJSON *obj) {
   return rc;
 }
 
+static int parse_repeat_window(parse_t *p, const cJSON *j) {
+  double v = 0;
+  int rc = parse_number(p, j, "repeat_window_s", 0, SB_RULES_REPEAT_WINDOW_MAX, &v);
+  if (!rc)
+    p->r->repeat_window_s = (int64_t)v;
+  return rc;
+}
+
+static int parse_repeat_min(parse_t *p, const cJSON *j) {
+  double v = 0;
+  int rc = parse_number(p, j, "repeat_min", 1, SB_RULES_REPEAT_MIN_MAX, &v);
+  if (!rc)
+    p->r->repeat_min = (int)v;
+  return rc;
+}
+
 static int answer_fields(parse_t *p, const cJSON *o, const char *path, sb_rule_answer_t *a) {
   static const char *const keys[] = {"id", "intent", "language", "text", NULL};
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
@@ -481,7 +499,8 @@ static const struct {
 } members[] = {
     {"languages", parse_languages}, {"intents", parse_intents}, {"competitors", parse_competitors},
     {"vip", parse_vip},             {"legal", parse_legal},     {"priority", parse_priority},
-    {"answers", parse_answers},
+    {"answers", parse_answers},     {"repeat_window_s", parse_repeat_window},
+    {"repeat_min", parse_repeat_min},
 };
 #define NMEMBERS (sizeof members / sizeof members[0])
 
@@ -514,6 +533,8 @@ static sb_rules_t *rules_from_json(const cJSON *root, char *err, size_t errlen) 
     return NULL;
   }
   sb_priority_weights_default(&p.r->priority);
+  p.r->repeat_window_s = SB_RULES_REPEAT_WINDOW_DEFAULT;
+  p.r->repeat_min = 1;
   int rc = parse_root(&p, root);
   if (!rc)
     rc = build_hyperscan(&p);
@@ -638,6 +659,10 @@ int sb_rules_is_vip(const sb_rules_t *r, const char *customer) {
 }
 
 const sb_priority_weights_t *sb_rules_priority(const sb_rules_t *r) { return &r->priority; }
+
+int64_t sb_rules_repeat_window_s(const sb_rules_t *r) { return r->repeat_window_s; }
+
+int sb_rules_repeat_min(const sb_rules_t *r) { return r->repeat_min; }
 size_t sb_rules_answer_count(const sb_rules_t *r) { return r->n_answers; }
 const sb_rule_answer_t *sb_rules_answer(const sb_rules_t *r, size_t i) {
   return i < r->n_answers ? &r->answers[i] : NULL;

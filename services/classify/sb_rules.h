@@ -22,7 +22,12 @@
  *                   "intent": 20, "repeat": 10, "legal": 30,
  *                   "reach_max": 1000000},
  *    "answers": [{"id": "refund-en", "intent": "refund", "language": "en",
- *                 "text": "We're sorry ..."}]}
+ *                 "text": "We're sorry ..."}],
+ *    "repeat_window_s": 604800,   a customer's earlier contacts count as
+ *                                 repeats within this window (0: off)
+ *    "repeat_min": 1}             earlier contacts in the window that make
+ *                                 a repeat contact (raises priority by the
+ *                                 "repeat" weight; see classify.lua)
  *
  * Every member is optional; an empty object is a valid (empty) rule set.
  * Keywords, competitor names and legal words are phrases of up to
@@ -69,6 +74,9 @@
 #define SB_RULES_VIP_MAX 100000
 #define SB_RULES_ANSWERS_MAX 4096
 #define SB_RULES_ANSWER_TEXT_MAX 4096
+#define SB_RULES_REPEAT_WINDOW_DEFAULT (7 * 86400)
+#define SB_RULES_REPEAT_WINDOW_MAX (90 * 86400)
+#define SB_RULES_REPEAT_MIN_MAX 1000
 
 /* A term's value in the rules' termsets: its kind and the index of what it
  * names (intent, competitor; 0 for legal). */
@@ -128,6 +136,11 @@ const char *sb_rules_competitor(const sb_rules_t *r, size_t i);
 int sb_rules_is_vip(const sb_rules_t *r, const char *customer);
 
 const sb_priority_weights_t *sb_rules_priority(const sb_rules_t *r);
+
+/* Repeat contacts: the window in seconds (0: not counted) and the number
+ * of earlier contacts in it that flag a repeat (>= 1). */
+int64_t sb_rules_repeat_window_s(const sb_rules_t *r);
+int sb_rules_repeat_min(const sb_rules_t *r);
 
 size_t sb_rules_answer_count(const sb_rules_t *r);
 const sb_rule_answer_t *sb_rules_answer(const sb_rules_t *r, size_t i);

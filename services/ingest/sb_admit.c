@@ -75,6 +75,12 @@ static int check_interaction(sb_envelope_t *env, sb_admit_result_t *res) {
   if (strlen(in->text) > SB_ADMIT_TEXT_MAX)
     return fail(res, SB_ADMIT_INVALID, "text over %d bytes", SB_ADMIT_TEXT_MAX);
   snprintf(res->thread, sizeof res->thread, "%s:%s", sb_channel_name(in->channel), in->customer);
+  if (in->channel == SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL) {
+    if (!is_empty(in->platform_message_id) && !strchr(in->platform_message_id, '\n'))
+      snprintf(res->message, sizeof res->message, "email:%s", in->platform_message_id);
+    if (!is_empty(in->reply_to) && !strchr(in->reply_to, '\n'))
+      snprintf(res->refs, sizeof res->refs, "email:%s", in->reply_to);
+  }
   if (redact(env))
     return fail(res, SB_ADMIT_INVALID, "out of memory");
   return 0;

@@ -19,6 +19,7 @@
 #define SB_ADMIT_THREAD_MAX 320
 #define SB_ADMIT_TEXT_MAX (16 * 1024)
 #define SB_ADMIT_ATTR_MAX 256
+#define SB_ADMIT_REFS_MAX (2 * SB_ADMIT_THREAD_MAX)
 
 typedef enum {
   SB_ADMIT_OK = 0,
@@ -30,6 +31,12 @@ typedef struct {
   sb_admit_status_t status;
   char reason[160];
   char thread[SB_ADMIT_THREAD_MAX]; /* "" when the event opens no thread */
+  /* e-mail threading (ingest.lua): "email:<Message-ID>" to remember for
+   * later replies, and the '\n'-separated "email:<id>"s this message
+   * answers (In-Reply-To; the webhook door adds the References root). ""
+   * when none. */
+  char message[SB_ADMIT_THREAD_MAX];
+  char refs[SB_ADMIT_REFS_MAX];
 } sb_admit_result_t;
 
 /* Builds an envelope from a parsed CloudEvent. Returns the envelope (owned

@@ -1,6 +1,7 @@
 /* sb_door_http: see sb_door_http.h. */
 #include "sb_door_http.h"
 #include "sb_admit.h"
+#include "sb_door_identity.h"
 #include "sb_door_webhook.h"
 #include "sb_cloudevent.h"
 #include "sb_cloudevent_http.h"
@@ -23,6 +24,7 @@ struct sb_door_http {
   sb_intake_t *intake;
   sb_http_server_t *http;
   sb_door_webhook_t *webhooks;
+  sb_door_identity_t *identities;
 };
 
 typedef struct {
@@ -100,7 +102,7 @@ static int authorize(sb_door_http_t *d, sb_http_response_t *res, const sb_envelo
 /* Admits every event or none; returns the envelopes or NULL (responded). */
 static sb_envelope_t **admit_all(sb_door_http_t *d, sb_http_response_t *res, sb_cloudevent_t *ev,
                                  size_t n, int agent_only, const char *key,
-                                 char (*threads)[SB_ADMIT_THREAD_MAX]) {
+                                 sb_admit_result_t *threads) {
   sb_envelope_t **envs = calloc(n, sizeof *envs);
   for (size_t i = 0; envs && i < n; i++) {
     sb_admit_result_t ar;
@@ -110,7 +112,7 @@ static sb_envelope_t **admit_all(sb_door_http_t *d, sb_http_response_t *res, sb_
       ar.status = SB_ADMIT_INVALID;
       snprintf(ar.reason, sizeof ar.reason, "only %s* events are taken here", SB_TYPE_AGENT_PREFIX);
     } else if ((envs[i] = sb_admit_cloudevent(&ev[i], d->svc->tenants, &ar))) {
-      memcpy(threads[i], ar.thread, sizeof ar.thread);
+      threads[i] = ar;
       if (authorize(d, res, envs[i], key, i) == 0)
         continue;
       responded = 1;
@@ -165,7 +167,7 @@ static int within_rate(sb_door_http_t *d, sb_http_response_t *res, sb_envelope_t
 }
 
 static void submit_all(sb_door_http_t *d, sb_http_response_t *res, sb_envelope_t **envs,
-                       char (*threads)[SB_ADMIT_THREAD_MAX], size_t n, int batch) {
+                       sb_admit_result_t *threads, size_t n, int batch) {
   request_t *r = calloc(1, sizeof *r);
   r->door = d;
   r->res = res;
@@ -178,7 +180,7 @@ static void submit_all(sb_door_http_t *d, sb_http_response_t *res, sb_envelope_t
     cJSON_AddItemToArray(r->results, o);
   }
   for (size_t i = 0; i < n; i++)
-    if (sb_intake_submit(d->intake, envs[i], threads[i], on_done, r, i))
+    if (sb_intake_submit(d->intake, envs[i], &threads[i], on_done, r, i))
       on_done(r, i, SB_INTAKE_FAILED, ""); /* only on OOM: room was checked */
 }
 
@@ -224,7 +226,7 @@ static void post_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http
     return;
   }
   /* read req before admit_all: a response (even an error) releases it */
-  char(*threads)[SB_ADMIT_THREAD_MAX] = calloc(n, sizeof *threads);
+  sb_admit_result_t *threads = calloc(n, sizeof *threads);
   sb_envelope_t **envs = threads ? admit_all(d, res, ev, n, agent_only, bearer_key(req), threads) : NULL;
   sb_cloudevent_free(&ev, n);
   if (envs && within_rate(d, res, envs, n) == 0)
@@ -238,6 +240,12 @@ static void post_events(sb_door_http_t *d, const sb_http_request_t *req, sb_http
   free(threads);
 }
 
+static void post_identities(sb_door_http_t *d, const sb_http_request_t *req,
+                            sb_http_response_t *res, int agent_only) {
+  (void)agent_only;
+  sb_door_identity_post(d->identities, req, res);
+}
+
 static const struct {
   const char *method, *path;
   route_fn fn;
@@ -245,6 +253,7 @@ static const struct {
 } routes[] = {
     {"POST", "/v1/events", post_events, 0},
     {"POST", "/v1/agent-events", post_events, 1},
+    {"POST", SB_IDENTITY_PATH, post_identities, 0},
 };
 
 static void on_request(const sb_http_request_t *req, sb_http_response_t *res, void *arg) {
@@ -276,10 +285,12 @@ sb_door_http_t *sb_door_http_new(sb_service_t *s, sb_intake_t *intake, const cha
   d->svc = s;
   d->intake = intake;
   d->webhooks = sb_door_webhook_new(s, intake);
+  d->identities = sb_door_identity_new(s);
   d->http = sb_http_server_new(s->loop, NULL, on_request, d);
-  if (!d->webhooks || !d->http || sb_http_server_listen(d->http, host, port)) {
+  if (!d->webhooks || !d->identities || !d->http || sb_http_server_listen(d->http, host, port)) {
     sb_http_server_destroy(&d->http);
     sb_door_webhook_destroy(&d->webhooks);
+    sb_door_identity_destroy(&d->identities);
     free(d);
     return NULL;
   }
@@ -293,6 +304,7 @@ void sb_door_http_destroy(sb_door_http_t **dp) {
   *dp = NULL;
   sb_http_server_destroy(&d->http);
   sb_door_webhook_destroy(&d->webhooks);
+  sb_door_identity_destroy(&d->identities);
   free(d);
 }
 

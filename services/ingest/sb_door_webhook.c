@@ -4,9 +4,13 @@
 #include "sb_dlq.h"
 #include "sb_error.h"
 #include "sb_form.h"
+#include "sb_keys.h"
+#include "sb_script.h"
 #include "sb_log.h"
 #include "sb_signature.h"
 #include "sb_webhook.h"
+
+extern const char sb_script_delivery[];
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@ struct sb_door_webhook {
   sb_service_t *svc;
   sb_intake_t *intake;
   sb_dlq_t *dlq;
+  int delivery_script; /* delivery.lua: receipts -> dlv:<channel>:<id> */
 };
 
 /* One webhook request while it is checked and read. */
@@ -319,6 +324,19 @@ static sb_envelope_t *envelope_of(sb_wh_item_t *it, const sb_account_t *acct) {
   return env;
 }
 
+/* An e-mail's References root (its thread's first message) is a second
+ * way to find the conversation when In-Reply-To names a message we never
+ * saw (an agent's reply sent from outside switchboard). */
+static void refs_add_root(sb_admit_result_t *ar, const sb_wh_item_t *it) {
+  size_t n = strlen(ar->refs);
+  if (!ar->message[0] || !it->thread_hint || strchr(it->thread_hint, '\n') ||
+      (n > 6 && strcmp(ar->refs + 6, it->thread_hint) == 0)) /* after "email:" */
+    return;
+  if ((size_t)snprintf(ar->refs + n, sizeof ar->refs - n, "%semail:%s", n ? "\n" : "",
+                       it->thread_hint) >= sizeof ar->refs - n)
+    ar->refs[n] = '\0'; /* did not fit: In-Reply-To alone */
+}
+
 /* One item: dead-lettered, counted, or submitted (then on_done answers). */
 static void take_item(delivery_t *d, sb_wh_item_t *it, const sb_account_t *acct,
                       const sb_http_request_t *req) {
@@ -345,8 +363,77 @@ static void take_item(delivery_t *d, sb_wh_item_t *it, const sb_account_t *acct,
     return;
   }
   count(w, "sb_ingest_webhook_items_total", "webhook items by outcome", d->p->name, "message", 1);
-  if (sb_intake_submit(w->intake, env, ar.thread, on_done, d, 0))
+  refs_add_root(&ar, it);
+  if (sb_intake_submit(w->intake, env, &ar, on_done, d, 0))
     d->failed++, d->remaining--;
+}
+
+/* Order of the delivery states (delivery.lua keeps the highest). */
+static int receipt_rank(const char *status) {
+  static const struct {
+    const char *status;
+    int rank;
+  } ranks[] = {{"sent", 1},        {"echo", 1},   {"delivered", 2}, {"read", 3},
+               {"played", 3},      {"failed", 4}, {"undelivered", 4}, {"deleted", 5}};
+  for (size_t i = 0; i < sizeof ranks / sizeof ranks[0]; i++)
+    if (strcmp(ranks[i].status, status) == 0)
+      return ranks[i].rank;
+  return 0;
+}
+
+static void on_receipts(const redisReply *reply, int err, void *arg) {
+  delivery_t *d = arg;
+  d->failed += err || !reply || reply->type != REDIS_REPLY_INTEGER;
+  if (--d->remaining == 0)
+    answer(d);
+}
+
+typedef struct {
+  char field[SB_WH_CHANNEL_LEN + 1 + SB_WEBHOOK_ID_MAX + 1];
+  char rank[8], time_ms[24];
+} receipt_t;
+
+static int is_receipt(const sb_wh_item_t *it) {
+  return it->kind == SB_WH_STATUS && !it->error[0] && it->platform_message_id && it->status;
+}
+
+/* One delivery.lua call for the receipts of the batch that name a message
+ * (watermarks name none: counted only). 1 when sent (on_receipts will be
+ * called once, later), 0 when there is nothing to send, else a negative
+ * error. */
+static int store_receipts(delivery_t *d, const sb_wh_batch_t *b, const sb_account_t *acct) {
+  size_t n = 0, k = 2;
+  for (size_t i = 0; i < b->n; i++)
+    n += is_receipt(&b->items[i]);
+  if (n == 0)
+    return 0;
+  const char **argv = calloc(2 + 4 * n, sizeof *argv);
+  receipt_t *r = calloc(n, sizeof *r);
+  char stats[SB_KEY_MAX], ttl[24];
+  int rc = SB_ENOMEM;
+  if (argv && r) {
+    sb_key_tenant(stats, sizeof stats, acct->tenant->id, "stats");
+    snprintf(ttl, sizeof ttl, "%lld", sb_config_int(d->w->svc->config, "event-ttl-s"));
+    argv[0] = stats, argv[1] = ttl;
+    for (size_t i = 0, j = 0; i < b->n; i++) {
+      const sb_wh_item_t *it = &b->items[i];
+      if (!is_receipt(it))
+        continue;
+      snprintf(r[j].field, sizeof r[j].field, "%s:%s", it->channel, it->platform_message_id);
+      snprintf(r[j].rank, sizeof r[j].rank, "%d", receipt_rank(it->status));
+      snprintf(r[j].time_ms, sizeof r[j].time_ms, "%lld", (long long)it->time_ms);
+      argv[k++] = r[j].field;
+      argv[k++] = it->status;
+      argv[k++] = r[j].rank;
+      argv[k++] = r[j].time_ms;
+      j++;
+    }
+    rc = sb_redis_evalsha(d->w->svc->redis, d->w->delivery_script, 1, (int)k, argv, NULL,
+                          on_receipts, d);
+  }
+  free(argv);
+  free(r);
+  return rc == 0 ? 1 : rc;
 }
 
 static void submit_batch(sb_door_webhook_t *w, sb_http_response_t *res, const platform_t *p,
@@ -366,6 +453,9 @@ static void submit_batch(sb_door_webhook_t *w, sb_http_response_t *res, const pl
   d->res = res;
   d->p = p;
   d->remaining = b->n + 1; /* held until every item was handed over */
+  int receipts = store_receipts(d, b, acct);
+  d->remaining += receipts > 0; /* on_receipts answers for them */
+  d->failed += receipts < 0;    /* 503: the platform re-sends; receipts are idempotent */
   for (size_t i = 0; i < b->n; i++)
     take_item(d, &b->items[i], acct, req);
   if (--d->remaining == 0)
@@ -458,6 +548,9 @@ sb_door_webhook_t *sb_door_webhook_new(sb_service_t *s, sb_intake_t *intake) {
   w->svc = s;
   w->intake = intake;
   w->dlq = sb_dlq_new(s, "ingest");
+  w->delivery_script = sb_script_add(s->redis, "delivery", sb_script_delivery);
+  if (w->delivery_script < 0)
+    sb_door_webhook_destroy(&w);
   return w;
 }
 

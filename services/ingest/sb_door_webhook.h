@@ -15,7 +15,10 @@
  * written durably (sb_intake) before the platform gets its 200; a
  * malformed item is dead-lettered with its reason while the others go on
  * (a 4xx would make the platform re-send the same bytes for ever);
- * receipts and echoes are counted and never become inbound messages.
+ * receipts and echoes are counted and never become inbound messages; a
+ * receipt naming a message stores its latest delivery state (delivery.lua,
+ * dlv:<channel>:<id>: a state only moves forward, sent < delivered < read
+ * < failed < deleted) before the 200.
  * If a write is not durable the answer is 503, and the platform's retry
  * is safe.
  *

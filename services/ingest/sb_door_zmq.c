@@ -124,7 +124,7 @@ static void take_event(request_t *r, size_t i, sb_envelope_t *env, int room) {
     sb_envelope_free(env);
     sb_intake_refused(d->intake, 1);
     set_ack(&r->acks[i], SWITCHBOARD__V1__ACK_CODE__ACK_RETRY_LATER, "tenant over its rate; retry later");
-  } else if (sb_intake_submit(d->intake, env, ar.thread, on_done, r, i) == 0) {
+  } else if (sb_intake_submit(d->intake, env, &ar, on_done, r, i) == 0) {
     return; /* on_done answers it */
   } else {
     set_ack(&r->acks[i], SWITCHBOARD__V1__ACK_CODE__ACK_RETRY_LATER, "overloaded; retry");

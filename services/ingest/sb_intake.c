@@ -18,10 +18,11 @@
 extern const char sb_script_ingest[];
 
 #define SB_INTAKE_FIXED_ARGS 4 /* KEYS[1], now, deadline, ttl */
+#define SB_INTAKE_ARGS_PER_EVENT 5 /* key, thread, blob, message, refs */
 
 typedef struct {
   sb_envelope_t *env;
-  char *thread;
+  char *thread, *message, *refs;
   uint8_t *blob;
   size_t blob_len;
   sb_intake_done_fn fn;
@@ -67,6 +68,8 @@ static void entry_done(sb_intake_t *in, entry_t *e, sb_intake_status_t st, const
 static void entry_free(entry_t *e) {
   sb_envelope_free(e->env);
   free(e->thread);
+  free(e->message);
+  free(e->refs);
   free(e->blob);
 }
 
@@ -128,7 +131,7 @@ static void batch_release(batch_t *b) {
 
 static int send_group(batch_t *b, group_t *g, const char *tenant) {
   sb_intake_t *in = b->in;
-  size_t argc = SB_INTAKE_FIXED_ARGS + 3 * g->count;
+  size_t argc = SB_INTAKE_FIXED_ARGS + SB_INTAKE_ARGS_PER_EVENT * g->count;
   const char **argv = calloc(argc, sizeof *argv);
   size_t *lens = calloc(argc, sizeof *lens);
   if (!argv || !lens) {
@@ -149,6 +152,8 @@ static int send_group(batch_t *b, group_t *g, const char *tenant) {
     argv[k++] = e->thread;
     lens[k] = e->blob_len;
     argv[k++] = (const char *)e->blob;
+    argv[k++] = e->message;
+    argv[k++] = e->refs;
   }
   for (size_t i = 0; i < argc; i++)
     if (!lens[i])
@@ -255,7 +260,7 @@ void sb_intake_destroy(sb_intake_t **inp) {
   uv_close((uv_handle_t *)&in->idle, on_check_closed);
 }
 
-int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const char *thread,
+int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const sb_admit_result_t *ar,
                      sb_intake_done_fn fn, void *arg, size_t index) {
   if (in->closing || in->inflight >= in->max_inflight ||
       !sb_redis_is_connected(in->svc->redis)) {
@@ -276,12 +281,14 @@ int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const char *thread,
   entry_t *e = &in->pending[in->npending];
   memset(e, 0, sizeof *e);
   e->env = env;
-  e->thread = strdup(thread ? thread : "");
+  e->thread = strdup(ar ? ar->thread : "");
+  e->message = strdup(ar ? ar->message : "");
+  e->refs = strdup(ar ? ar->refs : "");
   e->blob = sb_envelope_pack(env, &e->blob_len);
   e->fn = fn;
   e->arg = arg;
   e->index = index;
-  if (!e->thread || !e->blob) {
+  if (!e->thread || !e->message || !e->refs || !e->blob) {
     entry_free(e);
     return SB_EAGAIN;
   }

@@ -14,6 +14,7 @@
 #ifndef SB_INTAKE_H
 #define SB_INTAKE_H
 
+#include "sb_admit.h"
 #include "sb_envelope.h"
 #include "sb_handoff.h"
 #include "sb_ratelimit.h"
@@ -34,10 +35,10 @@ typedef struct sb_intake sb_intake_t;
 sb_intake_t *sb_intake_new(sb_service_t *s, sb_handoff_t *out, size_t max_inflight);
 void sb_intake_destroy(sb_intake_t **in);
 
-/* Takes env (always, even on error). thread: see sb_admit. Returns 0 (fn
- * will be called once, later) or SB_EAGAIN (overloaded or Redis away; fn
- * is never called). */
-int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const char *thread,
+/* Takes env (always, even on error). ar: the admission's thread, message
+ * and refs (sb_admit; copied). Returns 0 (fn will be called once, later)
+ * or SB_EAGAIN (overloaded or Redis away; fn is never called). */
+int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const sb_admit_result_t *ar,
                      sb_intake_done_fn fn, void *arg, size_t index);
 
 /* How many events may be submitted now (0 while Redis is away): a door

@@ -48,7 +48,7 @@ typedef struct {
   char name[SB_ROUTE_NAME_MAX + 1];
   list_t language, channel, intent, sentiment, pii;
   int any_pii, is_public, vip, competitor, legal;
-  int64_t priority_min, reach_min; /* -1: not asked */
+  int64_t priority_min, reach_min, repeat_min; /* -1: not asked */
   size_t queue;
 } rule_t;
 
@@ -283,11 +283,11 @@ static int bool_read(const ctx_t *x, const cJSON *cond, const char *name, int *o
 
 static const char *const condition_names[] = {
     "language", "channel",  "public", "intent",     "sentiment", "priority_min",
-    "vip",      "pii",      "competitor", "legal",  "reach_min"};
+    "vip",      "pii",      "competitor", "legal",  "reach_min", "repeat_min"};
 
 static int rule_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size_t k) {
   rule_t *r = &c->rules[k];
-  r->priority_min = r->reach_min = -1;
+  r->priority_min = r->reach_min = r->repeat_min = -1;
   const cJSON *cond = cJSON_GetObjectItemCaseSensitive(o, "if");
   const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "queue");
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
@@ -334,6 +334,9 @@ static int rule_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size_
   if (int_member(x, cond, "reach_min", 0, INT64_C(1) << 40, -1, where, &v))
     return SB_ECONFIG;
   r->reach_min = v;
+  if (int_member(x, cond, "repeat_min", 1, 1000000, -1, where, &v))
+    return SB_ECONFIG;
+  r->repeat_min = v;
   return 0;
 }
 
@@ -581,6 +584,8 @@ static bool rule_holds(const rule_t *r, const sb_envelope_t *env) {
       return false;
   }
   if (r->reach_min >= 0 && !(in->author && in->author->followers >= r->reach_min))
+    return false;
+  if (r->repeat_min >= 0 && !(cl && cl->repeat_contacts >= r->repeat_min))
     return false;
   return true;
 }

@@ -45,6 +45,7 @@
  *   language [codes]   channel [names]   public bool    intent [names]
  *   sentiment [neg..]  priority_min int  vip bool       pii [types] or true
  *   competitor bool    legal bool        reach_min int (author followers)
+ *   repeat_min int (classify's repeat_contacts: earlier conversations)
  *
  * Capacity is in units: an agent logs in with a capacity, each
  * conversation takes channel_units[channel] of it (default 1 for every

@@ -26,6 +26,7 @@
 #include "sbctl_up.h"
 #include "sbctl_view.h"
 #include "sb_admit.h"
+#include "sb_curve.h"
 #include "sb_error.h"
 #include "sb_keys.h"
 #include "sb_outbox.h"
@@ -102,8 +103,15 @@ static int cmd_publish(const sb_config_t *c) {
     return 2;
   char ep[64];
   endpoint(c, SB_PORT_INGEST_ZMQ, ep, sizeof ep);
+  char why[256];
+  sb_curve_t *curve = NULL;
+  if (sb_curve_from_config(c, &curve, why, sizeof why) != 0) {
+    fprintf(stderr, "sbctl publish: %s\n", why);
+    sb_tenants_destroy(&t);
+    return 2;
+  }
   void *zctx = zmq_ctx_new();
-  sbctl_client_t *cl = sbctl_client_new(zctx, ep);
+  sbctl_client_t *cl = sbctl_client_new_curve(zctx, ep, curve);
   long bad = 0, n = 0;
   const char *file = sb_config_positional(c, 1);
   if (file) {
@@ -136,6 +144,7 @@ static int cmd_publish(const sb_config_t *c) {
     fprintf(stderr, "sbctl: last rejection: %s\n", sbctl_client_last_error(cl));
   sbctl_client_destroy(&cl);
   zmq_ctx_term(zctx);
+  sb_curve_destroy(&curve);
   sb_tenants_destroy(&t);
   return n > 0 && !bad && !unanswered && !s.invalid && !s.unknown_tenant ? 0 : 1;
 }
@@ -357,7 +366,7 @@ static const struct {
   const char *options;
 } verb_extra_options[] = {
     {"up", "tenants port-offset agents capacity reply-ms close-ms"},
-    {"publish", "tenants port-offset"},
+    {"publish", "tenants port-offset curve-secret-key-file curve-public-key-file curve-server-key"},
     {"agent", "tenants port-offset agents capacity reply-ms close-ms"},
     {"tail", "port-offset"},
     {"stats", "tenants"},
@@ -365,7 +374,7 @@ static const struct {
 };
 
 static const sb_option_t *const option_tables[] = {sbctl_options, sbctl_up_options, sbctl_bench_options,
-                                                   sbctl_classify_options, NULL};
+                                                   sbctl_classify_options, sb_curve_options, NULL};
 
 /* 1 if the help line's "verb, verb --flag: ..." prefix names verb. */
 static int help_names_verb(const char *help, const char *verb) {

@@ -1,5 +1,6 @@
 /* sbctl_client: see sbctl_client.h. */
 #include "sbctl_client.h"
+#include "sb_curve.h"
 #include "sb_time.h"
 
 #include <stdio.h>
@@ -30,13 +31,22 @@ struct sbctl_client {
 };
 
 sbctl_client_t *sbctl_client_new(void *zctx, const char *endpoint) {
+  return sbctl_client_new_curve(zctx, endpoint, NULL);
+}
+
+sbctl_client_t *sbctl_client_new_curve(void *zctx, const char *endpoint, const sb_curve_t *curve) {
   sbctl_client_t *c = calloc(1, sizeof *c);
   if (!c)
     return NULL;
   c->sock = zmq_socket(zctx, ZMQ_DEALER);
+  if (!c->sock) {
+    free(c);
+    return NULL;
+  }
   int linger = 0;
   zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
-  if (zmq_connect(c->sock, endpoint) != 0) {
+  if ((sb_curve_enabled(curve) && sb_curve_client(curve, c->sock) != 0) ||
+      zmq_connect(c->sock, endpoint) != 0) {
     zmq_close(c->sock);
     free(c);
     return NULL;

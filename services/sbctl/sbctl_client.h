@@ -23,6 +23,12 @@ typedef struct {
 typedef struct sbctl_client sbctl_client_t;
 
 sbctl_client_t *sbctl_client_new(void *zctx, const char *endpoint);
+/* The same as a CURVE client (sb_curve.h: --curve-secret-key-file, whose
+ * public key must be in ingest's --curve-clients-file, and
+ * --curve-server-key, ingest's public key). curve is only read here; NULL
+ * or a key set that is not enabled is sbctl_client_new. */
+struct sb_curve;
+sbctl_client_t *sbctl_client_new_curve(void *zctx, const char *endpoint, const struct sb_curve *curve);
 void sbctl_client_destroy(sbctl_client_t **c);
 
 /* Queues one event (taken). It is sent when the window allows. */

@@ -317,6 +317,126 @@ static void dates_times_prices_and_order_numbers_are_not_phones(void **state) {
   expect_none("ref 12-0612345678");
 }
 
+/* ---- national ids, passports, booking references ------------------------ */
+
+static void uk_nino_is_found_compact_and_spaced(void **state) {
+  (void)state;
+  expect_one("my NI number is AB123456C thanks", SB_PII_NATIONAL_ID, "AB123456C");
+  expect_one("NINO: JG 10 37 65 D.", SB_PII_NATIONAL_ID, "JG 10 37 65 D");
+  expect_redacted("ni AB123456C", "ni [NATIONAL_ID]");
+}
+
+static void uk_nino_with_forbidden_prefix_or_suffix_is_not_found(void **state) {
+  (void)state;
+  expect_none("code GB123456A");  /* GB prefix never issued */
+  expect_none("code DA123456A");  /* D never first */
+  expect_none("code AO123456A");  /* O never second */
+  expect_none("code AB123456E");  /* suffix is A-D */
+  expect_none("code ab123456c");  /* upper case only */
+  expect_none("code XAB123456C"); /* inside a longer token */
+}
+
+static void spanish_dni_and_nie_with_right_letter_are_found(void **state) {
+  (void)state;
+  expect_one("DNI 12345678Z por favor", SB_PII_NATIONAL_ID, "12345678Z");
+  expect_one("DNI 12345678-z", SB_PII_NATIONAL_ID, "12345678-z");
+  expect_one("mi NIE es X1234567L.", SB_PII_NATIONAL_ID, "X1234567L");
+  expect_one("NIE Y7654321-G", SB_PII_NATIONAL_ID, "Y7654321-G");
+}
+
+static void spanish_dni_with_wrong_letter_is_not_found(void **state) {
+  (void)state;
+  expect_none("DNI 12345678A");
+  expect_none("NIE X1234567M");
+  expect_none("pedido 123456789Z");  /* nine digits */
+  expect_none("ref 12345678 z");     /* a lone lower-case letter after a space */
+  expect_none("1.12345678Z");        /* continues a number */
+}
+
+static void italian_codice_fiscale_with_check_character_is_found(void **state) {
+  (void)state;
+  expect_one("CF RSSMRA85T10A562S grazie", SB_PII_NATIONAL_ID, "RSSMRA85T10A562S");
+  expect_one("cf: mrtmtt25d09f205z", SB_PII_NATIONAL_ID, "mrtmtt25d09f205z");
+}
+
+static void italian_codice_fiscale_with_bad_check_is_not_found(void **state) {
+  (void)state;
+  expect_none("CF RSSMRA85T10A562T");
+  expect_none("CF RSSMRA85Z10A562S");  /* Z is not a month letter */
+  expect_none("CF RSSMRA85T10A562SX"); /* 17 characters */
+}
+
+static void french_nir_with_key_is_found(void **state) {
+  (void)state;
+  expect_one("n° sécu 1 85 05 78 006 084 91 merci", SB_PII_NATIONAL_ID,
+             "1 85 05 78 006 084 91");
+  expect_one("NIR 185057800608491.", SB_PII_NATIONAL_ID, "185057800608491");
+  expect_one("NIR 1 85 05 2A 123 456 33", SB_PII_NATIONAL_ID, "1 85 05 2A 123 456 33");
+}
+
+static void french_nir_with_bad_key_or_month_is_not_found(void **state) {
+  (void)state;
+  expect_none("NIR 1 85 05 78 006 084 92");
+  expect_none("NIR 185157800608491");       /* month 15 */
+  expect_none("NIR 385057800608491");       /* sex digit 3 */
+  expect_none("NIR 1 85 05 78 006 084 91 7"); /* the number goes on */
+}
+
+static void passport_number_after_context_word_is_found(void **state) {
+  (void)state;
+  expect_one("my passport number is 123456789, expires soon", SB_PII_PASSPORT,
+             "123456789");
+  expect_one("Passeport n° 09AA12345", SB_PII_PASSPORT, "09AA12345");
+  expect_one("Reisepass-Nr.: C01X00T47", SB_PII_PASSPORT, "C01X00T47");
+  expect_one("pasaporte: PAA123456", SB_PII_PASSPORT, "PAA123456");
+  expect_redacted("passport 533380006 lost", "passport [PASSPORT] lost");
+}
+
+static void passport_shaped_number_without_context_word_is_not_found(void **state) {
+  (void)state;
+  expect_none("order 123456789 shipped");
+  expect_none("flight C01X00T47");
+  expect_none("my passport expired on 12/05/2024"); /* no code shape */
+  expect_none("passport office AB12"); /* too short */
+  expect_none("passport photo ABCDEFGH"); /* no digits */
+  /* context too far or something else between */
+  expect_none("passport renewal took weeks and cost 123456789");
+}
+
+static void booking_reference_after_context_word_is_found(void **state) {
+  (void)state;
+  expect_one("booking ref: XKJTQB please", SB_PII_BOOKING, "XKJTQB");
+  expect_one("PNR XKJTQB", SB_PII_BOOKING, "XKJTQB");
+  expect_one("my booking is AB12CD", SB_PII_BOOKING, "AB12CD");
+  expect_one("référence de réservation : K7Q2ZP", SB_PII_BOOKING, "K7Q2ZP");
+  expect_one("Buchungsnummer 4XK9PL.", SB_PII_BOOKING, "4XK9PL");
+  expect_one("reservation #q7x2ab", SB_PII_BOOKING, "q7x2ab");
+  expect_redacted("PNR: XKJTQB", "PNR: [BOOKING]");
+}
+
+static void six_letter_words_near_booking_are_not_references(void **state) {
+  (void)state;
+  expect_none("MY BOOKING REFUND IS LATE");   /* no marker, no digit */
+  expect_none("booking please help");        /* lower-case word */
+  expect_none("booking 123456");             /* digits only: an order number */
+  expect_none("code XKJTQB");                /* no booking word */
+  expect_none("booking ref MS-683869");      /* part of a longer code */
+  expect_none("booking ref AB12CDE");        /* 7 characters */
+}
+
+static void new_types_redact_idempotently_and_leave_card_rules_alone(void **state) {
+  (void)state;
+  const char *s = "PNR: XKJTQB, passport 533380006, DNI 12345678Z, card "
+                  "4111 1111 1111 1111";
+  char *once = redact(s, SB_PII_MASK_ALL, NULL);
+  char *twice = redact(once, SB_PII_MASK_ALL, NULL);
+  assert_string_equal(once, "PNR: [BOOKING], passport [PASSPORT], DNI "
+                            "[NATIONAL_ID], card [CARD]");
+  assert_string_equal(twice, once);
+  free(once);
+  free(twice);
+}
+
 /* ---- offsets, limits and the API ------------------------------------------
  */
 
@@ -438,7 +558,13 @@ static void type_names_and_placeholders_are_stable(void **state) {
   assert_string_equal(sb_pii_placeholder(SB_PII_EMAIL), "[EMAIL]");
   assert_string_equal(sb_pii_placeholder(SB_PII_PHONE), "[PHONE]");
   assert_string_equal(sb_pii_placeholder((sb_pii_type_t)42), "[PII]");
-  assert_int_equal(SB_PII_MASK_ALL, 0xFu);
+  assert_string_equal(sb_pii_type_name(SB_PII_NATIONAL_ID), "national_id");
+  assert_string_equal(sb_pii_type_name(SB_PII_PASSPORT), "passport");
+  assert_string_equal(sb_pii_type_name(SB_PII_BOOKING), "booking");
+  assert_string_equal(sb_pii_placeholder(SB_PII_NATIONAL_ID), "[NATIONAL_ID]");
+  assert_string_equal(sb_pii_placeholder(SB_PII_PASSPORT), "[PASSPORT]");
+  assert_string_equal(sb_pii_placeholder(SB_PII_BOOKING), "[BOOKING]");
+  assert_int_equal(SB_PII_MASK_ALL, 0x7Fu);
 }
 
 int main(void) {
@@ -467,6 +593,19 @@ int main(void) {
       cmocka_unit_test(international_phone_numbers_are_found),
       cmocka_unit_test(national_phone_numbers_with_leading_zero_are_found),
       cmocka_unit_test(dates_times_prices_and_order_numbers_are_not_phones),
+      cmocka_unit_test(uk_nino_is_found_compact_and_spaced),
+      cmocka_unit_test(uk_nino_with_forbidden_prefix_or_suffix_is_not_found),
+      cmocka_unit_test(spanish_dni_and_nie_with_right_letter_are_found),
+      cmocka_unit_test(spanish_dni_with_wrong_letter_is_not_found),
+      cmocka_unit_test(italian_codice_fiscale_with_check_character_is_found),
+      cmocka_unit_test(italian_codice_fiscale_with_bad_check_is_not_found),
+      cmocka_unit_test(french_nir_with_key_is_found),
+      cmocka_unit_test(french_nir_with_bad_key_or_month_is_not_found),
+      cmocka_unit_test(passport_number_after_context_word_is_found),
+      cmocka_unit_test(passport_shaped_number_without_context_word_is_not_found),
+      cmocka_unit_test(booking_reference_after_context_word_is_found),
+      cmocka_unit_test(six_letter_words_near_booking_are_not_references),
+      cmocka_unit_test(new_types_redact_idempotently_and_leave_card_rules_alone),
       cmocka_unit_test(offsets_are_right_around_emoji_and_multibyte_text),
       cmocka_unit_test(scan_never_reads_past_len),
       cmocka_unit_test(too_many_spans_fills_max_and_says_toobig),

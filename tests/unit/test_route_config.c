@@ -80,7 +80,8 @@ static const char *const CONFIG =
     "   {\"name\": \"loud\", \"if\": {\"public\": true, \"reach_min\": 10000,"
     "                           \"sentiment\": [\"negative\"]}, \"queue\": \"social\"},"
     "   {\"if\": {\"language\": [\"fr\"], \"intent\": [\"billing\"], \"priority_min\": 20},"
-    "    \"queue\": \"fr\"}],"
+    "    \"queue\": \"fr\"},"
+    "   {\"name\": \"returning\", \"if\": {\"repeat_min\": 3}, \"queue\": \"vip\"}],"
     " \"default_queue\": \"general\","
     " \"channel_units\": {\"voice\": 15, \"email\": 3},"
     " \"reopen_s\": 60, \"sticky_s\": 120,"
@@ -129,6 +130,12 @@ static void rules_are_tried_in_order_and_every_condition_must_hold(void **state)
   assert_string_equal(queue_of(c, &m, NULL), "social");
   m.in.public_ = 0;
   assert_string_equal(queue_of(c, &m, NULL), "general");
+  /* a customer who keeps coming back */
+  m.cl.repeat_contacts = 2;
+  assert_string_equal(queue_of(c, &m, &rule), "general");
+  m.cl.repeat_contacts = 3;
+  assert_string_equal(queue_of(c, &m, &rule), "vip");
+  assert_string_equal(rule, "returning");
   sb_route_config_destroy(&c);
 }
 

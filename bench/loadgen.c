@@ -1,0 +1,508 @@
+/*
+ * loadgen: an open-loop load generator for the whole bus.
+ *
+ * It publishes interactions to ingest's ZeroMQ publish endpoint (sbctl's
+ * publisher, sbctl_client) on a schedule fixed in advance: exponential
+ * inter-arrival times (Poisson) or a fixed interval, at one or more target
+ * rates (steps, to find the knee), optionally with periodic bursts. The
+ * schedule never waits for an acknowledgement: each event is stamped with
+ * the time it was *meant* to be sent (published_us), so a stall anywhere,
+ * the publisher's window included, counts against the bus (no coordinated
+ * omission). It reads notify's PUB feed and, for every routing decision of
+ * its own events, records routing.decided_us - published_us into a
+ * log-linear histogram (sb_metrics), per step and per second of the step.
+ *
+ * By default it starts its own stack (sbctl_stack: private redis-server with
+ * AOF everysec, the five services) and logs in simulated agents with room
+ * for every conversation; --ingest and --feed aim it at an existing
+ * deployment instead (agents are still logged in through --ingest).
+ *
+ * Output: one JSON document per line, one per step (see bench/README.md).
+ * Between steps it waits for the step's events to be routed (at most
+ * --drain-timeout seconds) so that one step's backlog does not pollute the
+ * next; what is left is reported as backlog.
+ */
+#include "sbctl_agents.h"
+#include "sbctl_client.h"
+#include "sbctl_stack.h"
+#include "sbctl_up.h"
+#include "sbctl_view.h"
+#include "sb_admit.h"
+#include "sb_config.h"
+#include "sb_metrics.h"
+#include "sb_service.h"
+#include "sb_time.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define LG_MSGS_PER_CONV 4     /* each customer writes this many messages in a row */
+#define LG_AGENT_CAPACITY 100  /* conversations one simulated agent holds */
+#define LG_POLL_MS 1           /* longest sleep while events are due soon */
+#define LG_LOGIN_MS 10000      /* agents' logins must be acknowledged by then */
+#define LG_LOGIN_MIN_MS 500    /* and the feed subscription given this long */
+#define LG_STEPS_MAX 64
+#define LG_START_DELAY_US 2000 /* a step's schedule starts this far ahead */
+#define LG_TEXT "Hello, my flight to Lisbon was cancelled and I need to rebook for tomorrow."
+
+static const sb_option_t lg_options[] = {
+    {"rates", SB_OPT_STR, "2000", "target rates in events/s, comma-separated: one step each"},
+    {"duration", SB_OPT_INT, "10", "seconds per step"},
+    {"schedule", SB_OPT_STR, "poisson", "inter-arrival times: poisson (exponential) or fixed"},
+    {"burst", SB_OPT_STR, "", "periodic bursts MULTx:DURs:everyPERs (e.g. 5x:2s:every10s), centred in each period"},
+    {"drain-timeout", SB_OPT_INT, "10", "seconds to wait after a step for its events to be routed"},
+    {"ingest", SB_OPT_STR, "", "ingest's ZeroMQ publish endpoint of an existing deployment (default: start a stack)"},
+    {"feed", SB_OPT_STR, "", "notify's PUB feed endpoint of an existing deployment"},
+    {"tenants", SB_OPT_STR, "", "tenant configuration file (default: the bundled corpus/tenants.json)"},
+    {"seed", SB_OPT_INT, "1", "seed of the Poisson schedule"},
+    {NULL, 0, NULL, NULL}};
+
+static volatile sig_atomic_t lg_stop;
+static void on_signal(int s) { lg_stop = s; }
+
+typedef struct {
+  double mult, dur_s, every_s; /* mult 0: no bursts */
+} burst_t;
+
+typedef struct {
+  double rate;                 /* target (base) rate, events/s */
+  int64_t t0_us, t1_us;        /* the scheduled window */
+  uint64_t sent, routed, with_agent, build_errors;
+  int64_t last_ack_us, last_routed_us;
+  sbctl_client_stats_t st0, st1;
+  long long cmds0, cmds1;      /* Redis commands (own stack only) */
+  sb_histogram_t *lat, *lag;   /* publish->assigned; generator's own lateness */
+  sb_histogram_t **sec;        /* publish->assigned by second of the schedule */
+  uint64_t *sec_sent;
+  size_t nsec;
+  int drained;
+} step_t;
+
+typedef struct {
+  sb_config_t *cfg;
+  sb_tenants_t *tenants;
+  sbctl_stack_t *stack;
+  redisContext *rc;
+  void *zctx, *sub;
+  sbctl_client_t *client;
+  char run[32], ingest[128], feed[128];
+  uint64_t seq;
+  step_t steps[LG_STEPS_MAX];
+  size_t nsteps;
+  burst_t burst;
+  int poisson;
+  unsigned short xsubi[3];
+} lg_t;
+
+/* --- schedule --------------------------------------------------------- */
+
+static int parse_burst(const char *s, burst_t *b) {
+  *b = (burst_t){0};
+  if (!*s)
+    return 0;
+  if (sscanf(s, "%lfx:%lfs:every%lfs", &b->mult, &b->dur_s, &b->every_s) != 3 || b->mult <= 0 ||
+      b->dur_s <= 0 || b->every_s < b->dur_s)
+    return -1;
+  return 0;
+}
+
+static int parse_rates(lg_t *g, const char *s) {
+  char *copy = strdup(s), *save = NULL;
+  for (char *t = strtok_r(copy, ",", &save); t && g->nsteps < LG_STEPS_MAX; t = strtok_r(NULL, ",", &save))
+    g->steps[g->nsteps++].rate = atof(t);
+  free(copy);
+  for (size_t i = 0; i < g->nsteps; i++)
+    if (g->steps[i].rate <= 0)
+      return -1;
+  return g->nsteps ? 0 : -1;
+}
+
+/* The rate in force at t_s seconds into a step: bursts sit in the middle
+ * of each period. */
+static double rate_at(const lg_t *g, const step_t *s, double t_s) {
+  const burst_t *b = &g->burst;
+  if (b->mult <= 0)
+    return s->rate;
+  double phase = fmod(t_s, b->every_s), start = (b->every_s - b->dur_s) / 2;
+  return phase >= start && phase < start + b->dur_s ? s->rate * b->mult : s->rate;
+}
+
+static int64_t next_time(lg_t *g, const step_t *s, int64_t t_us) {
+  double r = rate_at(g, s, (t_us - s->t0_us) / 1e6);
+  double gap_s = g->poisson ? -log(1.0 - erand48(g->xsubi)) / r : 1.0 / r;
+  return t_us + (int64_t)(gap_s * 1e6) + (gap_s * 1e6 < 1);
+}
+
+/* --- events ------------------------------------------------------------ */
+
+static sb_envelope_t *message(lg_t *g, uint64_t i) {
+  size_t nt = sb_tenants_count(g->tenants);
+  const sb_tenant_t *t = sb_tenants_at(g->tenants, (size_t)(i / LG_MSGS_PER_CONV) % nt);
+  char id[96], customer[96];
+  snprintf(id, sizeof id, "%s-%llu", g->run, (unsigned long long)i);
+  snprintf(customer, sizeof customer, "%s-c%llu", g->run, (unsigned long long)(i / LG_MSGS_PER_CONV));
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "channel", "whatsapp");
+  cJSON_AddStringToObject(d, "customer", customer);
+  cJSON_AddStringToObject(d, "text", LG_TEXT);
+  sb_cloudevent_t ce = {.id = id, .source = "/bench/loadgen", .type = SB_TYPE_INTERACTION,
+                        .specversion = "1.0", .tenant = (char *)t->id, .data = cJSON_PrintUnformatted(d)};
+  cJSON_Delete(d);
+  sb_admit_result_t ar;
+  sb_envelope_t *env = sb_admit_cloudevent(&ce, g->tenants, &ar);
+  free(ce.data);
+  if (env)
+    env->time_ms = 0; /* live traffic: ingest stamps the time of receipt */
+  return env;
+}
+
+static void send_one(lg_t *g, step_t *s, int64_t due_us) {
+  sb_envelope_t *env = message(g, g->seq++);
+  if (!env) {
+    s->build_errors++;
+    return;
+  }
+  env->published_us = due_us; /* the intended time, not the actual one */
+  sbctl_client_queue(g->client, env);
+  s->sent++;
+  size_t k = (size_t)((due_us - s->t0_us) / 1000000);
+  if (k < s->nsec)
+    s->sec_sent[k]++;
+  int64_t lag = sb_now_us() - due_us;
+  sb_histogram_record(s->lag, lag > 0 ? (uint64_t)lag : 0);
+}
+
+/* --- the feed ------------------------------------------------------------ */
+
+static step_t *step_of(lg_t *g, int64_t published_us) {
+  for (size_t i = 0; i < g->nsteps; i++)
+    if (published_us >= g->steps[i].t0_us && published_us < g->steps[i].t1_us)
+      return &g->steps[i];
+  return NULL;
+}
+
+static void on_envelope(lg_t *g, const sb_envelope_t *env) {
+  const Switchboard__V1__RoutingDecision *r = env->routing;
+  size_t rl = strlen(g->run);
+  if (!r || !env->id || strncmp(env->id, g->run, rl) != 0 || env->id[rl] != '-' ||
+      env->body_case != SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION)
+    return;
+  step_t *s = step_of(g, env->published_us);
+  if (!s)
+    return;
+  s->routed++;
+  s->last_routed_us = sb_now_us();
+  if ((r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED ||
+       r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_EXISTING) &&
+      r->decided_us >= env->published_us) {
+    uint64_t us = (uint64_t)(r->decided_us - env->published_us);
+    s->with_agent++;
+    sb_histogram_record(s->lat, us);
+    size_t k = (size_t)((env->published_us - s->t0_us) / 1000000);
+    if (k < s->nsec)
+      sb_histogram_record(s->sec[k], us);
+  }
+}
+
+/* Only routing outcomes ("<tenant>.assigned", ".queued", ".routed") matter. */
+static int wanted_topic(const zmq_msg_t *topic) {
+  const char *p = zmq_msg_data((zmq_msg_t *)topic);
+  size_t n = zmq_msg_size((zmq_msg_t *)topic);
+  static const char *const kinds[] = {".assigned", ".queued", ".routed"};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    size_t k = strlen(kinds[i]);
+    if (n >= k && memcmp(p + n - k, kinds[i], k) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static void read_feed(lg_t *g) {
+  for (;;) {
+    zmq_msg_t topic, body;
+    zmq_msg_init(&topic);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&topic, g->sub, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&topic);
+      zmq_msg_close(&body);
+      return;
+    }
+    if (zmq_msg_more(&topic) && zmq_msg_recv(&body, g->sub, 0) >= 0 && wanted_topic(&topic)) {
+      sb_envelope_t *env = sb_envelope_unpack(zmq_msg_data(&body), zmq_msg_size(&body));
+      if (env)
+        on_envelope(g, env);
+      sb_envelope_free(env);
+    }
+    zmq_msg_close(&topic);
+    zmq_msg_close(&body);
+  }
+}
+
+/* Sends what the window allows, waits up to timeout_ms for replies or the
+ * feed, reads both; notes the time of the last acknowledgement. */
+static void poll_once(lg_t *g, step_t *s, int timeout_ms) {
+  zmq_pollitem_t it[] = {{sbctl_client_socket(g->client), 0, ZMQ_POLLIN, 0}, {g->sub, 0, ZMQ_POLLIN, 0}};
+  sbctl_client_pump(g->client);
+  if (zmq_poll(it, 2, timeout_ms) <= 0)
+    return;
+  if (it[0].revents) {
+    sbctl_client_stats_t before, after;
+    sbctl_client_stats(g->client, &before);
+    sbctl_client_on_readable(g->client);
+    sbctl_client_stats(g->client, &after);
+    if (s && after.ok + after.duplicate > before.ok + before.duplicate)
+      s->last_ack_us = sb_now_us();
+  }
+  if (it[1].revents)
+    read_feed(g);
+}
+
+/* --- steps ------------------------------------------------------------- */
+
+static int step_alloc(step_t *s, int duration_s) {
+  s->nsec = (size_t)duration_s;
+  s->lat = sb_histogram_new();
+  s->lag = sb_histogram_new();
+  s->sec = calloc(s->nsec, sizeof *s->sec);
+  s->sec_sent = calloc(s->nsec, sizeof *s->sec_sent);
+  if (!s->lat || !s->lag || !s->sec || !s->sec_sent)
+    return -1;
+  for (size_t k = 0; k < s->nsec; k++)
+    if (!(s->sec[k] = sb_histogram_new()))
+      return -1;
+  return 0;
+}
+
+static void step_free(step_t *s) {
+  for (size_t k = 0; s->sec && k < s->nsec; k++)
+    sb_histogram_destroy(&s->sec[k]);
+  free(s->sec);
+  free(s->sec_sent);
+  sb_histogram_destroy(&s->lat);
+  sb_histogram_destroy(&s->lag);
+}
+
+static void drain(lg_t *g, step_t *s) {
+  int64_t until = sb_now_ms() + sb_config_int(g->cfg, "drain-timeout") * 1000;
+  while (!lg_stop && sb_now_ms() < until) {
+    if (s->routed >= s->sent && sbctl_client_outstanding(g->client) == 0)
+      break;
+    poll_once(g, s, LG_POLL_MS);
+  }
+  s->drained = s->routed >= s->sent && sbctl_client_outstanding(g->client) == 0;
+}
+
+static void run_step(lg_t *g, step_t *s, int duration_s) {
+  sbctl_client_stats(g->client, &s->st0);
+  s->cmds0 = g->rc ? sbctl_view_commands(g->rc) : -1;
+  s->t0_us = sb_now_us() + LG_START_DELAY_US;
+  s->t1_us = s->t0_us + (int64_t)duration_s * 1000000;
+  int64_t due = s->t0_us;
+  while (!lg_stop && due < s->t1_us) {
+    int64_t now = sb_now_us();
+    for (; due <= now && due < s->t1_us; due = next_time(g, s, due))
+      send_one(g, s, due);
+    /* never sleep past the next due time by more than LG_POLL_MS */
+    poll_once(g, s, due > now + 1000 ? LG_POLL_MS : 0);
+  }
+  drain(g, s);
+  sbctl_client_stats(g->client, &s->st1);
+  s->cmds1 = g->rc ? sbctl_view_commands(g->rc) : -1;
+}
+
+/* --- report ------------------------------------------------------------ */
+
+static double ms(const sb_histogram_t *h, double q) { return sb_histogram_quantile(h, q) / 1000.0; }
+
+static double rate_over(uint64_t n, int64_t t0, int64_t t1) { return t1 > t0 ? n / ((t1 - t0) / 1e6) : 0; }
+
+static void print_timeline(const step_t *s) {
+  printf(",\"timeline\":[");
+  for (size_t k = 0; k < s->nsec; k++)
+    printf("%s{\"t_s\":%zu,\"sent\":%llu,\"count\":%llu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}",
+           k ? "," : "", k, (unsigned long long)s->sec_sent[k], (unsigned long long)sb_histogram_count(s->sec[k]),
+           ms(s->sec[k], 0.5), ms(s->sec[k], 0.99), sb_histogram_max(s->sec[k]) / 1000.0);
+  printf("]");
+}
+
+static void print_step(const lg_t *g, size_t i, int duration_s) {
+  const step_t *s = &g->steps[i];
+  uint64_t acked = (s->st1.ok + s->st1.duplicate) - (s->st0.ok + s->st0.duplicate);
+  uint64_t errors = (s->st1.invalid - s->st0.invalid) + (s->st1.unknown_tenant - s->st0.unknown_tenant) +
+                    s->build_errors;
+  double cpe = s->cmds0 >= 0 && s->cmds1 >= 0 && s->sent ? (double)(s->cmds1 - s->cmds0) / (double)s->sent : -1;
+  printf("{\"tool\":\"loadgen\",\"step\":%zu,\"schedule\":\"%s\",\"burst\":\"%s\",\"duration_s\":%d,"
+         "\"offered_per_s\":%.1f,\"sent\":%llu,\"sent_per_s\":%.1f,\"acked\":%llu,\"achieved_ack_per_s\":%.1f,"
+         "\"routed\":%llu,\"with_agent\":%llu,\"e2e_per_s\":%.1f,\"backlog\":%lld,\"drained\":%s,",
+         i, g->poisson ? "poisson" : "fixed", sb_config_str(g->cfg, "burst"), duration_s, s->rate,
+         (unsigned long long)s->sent, rate_over(s->sent, s->t0_us, s->t1_us), (unsigned long long)acked,
+         rate_over(acked, s->t0_us, s->last_ack_us > s->t1_us ? s->last_ack_us : s->t1_us),
+         (unsigned long long)s->routed, (unsigned long long)s->with_agent,
+         rate_over(s->routed, s->t0_us, s->last_routed_us > s->t1_us ? s->last_routed_us : s->t1_us),
+         (long long)s->sent - (long long)s->routed, s->drained ? "true" : "false");
+  printf("\"latency_ms\":{\"count\":%llu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,"
+         "\"mean\":%.3f},\"send_lag_ms\":{\"p99\":%.3f,\"max\":%.3f},\"retries\":%llu,\"errors\":%llu,"
+         "\"redis_commands_per_event\":%.2f,\"stack\":\"%s\"",
+         (unsigned long long)sb_histogram_count(s->lat), ms(s->lat, 0.5), ms(s->lat, 0.9), ms(s->lat, 0.99),
+         ms(s->lat, 0.999), sb_histogram_max(s->lat) / 1000.0, sb_histogram_mean(s->lat) / 1000.0,
+         ms(s->lag, 0.99), sb_histogram_max(s->lag) / 1000.0,
+         (unsigned long long)(s->st1.retried - s->st0.retried), (unsigned long long)errors, cpe,
+         g->stack ? "private (redis AOF everysec, same machine)" : "external");
+  print_timeline(s);
+  printf("}\n");
+  fflush(stdout);
+}
+
+/* --- setup ------------------------------------------------------------- */
+
+static int start_stack(lg_t *g) {
+  char bindir[4096];
+  sbctl_bindir(bindir, sizeof bindir);
+  sbctl_stack_opts_t o = {.tenants = sb_config_str(g->cfg, "tenants"), .appendfsync = "everysec",
+                          .port_offset = -1, .bindir = bindir};
+  if (!(g->stack = sbctl_stack_start(&o, &lg_stop)))
+    return -1;
+  int off = sbctl_stack_offset(g->stack);
+  g->rc = sbctl_view_connect(sbctl_stack_redis_url(g->stack));
+  snprintf(g->ingest, sizeof g->ingest, "tcp://127.0.0.1:%d", SB_PORT_INGEST_ZMQ + off);
+  snprintf(g->feed, sizeof g->feed, "tcp://127.0.0.1:%d", SB_PORT_NOTIFY_PUB + off);
+  fprintf(stderr, "loadgen: stack at port offset %d, redis %s, logs %s\n", off, sbctl_stack_redis_url(g->stack),
+          sbctl_stack_logdir(g->stack));
+  return 0;
+}
+
+/* Agents with room for every conversation the schedule can open; they log
+ * in and hold what they get. The helper is dropped once they are in. */
+static int login_agents(lg_t *g, double events) {
+  sbctl_client_t *ac = sbctl_client_new(g->zctx, g->ingest);
+  long conversations = (long)(events / LG_MSGS_PER_CONV) + 1;
+  long per_tenant = conversations / (long)sb_tenants_count(g->tenants) / LG_AGENT_CAPACITY + 2;
+  sbctl_agents_opts_t ao = {(int)per_tenant, LG_AGENT_CAPACITY, -1, 0};
+  sbctl_agents_t *a = ac ? sbctl_agents_new(g->zctx, g->feed, ac, g->tenants, &ao) : NULL;
+  int64_t start = sb_now_ms();
+  while (a && !lg_stop && sb_now_ms() < start + LG_LOGIN_MS &&
+         (sbctl_client_outstanding(ac) || sb_now_ms() < start + LG_LOGIN_MIN_MS)) {
+    zmq_pollitem_t it[] = {{sbctl_client_socket(ac), 0, ZMQ_POLLIN, 0}, {sbctl_agents_socket(a), 0, ZMQ_POLLIN, 0}};
+    sbctl_agents_tick(a);
+    if (zmq_poll(it, 2, 5) > 0) {
+      if (it[0].revents)
+        sbctl_client_on_readable(ac);
+      if (it[1].revents)
+        sbctl_agents_on_readable(a);
+    }
+    read_feed(g);
+  }
+  int rc = a && sbctl_client_outstanding(ac) == 0 ? 0 : -1;
+  sbctl_agents_destroy(&a);
+  sbctl_client_destroy(&ac);
+  fprintf(stderr, "loadgen: %ld agents per tenant %s\n", per_tenant, rc ? "NOT logged in" : "logged in");
+  return rc;
+}
+
+static int open_sockets(lg_t *g) {
+  g->client = sbctl_client_new(g->zctx, g->ingest);
+  g->sub = zmq_socket(g->zctx, ZMQ_SUB);
+  int linger = 0, hwm = 0; /* no drops at the subscriber: we measure */
+  zmq_setsockopt(g->sub, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_setsockopt(g->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+  zmq_setsockopt(g->sub, ZMQ_SUBSCRIBE, "", 0);
+  return g->client && zmq_connect(g->sub, g->feed) == 0 ? 0 : -1;
+}
+
+static double planned_events(const lg_t *g, int duration_s) {
+  double mult = g->burst.mult > 1 ? g->burst.mult : 1, total = 0;
+  for (size_t i = 0; i < g->nsteps; i++)
+    total += g->steps[i].rate * duration_s * mult;
+  return total;
+}
+
+static int setup(lg_t *g, int duration_s) {
+  char err[512], path[4096];
+  if (!*sb_config_str(g->cfg, "tenants")) {
+    snprintf(path, sizeof path, "%s/corpus/tenants.json", SB_SOURCE_DIR);
+    sb_config_set(g->cfg, "tenants", path);
+  }
+  if (!(g->tenants = sb_tenants_load(sb_config_str(g->cfg, "tenants"), err, sizeof err))) {
+    fprintf(stderr, "loadgen: %s\n", err);
+    return -1;
+  }
+  snprintf(g->ingest, sizeof g->ingest, "%s", sb_config_str(g->cfg, "ingest"));
+  snprintf(g->feed, sizeof g->feed, "%s", sb_config_str(g->cfg, "feed"));
+  if ((!*g->ingest || !*g->feed) && start_stack(g))
+    return -1;
+  g->zctx = zmq_ctx_new();
+  if (open_sockets(g))
+    return -1;
+  return login_agents(g, planned_events(g, duration_s));
+}
+
+static void teardown(lg_t *g) {
+  sbctl_client_destroy(&g->client);
+  if (g->sub)
+    zmq_close(g->sub);
+  if (g->zctx)
+    zmq_ctx_term(g->zctx);
+  if (g->rc)
+    redisFree(g->rc);
+  sbctl_stack_stop(&g->stack);
+  sb_tenants_destroy(&g->tenants);
+  for (size_t i = 0; i < g->nsteps; i++)
+    step_free(&g->steps[i]);
+}
+
+static int configure(lg_t *g, int argc, char **argv) {
+  static const sb_option_t *const tables[] = {lg_options, NULL};
+  char err[512];
+  g->cfg = sb_config_new("loadgen", tables);
+  int rc = g->cfg ? sb_config_load(g->cfg, argc, argv, err, sizeof err) : -1;
+  if (rc == SB_CONFIG_EXIT)
+    return 1;
+  const char *sched = rc == 0 ? sb_config_str(g->cfg, "schedule") : "";
+  g->poisson = strcmp(sched, "poisson") == 0;
+  if (rc == 0 && (!g->poisson && strcmp(sched, "fixed") != 0))
+    snprintf(err, sizeof err, "--schedule: poisson or fixed"), rc = -1;
+  else if (rc == 0 && (parse_rates(g, sb_config_str(g->cfg, "rates")) || sb_config_int(g->cfg, "duration") < 1))
+    snprintf(err, sizeof err, "--rates: positive numbers; --duration: at least 1 s"), rc = -1;
+  else if (rc == 0 && parse_burst(sb_config_str(g->cfg, "burst"), &g->burst))
+    snprintf(err, sizeof err, "--burst: MULTx:DURs:everyPERs, e.g. 5x:2s:every10s"), rc = -1;
+  if (rc)
+    fprintf(stderr, "loadgen: %s\n", err);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  static lg_t g;
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  int rc = configure(&g, argc, argv);
+  if (rc) {
+    sb_config_destroy(&g.cfg);
+    return rc > 0 ? 0 : 2;
+  }
+  int duration_s = (int)sb_config_int(g.cfg, "duration");
+  long long seed = sb_config_int(g.cfg, "seed");
+  g.xsubi[0] = (unsigned short)seed, g.xsubi[1] = (unsigned short)(seed >> 16), g.xsubi[2] = 0x330e;
+  snprintf(g.run, sizeof g.run, "lg%lx%x", (long)time(NULL), (unsigned)getpid());
+  for (size_t i = 0; i < g.nsteps; i++)
+    if (step_alloc(&g.steps[i], duration_s))
+      lg_stop = 1;
+  rc = !lg_stop && setup(&g, duration_s) == 0 ? 0 : 1;
+  for (size_t i = 0; rc == 0 && i < g.nsteps && !lg_stop; i++) {
+    run_step(&g, &g.steps[i], duration_s);
+    print_step(&g, i, duration_s);
+    if (g.stack && sbctl_stack_check(g.stack) >= 0) {
+      fprintf(stderr, "loadgen: a service exited; see %s\n", sbctl_stack_logdir(g.stack));
+      rc = 1;
+    }
+  }
+  teardown(&g);
+  sb_config_destroy(&g.cfg);
+  return rc || lg_stop ? 1 : 0;
+}
