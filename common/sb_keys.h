@@ -32,7 +32,8 @@
  *                               of an outbound message
  * conv:<conv>            hash   route                    --event-ttl-s
  * agent:<id>             hash   route {cap, free units,  none
- *                               status, spec, last_ms}
+ *                               status, spec, last_ms,
+ *                               convs}
  * q:<q>:agents           zset   route (queue q's         none
  *                               available agents with
  *                               free units, score = the
@@ -47,6 +48,9 @@
  * rc:<channel:cust>      string classify (classify.lua): repeat_window_s
  *                               "<contacts>|<last conv>" from the latest
  *                               conversation's start
+ * gone                   zset   route (logged-out agent  none (members
+ *                               holding conversations,   removed on
+ *                               score = grace end ms)    login/expiry)
  * offers                 zset   route (offered conv,     none (members
  *                               score = offer deadline   removed on
  *                               ms; route_tick.lua)      accept/expiry)

@@ -7,13 +7,14 @@
 --   kind "m" (customer message): conversation, thread ("<channel>:<customer>"),
 --     started ms, channel, queue spec, priority, units, rule, windows
 --   kind "a" (agent event): action, agent, conversation, capacity, agent
---     spec, target queue spec (reject: every queue's spec, ';'-separated),
+--     spec (logout: the windows), target queue spec (reject: every queue's
+--     spec, ';'-separated),
 --     target agent, status, reason
 -- Specs come compiled from sb_route_config.c:
 --   queue spec  "id|strategy|fair_max|fair_period_s"
 --   agent spec  "q|strategy|skill_score|fair_max|fair_period_s,..." (the
 --               queues the agent's skills qualify for)
---   windows     "reopen_s|sticky_s"
+--   windows     "reopen_s|sticky_s|grace_s"
 -- Keys (prefix P = sb:{t:<tenant>}:, all in the tenant's slot):
 --   conv:<id>        hash {state queued|offered|assigned|closed, agent, queue,
 --                    units, prio, started_ms, thread, channel, rule,
@@ -21,7 +22,10 @@
 --                    first_reply_ms, closed_ms}
 --   offers           zset: conversations offered and not yet accepted,
 --                    score = offer deadline ms (route_tick.lua expires them)
---   agent:<id>       hash {cap, free (units), status, reason, spec, last_ms}
+--   agent:<id>       hash {cap, free (units), status, reason, spec, last_ms,
+--                    convs (its open conversations, comma-separated)}
+--   gone             zset: logged-out agents holding conversations, score =
+--                    end of their grace period (route_tick.lua)
 --   q:<q>:agents     zset: the queue's available agents with free units,
 --                    score = the strategy's rank key (lower is better)
 --   q:<q>:wait       zset: waiting conversations, score = (200 - priority)
@@ -80,6 +84,7 @@ local function login(agent, cap, spec)
   redis.call('HSET', k, 'cap', cap, 'free', free, 'status', 'available', 'spec', spec)
   redis.call('HSETNX', k, 'last_ms', now_ms)
   redis.call('HDEL', k, 'reason')
+  redis.call('ZREM', P .. 'gone', agent) -- back within the grace period
   local a = agent_get(agent)
   reindex(a)
   if free <= 0 then return decision(AGENT_OK, '', agent, 'logged_in_full') end
@@ -95,12 +100,19 @@ local function set_status(agent, status, reason)
   return decision(AGENT_OK, '', agent, 'status_' .. status, pull(a))
 end
 
-local function logout(agent)
+-- windows: "reopen_s|sticky_s|grace_s"; with a grace period the agent's
+-- open conversations are re-routed if it is not back by then
+-- (route_tick.lua), else they stay with it until closed
+local function logout(agent, windows)
   local a = agent_get(agent)
   if not a then return reject('', agent, 'unknown_agent') end
   redis.call('HSET', P .. 'agent:' .. agent, 'status', 'offline')
   a.status = 'offline'
   reindex(a)
+  local grace = tonumber(split(windows or '', '|')[3] or '0') or 0
+  if grace > 0 and a.convs ~= '' then
+    redis.call('ZADD', P .. 'gone', now_ms + grace * 1000, agent)
+  end
   return decision(AGENT_OK, '', agent, 'logged_out')
 end
 
@@ -132,7 +144,7 @@ local function close(agent, conv, st)
     redis.call('SET', P .. 'last:' .. st[5], agent .. '|' .. now_ms, 'EX', 86400 * 90)
   end
   local a = agent_get(agent)
-  add_units(a, tonumber(st[6] or '1'))
+  add_units(a, tonumber(st[6] or '1'), conv)
   stat('closed')
   return decision(AGENT_OK, conv, agent, 'closed', pb_uint(9, tonumber(st[3])) .. pull(a))
 end
@@ -151,7 +163,7 @@ local function transfer(agent, conv, st, tqspec, tagent)
     return reject(conv, agent, 'unknown_queue')
   end
   local a = agent_get(agent)
-  add_units(a, units)
+  add_units(a, units, conv)
   stat('transferred')
   local moved, reason = '', 'transferred'
   if target then
@@ -175,7 +187,7 @@ end
 
 local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, reason)
   if action == 'login' then return login(agent, tonumber(cap), spec) end
-  if action == 'logout' then return logout(agent) end
+  if action == 'logout' then return logout(agent, spec) end
   if action == 'status' then return set_status(agent, status, reason) end
   local st = owned(conv, agent)
   if not st then return reject(conv, agent, 'not_owner') end

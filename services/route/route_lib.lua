@@ -74,10 +74,11 @@ end
 -- ---------------------------------------------------------------- agents
 
 local function agent_get(agent)
-  local v = redis.call('HMGET', P .. 'agent:' .. agent, 'cap', 'free', 'status', 'spec', 'last_ms')
+  local v = redis.call('HMGET', P .. 'agent:' .. agent, 'cap', 'free', 'status', 'spec', 'last_ms',
+                        'convs')
   if not v[1] then return nil end
   return {id = agent, cap = tonumber(v[1]), free = tonumber(v[2]), status = v[3], spec = v[4],
-          last = tonumber(v[5] or now_ms)}
+          last = tonumber(v[5] or now_ms), convs = v[6] or ''}
 end
 
 -- the rank key of agent a in a queue with this strategy (lower first)
@@ -105,11 +106,23 @@ local function reindex(a)
   end
 end
 
--- units taken (< 0) or given back (> 0); a was read in this call
-local function add_units(a, units)
+-- units taken (< 0, for conv) or given back (> 0, by conv); a was read in
+-- this call. The agent's open conversations ride along in its hash
+-- ("convs", comma-separated: at most its capacity), so a presence timeout
+-- finds them without another key or call.
+local function add_units(a, units, conv)
   a.free = a.free + units
   a.last = now_ms
-  redis.call('HSET', P .. 'agent:' .. a.id, 'free', a.free, 'last_ms', now_ms)
+  if units < 0 then
+    a.convs = a.convs == '' and conv or (a.convs .. ',' .. conv)
+  else
+    local keep = {}
+    for _, c in ipairs(split(a.convs, ',')) do
+      if c ~= '' and c ~= conv then keep[#keep + 1] = c end
+    end
+    a.convs = table.concat(keep, ',')
+  end
+  redis.call('HSET', P .. 'agent:' .. a.id, 'free', a.free, 'last_ms', now_ms, 'convs', a.convs)
   reindex(a)
 end
 
@@ -151,7 +164,7 @@ local function assign(conv, a, q, units)
   else
     redis.call('HSET', c, 'state', 'assigned', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms)
   end
-  add_units(a, -units)
+  add_units(a, -units, conv)
   if q.strategy == 'round_robin' then redis.call('SET', qkey(q.id, 'rr'), a.id) end
   if q.fmax > 0 then
     local fk = fair_key(q)
@@ -305,7 +318,7 @@ local function reoffer(conv, why_, queues)
   local a = agent_get(st[2])
   local pulled = ''
   if a then
-    add_units(a, units)
+    add_units(a, units, conv)
     if why_ == 'timeout' and q.away and a.status == 'available' then
       redis.call('HSET', P .. 'agent:' .. a.id, 'status', 'away', 'reason', 'offer_timeout')
       a.status = 'away'

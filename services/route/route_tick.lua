@@ -13,7 +13,9 @@
 -- = the action: callback, email, offline_form). Each decision is handed on
 -- like any routing decision: an Envelope built here, stored under ev:<key>
 -- with its lease for sla-timer, so that a crash before the send loses
--- nothing (the sweeper re-sends it). Returns {next due ms or 0, envelope, ...}.
+-- nothing (the sweeper re-sends it). For each agent whose grace period
+-- after a logout ended (gone zset): its open conversations are re-routed
+-- ("requeued_after_logout"). Returns {next due ms or 0, envelope, ...}.
 local out = {0}
 local queues = nil
 
@@ -58,6 +60,37 @@ local function waited_too_long(conv)
                   why(oq.id, 'max_wait', oq.strategy, cands))
 end
 
+-- an agent logged out past its grace period: its conversations go back to
+-- their queues (offered at once to another agent who is free)
+local function gone_for_good(agent)
+  local a = agent_get(agent)
+  if not a or a.status ~= 'offline' then return end
+  for _, conv in ipairs(split(a.convs, ',')) do
+    local c = P .. 'conv:' .. conv
+    local st = redis.call('HMGET', c, 'state', 'agent', 'queue', 'prio', 'started_ms', 'units')
+    if conv ~= '' and (st[1] == 'assigned' or st[1] == 'offered') and st[2] == agent then
+      local units, started = tonumber(st[6] or '1'), tonumber(st[5] or '0')
+      redis.call('ZREM', P .. 'offers', conv)
+      add_units(a, units, conv)
+      redis.call('HSET', c, 'state', 'queued', 'agent', '', 'tried', agent, 'hops', 0)
+      stat('requeued_after_logout')
+      local q = queues[st[3] or ''] or queue_of((st[3] or 'default') .. '|longest_idle|0|3600|0|3|0||0|')
+      local t, _, cands = pick(q, units, '', '', {[agent] = true})
+      local d
+      if t then
+        local offer_until = assign(conv, t, q, units)
+        d = decision(ASSIGNED, conv, t.id, 'requeued_after_logout', pb_uint(9, started) ..
+                     why(q.id, 'presence', q.strategy, cands) .. pb_uint(14, offer_until))
+      else
+        enqueue(conv, q, tonumber(st[4] or '0'), started)
+        d = decision(QUEUED, conv, '', 'requeued_after_logout', pb_uint(9, started) ..
+                     why(q.id, 'presence', q.strategy, cands))
+      end
+      emit(conv, 'presence_timeout', d)
+    end
+  end
+end
+
 local budget = tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', P .. 'offers', '-inf', now_ms, 'LIMIT', 0, budget)
 if #due > 0 then
@@ -76,7 +109,15 @@ if #due > 0 then
     if d then emit(conv, 'max_wait', d) end
   end
 end
-for _, z in ipairs({'offers', 'waitdue'}) do
+due = redis.call('ZRANGEBYSCORE', P .. 'gone', '-inf', now_ms, 'LIMIT', 0, budget)
+if #due > 0 then
+  queues = queues or queue_map(ARGV[5])
+  for _, agent in ipairs(due) do
+    redis.call('ZREM', P .. 'gone', agent)
+    gone_for_good(agent)
+  end
+end
+for _, z in ipairs({'offers', 'waitdue', 'gone'}) do
   local nxt = redis.call('ZRANGE', P .. z, 0, 0, 'WITHSCORES')
   if nxt[2] and (out[1] == 0 or tonumber(nxt[2]) < out[1]) then out[1] = tonumber(nxt[2]) end
 end

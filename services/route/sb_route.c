@@ -92,9 +92,9 @@ static int prepare_agent(const sb_route_config_t *c, sb_stage_item_t *it, const 
   sb_stage_item_arg(it, a->agent);
   sb_stage_item_arg(it, a->conversation ? a->conversation : "");
   sb_stage_item_argf(it, "%d", a->capacity > 0 ? a->capacity : SB_ROUTE_DEFAULT_CAPACITY);
-  sb_stage_item_arg(it, a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGIN
-                            ? sb_route_config_agent_spec(c, a->agent)
-                            : "");
+  sb_stage_item_arg(it, a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGIN ? sb_route_config_agent_spec(c, a->agent)
+                       : a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGOUT ? sb_route_config_windows(c)
+                                                                                  : "");
   sb_stage_item_arg(it, tq);
   sb_stage_item_arg(it, a->target_agent ? a->target_agent : "");
   sb_stage_item_arg(it, a->status ? a->status : "");

@@ -477,14 +477,17 @@ static int config_read(const ctx_t *x, sb_route_config_t *c, const cJSON *root) 
   if (def && (!cJSON_IsString(def) || queue_find(c, def->valuestring) < 0))
     return fail(x, "default_queue must name one of the queues");
   c->default_queue = def ? (size_t)queue_find(c, def->valuestring) : 0;
-  int64_t reopen, sticky;
+  int64_t reopen, sticky, grace;
   if (units_read(x, c, root ? cJSON_GetObjectItemCaseSensitive(root, "channel_units") : NULL) ||
       (root && (int_member(x, root, "reopen_s", 0, 86400 * 30, 3600, "", &reopen) ||
-                int_member(x, root, "sticky_s", 0, 86400 * 90, 86400 * 7, "", &sticky))))
+                int_member(x, root, "sticky_s", 0, 86400 * 90, 86400 * 7, "", &sticky) ||
+                int_member(x, root, "presence_grace_s", 0, 86400, 0, "", &grace))))
     return SB_ECONFIG;
   if (!root)
-    reopen = 3600, sticky = 86400 * 7;
-  snprintf(c->windows, sizeof c->windows, "%lld|%lld", (long long)reopen, (long long)sticky);
+    reopen = 3600, sticky = 86400 * 7, grace = 0;
+  c->offers |= grace > 0;
+  snprintf(c->windows, sizeof c->windows, "%lld|%lld|%lld", (long long)reopen, (long long)sticky,
+           (long long)grace);
   if (agents_read(x, c, root ? cJSON_GetObjectItemCaseSensitive(root, "agents") : NULL))
     return SB_ECONFIG;
   c->anonymous_spec = agent_spec(c, NULL, 0);

@@ -14,7 +14,11 @@
  *     "default_queue": "general",
  *     "agents": [{"id": "ann", "skills": {"lang:fr": 3, "billing": 2}}],
  *     "channel_units": {"voice": 3, "email": 1},
- *     "reopen_s": 3600, "sticky_s": 604800 }
+ *     "reopen_s": 3600, "sticky_s": 604800, "presence_grace_s": 120 }
+ *
+ * Presence. An agent who logs out keeps its open conversations; with
+ * presence_grace_s > 0 (default 0: keep them until closed), those of an
+ * agent not back within the grace period are re-routed to their queues.
  *
  * Queues. An agent belongs to a queue when every skill the queue requires is
  * at least at the required level in the agent's roster entry ("agents";
@@ -106,12 +110,12 @@ const char *sb_route_config_queue_spec(const sb_route_config_t *c, const char *i
 /* The queues agent belongs to, compiled for route.lua (roster agents get
  * theirs, anyone else the queues that require no skill). */
 const char *sb_route_config_agent_spec(const sb_route_config_t *c, const char *agent);
-/* "reopen_s|sticky_s" for route.lua. */
+/* "reopen_s|sticky_s|presence_grace_s" for route.lua. */
 const char *sb_route_config_windows(const sb_route_config_t *c);
 /* Every queue's spec, ';'-separated (route_tick.lua, reject). */
 const char *sb_route_config_all_specs(const sb_route_config_t *c);
-/* 1 if some queue needs the clock (route_tick.lua): "offer" or
- * "max_wait". */
+/* 1 if the tenant needs the clock (route_tick.lua): a queue with "offer"
+ * or "max_wait", or a presence grace period. */
 int sb_route_config_offers(const sb_route_config_t *c);
 
 const char *sb_route_strategy_name(sb_route_strategy_t s);

@@ -124,7 +124,9 @@ static sb_envelope_t *agent_event(const char *action, const char *who, const cha
                        : tq                           ? sb_route_config_queue_spec(cfg, tq)
                                                       : "";
   const char *extra[10] = {"a", action, who, conv, cap,
-                           strcmp(action, "login") == 0 ? sb_route_config_agent_spec(cfg, who) : "",
+                           strcmp(action, "login") == 0    ? sb_route_config_agent_spec(cfg, who)
+                           : strcmp(action, "logout") == 0 ? sb_route_config_windows(cfg)
+                                                           : "",
                            tqspec ? tqspec : "", ta ? ta : "", status ? status : "", ""};
   return route(key, extra, 1);
 }
@@ -597,6 +599,48 @@ static void a_long_wait_overflows_then_diverts(void **state) {
   assert_int_equal(zcard(P "waitdue"), 0);
 }
 
+static void a_logged_out_agent_keeps_conversations_for_the_grace_period(void **state) {
+  (void)state;
+  fresh("{\"presence_grace_s\": 60}");
+  sb_envelope_free(agent("login", "ann", "", "1"));
+  sb_envelope_free(agent("login", "bob", "", "1"));
+  expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "ann");
+  /* the desktop blinks: out and back within the grace period */
+  expect(agent("logout", "ann", "", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  assert_int_equal(zcard(P "gone"), 1);
+  sb_envelope_free(agent("login", "ann", "", "1"));
+  assert_int_equal(zcard(P "gone"), 0);
+  redisReply *r = tick(120000);
+  assert_int_equal(r->elements, 1); /* nothing moved */
+  freeReplyObject(r);
+  expect(agent("reply", "ann", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  /* gone for longer: the conversation goes to bob, ann's unit comes back */
+  expect(agent("logout", "ann", "", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  r = tick(30000);
+  assert_int_equal(r->elements, 1); /* still within the grace period */
+  freeReplyObject(r);
+  r = tick(61000);
+  assert_int_equal(r->elements, 2);
+  sb_envelope_t *d = sb_envelope_unpack(r->element[1]->str, r->element[1]->len);
+  freeReplyObject(r);
+  assert_string_equal(d->routing->reason, "requeued_after_logout");
+  assert_string_equal(d->routing->agent, "bob");
+  assert_string_equal(d->type, "com.switchboard.route.presence_timeout");
+  sb_envelope_free(d);
+  assert_int_equal(hget(P "agent:ann", "free"), 1);
+  assert_int_equal(hget(P "agent:bob", "free"), 0);
+  expect(agent("reply", "ann", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, "ann");
+  expect(agent("reply", "bob", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "bob");
+  /* without a grace period nothing is ever taken away */
+  fresh(NULL);
+  sb_envelope_free(agent("login", "ann", "", "1"));
+  sb_envelope_free(agent("login", "bob", "", "1"));
+  expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "ann");
+  sb_envelope_free(agent("logout", "ann", "", "0"));
+  assert_int_equal(zcard(P "gone"), 0);
+  expect(agent("close", "ann", "c1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+}
+
 /* Lua's unpack limit is a few thousand values and a script that fails
  * half-way keeps its writes: big batches must go through whole. */
 static void a_hand_off_of_thousands_of_items_in_one_call_goes_through(void **state) {
@@ -647,6 +691,7 @@ int main(void) {
       cmocka_unit_test(transfers_move_ownership_and_capacity),
       cmocka_unit_test(offers_move_on_until_accepted),
       cmocka_unit_test(a_long_wait_overflows_then_diverts),
+      cmocka_unit_test(a_logged_out_agent_keeps_conversations_for_the_grace_period),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

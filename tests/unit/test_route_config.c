@@ -63,7 +63,7 @@ static void a_tenant_without_route_gets_one_default_queue(void **state) {
   assert_string_equal(t.rule, "default");
   assert_int_equal(t.units, 1);
   assert_string_equal(sb_route_config_agent_spec(c, "anyone"), "default|longest_idle|0|0|3600|0");
-  assert_string_equal(sb_route_config_windows(c), "3600|604800");
+  assert_string_equal(sb_route_config_windows(c), "3600|604800|0");
   sb_route_config_destroy(&c);
   assert_null(c);
 }
@@ -159,7 +159,7 @@ static void skills_decide_which_queues_an_agent_serves(void **state) {
   assert_true(sb_route_config_offers(c));
   assert_non_null(strstr(sb_route_config_all_specs(c), ";vip|longest_idle|3|600|20|2|1|general|0|;"));
   assert_null(sb_route_config_queue_spec(c, "nope"));
-  assert_string_equal(sb_route_config_windows(c), "60|120");
+  assert_string_equal(sb_route_config_windows(c), "60|120|0");
   sb_route_config_destroy(&c);
 }
 
@@ -202,6 +202,7 @@ static void a_wrong_configuration_is_refused_with_the_field_named(void **state) 
        "queues[0].max_wait.then: \"pigeon\" is neither another queue"},
       {"{\"channel_units\": {\"voice\": 0}}", "channel_units.voice"},
       {"{\"reopen_s\": -1}", "reopen_s"},
+      {"{\"presence_grace_s\": 86401}", "presence_grace_s"},
       {"{\"agents\": [{\"id\": \"a\"}, {\"id\": \"a\"}]}", "agents: a is listed twice"},
       {"{\"agents\": [{\"skills\": {}}]}", "agents[0] needs an \"id\""},
   };
