@@ -57,16 +57,16 @@ local function on_message(conv, thread, started, channel, qspec, prio, units, ru
   end
   -- new (or re-opened after close): one agent or the queue
   local q = queue_of(qspec)
-  redis.call('HSET', c, 'started_ms', started, 'thread', thread, 'channel', channel,
-             'units', units, 'prio', prio, 'rule', rule)
+  local fields = {'started_ms', started, 'thread', thread, 'channel', channel, 'units', units,
+                  'prio', prio, 'rule', rule}
   local extra = pb_bool(5, true) .. pb_uint(9, started)
   local a, reason, cands = pick(q, units, thread, windows, nil)
   if a then
-    local offer_until = assign(conv, a, q, units)
+    local offer_until = assign(conv, a, q, units, fields)
     return decision(ASSIGNED, conv, a.id, reason,
                     extra .. why(q.id, rule, q.strategy, cands) .. pb_uint(14, offer_until))
   end
-  enqueue(conv, q, prio, started)
+  enqueue(conv, q, prio, started, fields)
   return decision(QUEUED, conv, '', 'no_agent_free', extra .. why(q.id, rule, q.strategy, cands))
 end
 

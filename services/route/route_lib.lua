@@ -148,21 +148,28 @@ local function assignment(conv, agent, strategy, started, q, offer_until)
                      pb_uint(7, offer_until))
 end
 
+-- HSET conv's hash with fields, then the pairs in more (a list, or nil):
+-- a new conversation's own fields ride along with its first state write
+local function conv_set(conv, fields, more)
+  for _, v in ipairs(more or {}) do fields[#fields + 1] = v end
+  redis.call('HSET', P .. 'conv:' .. conv, unpack(fields))
+end
+
 -- Assigns conv to agent a from queue q; in a queue that offers, the
 -- assignment is an offer until accepted: returns its deadline (ms), or 0.
-local function assign(conv, a, q, units)
-  local c = P .. 'conv:' .. conv
+-- more: further conversation fields to write (see conv_set).
+local function assign(conv, a, q, units, more)
   local until_ms = 0
   if (q.offer_s or 0) > 0 then
     until_ms = now_ms + q.offer_s * 1000
-    local tried = redis.call('HGET', c, 'tried')
-    redis.call('HSET', c, 'state', 'offered', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms,
-               'offer_until', until_ms, 'tried', (tried and tried ~= '') and (tried .. ',' .. a.id) or a.id)
-    redis.call('HINCRBY', c, 'hops', 1)
+    local o = redis.call('HMGET', P .. 'conv:' .. conv, 'tried', 'hops')
+    local tried = (o[1] and o[1] ~= '') and (o[1] .. ',' .. a.id) or a.id
+    conv_set(conv, {'state', 'offered', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms,
+                    'offer_until', until_ms, 'tried', tried, 'hops', (tonumber(o[2]) or 0) + 1}, more)
     redis.call('ZADD', P .. 'offers', until_ms, conv)
     stat('offered')
   else
-    redis.call('HSET', c, 'state', 'assigned', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms)
+    conv_set(conv, {'state', 'assigned', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms}, more)
   end
   add_units(a, -units, conv)
   if q.strategy == 'round_robin' then redis.call('SET', qkey(q.id, 'rr'), a.id) end
@@ -263,8 +270,8 @@ local function waiting(delta)
   return WAITING
 end
 
-local function enqueue(conv, q, prio, started)
-  redis.call('HSET', P .. 'conv:' .. conv, 'state', 'queued', 'queue', q.id)
+local function enqueue(conv, q, prio, started, more)
+  conv_set(conv, {'state', 'queued', 'queue', q.id}, more)
   redis.call('ZADD', qkey(q.id, 'wait'), int((200 - prio) * TWO40 + (started - EPOCH)), conv)
   if (q.max_wait_s or 0) > 0 then -- route_tick.lua acts when it is due
     redis.call('ZADD', P .. 'waitdue', now_ms + q.max_wait_s * 1000, conv)

@@ -368,7 +368,14 @@ static void capacity_is_counted_in_units_per_channel(void **state) {
   /* a call needs all 15 units: it waits behind the open e-mails */
   sb_envelope_t *call = message_with("v1", "voice:1", "en", 0, NULL, SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE);
   expect(call, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
-  assert_true(hget(P "agent:ann", "free") >= 0);
+  assert_int_equal(hget(P "agent:ann", "free"), 0);
+  /* closing one e-mail frees 3 units, not the 15 the call needs: the
+   * waiting e-mail takes them, the call keeps waiting */
+  expect(agent("close", "ann", "e1", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "ann");
+  assert_int_equal(hget(P "agent:ann", "free"), 0);
+  redisReply *st = redisCommand(rc, "HGET " P "conv:v1 state");
+  assert_string_equal(st->str, "queued");
+  freeReplyObject(st);
 }
 
 static void the_most_urgent_waiting_conversation_is_pulled_first(void **state) {

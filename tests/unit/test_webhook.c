@@ -18,6 +18,7 @@
 #include "sb_form.h"
 #include "sb_testfixture.h"
 #include "sb_testutil.h"
+#include "sb_testwebhook.h"
 #include "sb_webhook.h"
 
 enum { ERR_LEN = 256, DEEP = 100000, FAST_MS = 200 };
@@ -27,30 +28,11 @@ enum { ERR_LEN = 256, DEEP = 100000, FAST_MS = 200 };
 #define PSID "6783456789012345"
 #define JORDAN "3001969357"
 
-typedef int (*json_parse_fn)(const char *, size_t, sb_wh_batch_t *, char *,
-                             size_t);
+typedef sb_test_wh_parse_fn json_parse_fn;
+typedef sb_test_wh_result_t result_t;
 
-typedef struct {
-  int rc;
-  sb_wh_batch_t b;
-  char err[ERR_LEN];
-} result_t;
-
-/* Parses an exact-size copy and checks the batch contract. */
 static result_t parse_len(json_parse_fn fn, const char *body, size_t len) {
-  result_t r;
-  memset(&r, 0, sizeof r);
-  char *copy = malloc(len ? len : 1);
-  assert_non_null(copy);
-  memcpy(copy, body, len);
-  r.rc = fn(copy, len, &r.b, r.err, sizeof r.err);
-  free(copy);
-  if (r.rc != 0) {
-    assert_null(r.b.items);
-    assert_int_equal(r.b.n, 0);
-    assert_true(strlen(r.err) > 0);
-  }
-  return r;
+  return sb_test_wh_parse(fn, body, len);
 }
 
 static result_t parse(json_parse_fn fn, const char *body) {
@@ -58,13 +40,7 @@ static result_t parse(json_parse_fn fn, const char *body) {
 }
 
 static result_t parse_fixture(json_parse_fn fn, const char *name) {
-  char path[ERR_LEN];
-  size_t len = 0;
-  snprintf(path, sizeof path, FIX "%s", name);
-  char *body = sb_test_fixture(path, &len);
-  result_t r = parse_len(fn, body, len);
-  free(body);
-  return r;
+  return sb_test_wh_fixture(fn, name);
 }
 
 /* Item i exists, has no error and has kind and channel. */

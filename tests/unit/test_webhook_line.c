@@ -12,6 +12,7 @@
 #include "sb_error.h"
 #include "sb_testfixture.h"
 #include "sb_testutil.h"
+#include "sb_testwebhook.h"
 #include "sb_webhook.h"
 
 enum { ERR_LEN = 256 };
@@ -19,38 +20,15 @@ enum { ERR_LEN = 256 };
 #define FIX "tests/fixtures/webhooks/"
 #define USER1 "U4af4980629a1b2c3d4e5f60718293a4b"
 
-typedef struct {
-  int rc;
-  sb_wh_batch_t b;
-  char err[ERR_LEN];
-} result_t;
+typedef sb_test_wh_result_t result_t;
 
 static result_t parse_len(const char *body, size_t len) {
-  result_t r;
-  memset(&r, 0, sizeof r);
-  char *copy = malloc(len ? len : 1);
-  assert_non_null(copy);
-  memcpy(copy, body, len);
-  r.rc = sb_webhook_line_parse(copy, len, &r.b, r.err, sizeof r.err);
-  free(copy);
-  if (r.rc != 0) {
-    assert_null(r.b.items);
-    assert_true(strlen(r.err) > 0);
-  }
-  return r;
+  return sb_test_wh_parse(sb_webhook_line_parse, body, len);
 }
 
 static result_t parse(const char *body) { return parse_len(body, strlen(body)); }
 
-static result_t parse_fixture(const char *name) {
-  char path[ERR_LEN];
-  size_t len = 0;
-  snprintf(path, sizeof path, FIX "%s", name);
-  char *body = sb_test_fixture(path, &len);
-  result_t r = parse_len(body, len);
-  free(body);
-  return r;
-}
+static result_t parse_fixture(const char *name) { return sb_test_wh_fixture(sb_webhook_line_parse, name); }
 
 static const sb_wh_item_t *ok_item(const result_t *r, size_t i, sb_wh_kind_t kind) {
   assert_int_equal(r->rc, 0);

@@ -1,0 +1,31 @@
+/*
+ * sb_testwebhook: running a platform webhook parser (sb_webhook_*_parse)
+ * the way its unit tests do: over an exact-size copy of the body, so that
+ * ASan sees any read past its end, checking the failure contract (no
+ * items, a reason) whatever the test asserts next.
+ */
+#ifndef SB_TESTWEBHOOK_H
+#define SB_TESTWEBHOOK_H
+
+#include "sb_webhook.h"
+
+#include <stddef.h>
+
+#define SB_TEST_WH_ERR_LEN 256
+#define SB_TEST_WH_FIXTURES "tests/fixtures/webhooks/"
+
+typedef int (*sb_test_wh_parse_fn)(const char *body, size_t len, sb_wh_batch_t *out, char *err,
+                                   size_t errlen);
+
+typedef struct {
+  int rc;
+  sb_wh_batch_t b; /* the caller frees it (sb_wh_batch_free) */
+  char err[SB_TEST_WH_ERR_LEN];
+} sb_test_wh_result_t;
+
+/* fn over a copy of len bytes of body. */
+sb_test_wh_result_t sb_test_wh_parse(sb_test_wh_parse_fn fn, const char *body, size_t len);
+/* fn over the fixture tests/fixtures/webhooks/<name>. */
+sb_test_wh_result_t sb_test_wh_fixture(sb_test_wh_parse_fn fn, const char *name);
+
+#endif
