@@ -24,10 +24,12 @@
  *   - reasons name fields and expat's own error text, never values.
  */
 #include <expat.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h> /* strcasecmp: WeChat spells events in either case */
+#include <sys/random.h>
 
 #include "sb_error.h"
 #include "sb_webhook.h"
@@ -160,9 +162,43 @@ static void XMLCALL on_decl(void *arg, const XML_Char *version,
     refuse(arg, SB_EPARSE, "the XML encoding must be UTF-8");
 }
 
+/* Expat salts its hash tables against collision floods; left alone it asks
+ * the kernel (getrandom) for a new salt in every XML_ParserCreate, a system
+ * call that cost about as much as parsing a whole message. One random salt
+ * per process, drawn once, keeps the protection without the call. */
+static unsigned long hash_salt;
+static pthread_once_t hash_salt_once = PTHREAD_ONCE_INIT;
+
+static void hash_salt_draw(void) {
+  unsigned long s = 0;
+  while (getrandom(&s, sizeof s, 0) != (ssize_t)sizeof s) {
+  }
+  hash_salt = s ? s : 1; /* expat reads 0 as "not set" */
+}
+
+/* Each thread keeps one parser and resets it for the next body: creating
+ * and freeing an expat parser per body cost more than parsing a message,
+ * and safe mode parses two documents per delivery. XML_ParserReset clears
+ * every handler and all document state (so nothing of a hostile body
+ * survives); doc_read sets them again. */
+static _Thread_local XML_Parser cached_parser;
+
+static XML_Parser parser_take(void) {
+  XML_Parser p = cached_parser;
+  cached_parser = NULL;
+  if (p != NULL && XML_ParserReset(p, "UTF-8") == XML_TRUE) return p;
+  if (p != NULL) XML_ParserFree(p);
+  return XML_ParserCreate("UTF-8");
+}
+
+static void parser_give_back(XML_Parser p) {
+  if (cached_parser == NULL) cached_parser = p;
+  else XML_ParserFree(p);
+}
+
 static void doc_free(wx_doc_t *d) {
   for (int i = 0; i < F_COUNT; i++) free(d->value[i]);
-  if (d->p != NULL) XML_ParserFree(d->p);
+  if (d->p != NULL) parser_give_back(d->p);
   memset(d, 0, sizeof *d);
 }
 
@@ -175,8 +211,10 @@ static int doc_read(wx_doc_t *d, const char *body, size_t len, char *err,
     sb__wh_reason(err, errlen, "XML body over %d bytes", SB_WEBHOOK_XML_MAX);
     return SB_ETOOBIG;
   }
-  d->p = XML_ParserCreate("UTF-8");
+  d->p = parser_take();
   if (d->p == NULL) return SB_ENOMEM;
+  pthread_once(&hash_salt_once, hash_salt_draw);
+  XML_SetHashSalt(d->p, hash_salt);
   XML_SetUserData(d->p, d);
   XML_SetElementHandler(d->p, on_start, on_end);
   XML_SetCharacterDataHandler(d->p, on_text);

@@ -218,6 +218,29 @@ static void test_only_utf8_is_read(void **state) {
   sb_wh_batch_free(&r.b);
 }
 
+/* The parser is reused from body to body (XML_ParserReset): a body that was
+ * refused half way, with an encoding declared, or stopped inside a field,
+ * must leave nothing that changes how the next one reads. */
+static void test_a_refused_body_leaves_nothing_for_the_next(void **state) {
+  (void)state;
+  static const char *const hostile[] = {
+      "<?xml version=\"1.0\"?><!DOCTYPE xml [<!ENTITY e \"x\">]><xml>&e;</xml>",
+      "<xml><FromUserName>a</FromUserName><FromUserName>b</FromUserName></xml>",
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><xml/>",
+      "<xml><MsgType>text</MsgType><Content>trunc",
+      "<notxml><MsgType>text</MsgType></notxml>",
+  };
+  for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+    result_t bad = parse(hostile[i]);
+    assert_int_not_equal(bad.rc, 0);
+    result_t r = parse_fixture("wechat_text.xml");
+    const sb_wh_item_t *it = one_item(&r, SB_WH_MESSAGE);
+    assert_string_equal(it->customer, OPENID);
+    assert_string_equal(it->text, "我的航班 CA936 延误了，请问怎么改签？ & <thanks>");
+    sb_wh_batch_free(&r.b);
+  }
+}
+
 static void test_oversized_deep_and_odd_shapes_fail_the_delivery(void **state) {
   size_t big = SB_WEBHOOK_XML_MAX + 1;
   char *body = malloc(big);
@@ -343,6 +366,7 @@ int main(void) {
       cmocka_unit_test(test_external_entities_and_any_doctype_are_refused),
       cmocka_unit_test(test_truncated_xml_fails_at_every_length),
       cmocka_unit_test(test_only_utf8_is_read),
+      cmocka_unit_test(test_a_refused_body_leaves_nothing_for_the_next),
       cmocka_unit_test(test_oversized_deep_and_odd_shapes_fail_the_delivery),
       cmocka_unit_test(test_a_replayed_body_gives_the_same_id),
       cmocka_unit_test(test_safe_mode_decrypts_checks_signature_and_reads_the_message),
