@@ -268,6 +268,8 @@ def main():
     ap.add_argument("--per-thread", type=int, default=60000,
                     help="distinct requests written per wrk thread and round")
     ap.add_argument("--targets", default=",".join(TARGETS))
+    ap.add_argument("--out", default=None,
+                    help="folder for webhooks.json (default bench/results/<date>-webhooks)")
     a = ap.parse_args()
     targets = a.targets.split(",")
     for t in targets:
@@ -329,8 +331,8 @@ def main():
         ratios = [p["requests_per_s"] / s["requests_per_s"]
                   for p, s in zip(results["wechat_plain"], results["wechat_safe"])]
         summary["wechat_safe_cost_ratio_median"] = statistics.median(ratios)
-    out_dir = os.path.join("bench", "results", time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
-                           + "-webhooks")
+    out_dir = a.out or os.path.join("bench", "results",
+                                    time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime()) + "-webhooks")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "webhooks.json"), "w") as f:
         json.dump(summary, f, indent=1)
