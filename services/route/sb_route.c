@@ -46,6 +46,46 @@ void sb_route_destroy(sb_route_t **rp) {
   *rp = NULL;
 }
 
+int sb_route_reload(sb_route_t *r, const char *path, int *skipped, char *err, size_t errlen) {
+  char why[256];
+  *skipped = 0;
+  sb_tenants_t *fresh = sb_tenants_load(path, why, sizeof why);
+  if (!fresh) {
+    snprintf(err, errlen, "%s: %s", path, why);
+    return SB_ECONFIG;
+  }
+  sb_route_config_t **next = calloc(r->n ? r->n : 1, sizeof *next);
+  int rc = next ? 0 : SB_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < r->n; i++) {
+    const sb_tenant_t *t = sb_tenants_at(r->tenants, i);
+    const sb_tenant_t *f = sb_tenants_find(fresh, t->id, strlen(t->id));
+    if (!f) { /* gone from the file: keeps running as it is */
+      (*skipped)++;
+      continue;
+    }
+    if (!(next[i] = sb_route_config_new(t, f->section_json[SB_TENANT_ROUTE], err, errlen)))
+      rc = SB_ECONFIG;
+  }
+  for (size_t i = 0; i < sb_tenants_count(fresh); i++) {
+    const sb_tenant_t *f = sb_tenants_at(fresh, i);
+    if (!sb_tenants_find(r->tenants, f->id, strlen(f->id)))
+      (*skipped)++;
+  }
+  for (size_t i = 0; i < r->n && next; i++) {
+    if (rc == 0 && next[i]) { /* swap: nothing outside this thread holds a config */
+      sb_route_config_t *old = r->configs[i];
+      r->configs[i] = next[i];
+      next[i] = old;
+    }
+    sb_route_config_destroy(&next[i]);
+  }
+  free(next);
+  sb_tenants_destroy(&fresh);
+  if (rc == SB_ENOMEM)
+    snprintf(err, errlen, "out of memory");
+  return rc;
+}
+
 const sb_route_config_t *sb_route_config_of(const sb_route_t *r, const sb_tenant_t *t) {
   /* tenants live in one array: the index is the pointer's offset */
   size_t i = r->n ? (size_t)(t - sb_tenants_at(r->tenants, 0)) : 0;

@@ -35,6 +35,17 @@ typedef struct sb_route sb_route_t;
 sb_route_t *sb_route_new(const sb_tenants_t *tenants, char *err, size_t errlen);
 void sb_route_destroy(sb_route_t **r);
 
+/* Reload (SIGHUP): re-reads the tenant file at path and recompiles the
+ * "route" section of every tenant r serves; swaps them in only when all of
+ * them compile, else keeps the running ones and returns the first error
+ * (err names the tenant and field). Tenants added to the file, and tenants
+ * gone from it, need a restart (every stage holds the tenant set): the
+ * first are ignored, the second keep their running configuration; *skipped
+ * counts both. Agents already logged in keep the queues their skills gave
+ * them at login until their next agent event. Not thread-safe: call it on
+ * the loop that prepares items. */
+int sb_route_reload(sb_route_t *r, const char *path, int *skipped, char *err, size_t errlen);
+
 /* The configuration of a tenant of the set given to sb_route_new. */
 const sb_route_config_t *sb_route_config_of(const sb_route_t *r, const sb_tenant_t *t);
 

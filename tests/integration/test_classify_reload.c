@@ -21,7 +21,6 @@
 #include "sb_service.h"
 #include "sb_time.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,70 +130,18 @@ static void customer_writing_after_a_closed_conversation_is_a_repeat_contact(voi
 
 /* ---- reload --------------------------------------------------------------- */
 
-/* sb-classify among this process's children, and its SB_TENANTS. */
 static pid_t classify_pid(char *tenants, size_t cap) {
-  DIR *d = opendir("/proc");
-  struct dirent *de;
-  pid_t found = -1;
-  while (d && found < 0 && (de = readdir(d)) != NULL) {
-    pid_t pid = (pid_t)atoi(de->d_name);
-    char path[64], buf[4096];
-    if (pid <= 0)
-      continue;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-      continue;
-    int ppid = 0;
-    char comm[64] = "";
-    if (fscanf(f, "%*d (%63[^)]) %*c %d", comm, &ppid) != 2 || ppid != getpid() || strcmp(comm, "sb-classify")) {
-      fclose(f);
-      continue;
-    }
-    fclose(f);
-    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
-    f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-      fclose(f);
-    buf[n] = '\0';
-    for (size_t at = 0; at < n; at += strlen(buf + at) + 1)
-      if (strncmp(buf + at, "SB_TENANTS=", 11) == 0) {
-        snprintf(tenants, cap, "%s", buf + at + 11);
-        found = pid;
-      }
-  }
-  if (d)
-    closedir(d);
-  return found;
+  return sb_test_child_pid("sb-classify", "SB_TENANTS", tenants, cap);
 }
 
-static void write_file(const char *path, const char *text) {
-  char tmp[600];
-  snprintf(tmp, sizeof tmp, "%s.new", path);
-  FILE *f = fopen(tmp, "w");
-  assert_non_null(f);
-  assert_int_equal(fputs(text, f) >= 0, 1);
-  assert_int_equal(fclose(f), 0);
-  assert_int_equal(rename(tmp, path), 0); /* the reader never sees half a file */
-}
-
-/* The value of sb_classify_reloads_total{...,result="<result>"} (0 if
- * absent), from classify's /metrics. */
+/* sb_classify_reloads_total{result="<result>"} from classify's /metrics. */
 static long long reloads(sb_teststack_t *st, const char *result) {
   static char body[1 << 16];
-  const char *name = "\nsb_classify_reloads_total{";
   char label[64];
   int status = sb_teststack_http(st, SB_PORT_ADMIN_CLASSIFY, "GET", "/metrics", NULL, NULL, 0, body, sizeof body);
   assert_int_equal(status, 200);
   snprintf(label, sizeof label, "result=\"%s\"", result);
-  for (const char *at = strstr(body, name); at; at = strstr(at + 1, name)) {
-    const char *close = strchr(at, '}');
-    const char *l = strstr(at, label);
-    if (close && l && l < close)
-      return atoll(close + 2);
-  }
-  return 0;
+  return sb_test_metric(body, "sb_classify_reloads_total", label);
 }
 
 static void wait_reloads(sb_teststack_t *st, const char *result, long long want) {
@@ -216,7 +163,7 @@ static void sighup_swaps_in_valid_rules_and_keeps_them_over_a_broken_file(void *
   assert_true(has_intent(env, "alpha"));
   sb_envelope_free(env);
 
-  write_file(tenants, TENANTS_WITH(RULES_BETA));
+  sb_test_write_file(tenants, TENANTS_WITH(RULES_BETA));
   assert_int_equal(kill(pid, SIGHUP), 0);
   wait_reloads(st, "ok", 1);
   env = send_message(st, "r-2", "cust-r", "I saw a zebra at the gate");
@@ -224,7 +171,7 @@ static void sighup_swaps_in_valid_rules_and_keeps_them_over_a_broken_file(void *
   assert_false(has_intent(env, "alpha"));
   sb_envelope_free(env);
 
-  write_file(tenants, TENANTS_WITH(RULES_BROKEN));
+  sb_test_write_file(tenants, TENANTS_WITH(RULES_BROKEN));
   assert_int_equal(kill(pid, SIGHUP), 0);
   wait_reloads(st, "failed", 1);
   assert_int_equal(reloads(st, "ok"), 1);
@@ -233,7 +180,7 @@ static void sighup_swaps_in_valid_rules_and_keeps_them_over_a_broken_file(void *
   sb_envelope_free(env);
 
   /* a file that is not JSON at all: refused the same way */
-  write_file(tenants, "{\"tenants\": [");
+  sb_test_write_file(tenants, "{\"tenants\": [");
   assert_int_equal(kill(pid, SIGHUP), 0);
   wait_reloads(st, "failed", 2);
   env = send_message(st, "r-4", "cust-r", "I saw a zebra at the gate");
@@ -243,7 +190,7 @@ static void sighup_swaps_in_valid_rules_and_keeps_them_over_a_broken_file(void *
   /* still the same process: nothing restarted it */
   char again[512];
   assert_int_equal(classify_pid(again, sizeof again), pid);
-  write_file(tenants, TENANTS_WITH(RULES_ALPHA)); /* for the stack's own checks at stop */
+  sb_test_write_file(tenants, TENANTS_WITH(RULES_ALPHA)); /* for the stack's own checks at stop */
   sb_teststack_stop(&st);
 }
 

@@ -2,7 +2,10 @@
 #include "sb_testutil.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,4 +28,68 @@ int sb_test_free_port(void) {
     port = ntohs(a.sin_port);
   close(fd);
   return port;
+}
+
+/* The value of env_name in /proc/<pid>/environ, into val. */
+static int child_env(pid_t pid, const char *env_name, char *val, size_t cap) {
+  char path[64], buf[8192];
+  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0, len = strlen(env_name);
+  if (f)
+    fclose(f);
+  buf[n] = '\0';
+  for (size_t at = 0; at < n; at += strlen(buf + at) + 1)
+    if (strncmp(buf + at, env_name, len) == 0 && buf[at + len] == '=') {
+      snprintf(val, cap, "%s", buf + at + len + 1);
+      return 0;
+    }
+  return -1;
+}
+
+pid_t sb_test_child_pid(const char *comm, const char *env_name, char *val, size_t cap) {
+  DIR *d = opendir("/proc");
+  struct dirent *de;
+  pid_t found = -1;
+  while (d && found < 0 && (de = readdir(d)) != NULL) {
+    pid_t pid = (pid_t)atoi(de->d_name);
+    char path[64], name[64] = "";
+    int ppid = 0;
+    if (pid <= 0)
+      continue;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    int ok = fscanf(f, "%*d (%63[^)]) %*c %d", name, &ppid) == 2 && ppid == getpid() &&
+             strcmp(name, comm) == 0;
+    fclose(f);
+    if (ok && (!env_name || child_env(pid, env_name, val, cap) == 0))
+      found = pid;
+  }
+  if (d)
+    closedir(d);
+  return found;
+}
+
+void sb_test_write_file(const char *path, const char *text) {
+  char tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s.new", path);
+  FILE *f = fopen(tmp, "w");
+  assert_non_null(f);
+  assert_true(fputs(text, f) >= 0);
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(rename(tmp, path), 0);
+}
+
+long long sb_test_metric(const char *body, const char *name, const char *label) {
+  size_t n = strlen(name);
+  for (const char *at = strstr(body, name); at; at = strstr(at + 1, name)) {
+    if ((at != body && at[-1] != '\n') || at[n] != '{')
+      continue;
+    const char *close = strchr(at, '}'), *l = strstr(at, label);
+    if (close && l && l < close)
+      return atoll(close + 2);
+  }
+  return 0;
 }

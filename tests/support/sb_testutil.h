@@ -1,12 +1,14 @@
 /*
  * sb_testutil: small helpers shared by tests: where the source and build
- * trees are, and a free TCP port on loopback.
+ * trees are, a free TCP port on loopback, a service process spawned by this
+ * one, atomic file replacement and reading a Prometheus counter.
  */
 #ifndef SB_TESTUTIL_H
 #define SB_TESTUTIL_H
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <sys/types.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -16,5 +18,18 @@ const char *sb_test_binary_dir(void);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago; 0 on failure. */
 int sb_test_free_port(void);
+
+/* The child of this process whose command name is comm (e.g. "sb-route"),
+ * or -1; with env_name, its value in the child's environment is copied to
+ * val (e.g. SB_TENANTS: the tenant file the stack wrote for it). */
+pid_t sb_test_child_pid(const char *comm, const char *env_name, char *val, size_t cap);
+
+/* Replaces path with text through a rename, so that a reader never sees
+ * half a file (fails the test on error). */
+void sb_test_write_file(const char *path, const char *text);
+
+/* The value of the sample "name{...label...}" in a /metrics body (the first
+ * whose labels contain label), or 0 when absent. */
+long long sb_test_metric(const char *body, const char *name, const char *label);
 
 #endif
