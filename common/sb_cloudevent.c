@@ -992,12 +992,13 @@ static const char *const agent_names[] = {"agent", "conversation", "capacity", "
                                           "status", "reason", "queue", "to_agent"};
 
 static bool agent_status_known(const char *s) {
-  return strcmp(s, "available") == 0 || strcmp(s, "busy") == 0 || strcmp(s, "away") == 0;
+  return sb_agent_status_known(s) || sb_conversation_status_known(s);
 }
 
 static const field_spec_t agent_status_field =
     AG_FIELD("status", status, F_REQUIRED | F_NONEMPTY, 16, agent_status_known,
-             "must be available, busy or away");
+             "must be available, busy or away, or (with a conversation) pending_customer, "
+             "on_hold or open");
 
 /* status: status and reason; transfer: exactly one of queue and to_agent. */
 static int agent_extras_from_json(const cJSON *obj, const agent_action_t *act,

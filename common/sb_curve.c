@@ -8,6 +8,7 @@
  */
 #include "sb_curve.h"
 #include "sb_error.h"
+#include "sb_tenants.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,16 @@ const sb_option_t sb_curve_options[] = {
     {"curve-public-key-file", SB_OPT_STR, "",
      "CURVE public key file; checked against the secret key when set"},
     {"curve-server-key", SB_OPT_STR, "",
-     "Z85 public key of the servers this process connects to; empty = own "
-     "public key"},
+     "Z85 public key (or a file holding it) of the servers this process "
+     "connects to (sbctl: the edge public key); empty = own public key"},
     {"curve-clients-file", SB_OPT_STR, "",
      "allow-list of client public keys (Z85, one a line); empty = any client "
      "with the server key"},
+    {NULL, 0, NULL, NULL},
+};
+
+const sb_option_t sb_curve_edge_options[] = {
+    SB_CURVE_EDGE_OPTIONS,
     {NULL, 0, NULL, NULL},
 };
 
@@ -34,6 +40,7 @@ struct sb_curve {
   char public_key[SB_CURVE_Z85_LEN + 1];
   char server_key[SB_CURVE_Z85_LEN + 1];
   uint8_t (*clients)[32];
+  char (*tenants)[SB_CURVE_TENANT_MAX + 1]; /* per client; "" = any */
   size_t nclients;
   sb_curve_server_fn on_server;
   void *on_server_arg;
@@ -49,6 +56,7 @@ void sb_curve_destroy(sb_curve_t **cp) {
     return;
   *cp = NULL;
   free(c->clients);
+  free(c->tenants);
   memset(c, 0, sizeof *c); /* no key left in freed memory */
   free(c);
 }
@@ -87,6 +95,16 @@ int sb_curve_set_server_key(sb_curve_t *c, const char *z85) {
   return 0;
 }
 
+/* 1 if line opens with a Z85 key: '#' is a Z85 digit, so a key line may
+ * start with it; a comment is a '#' line that does not hold a key first. */
+static int starts_with_key(const char *line, size_t len) {
+  size_t k = 0;
+  uint8_t raw[32];
+  while (k < len && line[k] != ' ' && line[k] != '\t')
+    k++;
+  return decode(line, k, raw);
+}
+
 /* The next line of text[*pos..len) that is not blank or a comment, trimmed.
  * Returns its length (0 at the end) and its start in *start. */
 static size_t next_line(const char *text, size_t len, size_t *pos,
@@ -101,7 +119,7 @@ static size_t next_line(const char *text, size_t len, size_t *pos,
     while (e > b &&
            (text[e - 1] == ' ' || text[e - 1] == '\t' || text[e - 1] == '\r'))
       e--;
-    if (b < e && text[b] != '#') {
+    if (b < e && (text[b] != '#' || starts_with_key(text + b, e - b))) {
       *start = text + b;
       return e - b;
     }
@@ -109,13 +127,44 @@ static size_t next_line(const char *text, size_t len, size_t *pos,
   return 0;
 }
 
+/* Splits an allow-list line into its key and its optional tenant (after
+ * blanks). 1 if both are well formed; the key's bytes into raw. */
+static int client_line(const char *line, size_t ll, uint8_t raw[32],
+                       const char **tenant, size_t *tlen) {
+  size_t k = 0;
+  while (k < ll && line[k] != ' ' && line[k] != '\t')
+    k++;
+  size_t t = k;
+  while (t < ll && (line[t] == ' ' || line[t] == '\t'))
+    t++;
+  *tenant = line + t;
+  *tlen = ll - t;
+  if (*tlen > SB_CURVE_TENANT_MAX ||
+      (*tlen && !sb_tenant_id_valid(*tenant, *tlen)))
+    return 0;
+  return decode(line, k, raw);
+}
+
+/* Makes room for n more clients. 0 or SB_ENOMEM. */
+static int grow(sb_curve_t *c, size_t n) {
+  uint8_t(*keys)[32] = realloc(c->clients, (c->nclients + n) * sizeof *keys);
+  if (!keys)
+    return SB_ENOMEM;
+  c->clients = keys;
+  char(*tenants)[SB_CURVE_TENANT_MAX + 1] =
+      realloc(c->tenants, (c->nclients + n) * sizeof *tenants);
+  if (!tenants)
+    return SB_ENOMEM;
+  c->tenants = tenants;
+  return 0;
+}
+
 int sb_curve_allow_text(sb_curve_t *c, const char *text, size_t len) {
-  size_t pos = 0, n = 0, cap = c->nclients;
-  const char *line;
-  size_t ll;
+  size_t pos = 0, n = 0, ll, tlen;
+  const char *line, *tenant;
   uint8_t raw[32];
   while ((ll = next_line(text, len, &pos, &line)) > 0) {
-    if (!decode(line, ll, raw))
+    if (!client_line(line, ll, raw, &tenant, &tlen))
       return SB_EPARSE;
     n++;
   }
@@ -123,13 +172,14 @@ int sb_curve_allow_text(sb_curve_t *c, const char *text, size_t len) {
     return SB_ETOOBIG;
   if (n == 0)
     return 0;
-  uint8_t(*grown)[32] = realloc(c->clients, (cap + n) * sizeof *grown);
-  if (!grown)
+  if (grow(c, n) != 0)
     return SB_ENOMEM;
-  c->clients = grown;
   pos = 0;
-  while ((ll = next_line(text, len, &pos, &line)) > 0)
-    decode(line, ll, c->clients[c->nclients++]);
+  while ((ll = next_line(text, len, &pos, &line)) > 0) {
+    client_line(line, ll, c->clients[c->nclients], &tenant, &tlen);
+    memcpy(c->tenants[c->nclients], tenant, tlen);
+    c->tenants[c->nclients++][tlen] = '\0';
+  }
   return 0;
 }
 
@@ -137,13 +187,21 @@ int sb_curve_enabled(const sb_curve_t *c) { return c && c->secret[0] != '\0'; }
 size_t sb_curve_nclients(const sb_curve_t *c) { return c->nclients; }
 const char *sb_curve_public_z85(const sb_curve_t *c) { return c->public_key; }
 
-int sb_curve_allowed(const sb_curve_t *c, const uint8_t key[32]) {
-  if (c->nclients == 0)
-    return 1;
+/* The index of key in the allow-list, or -1. */
+static long find_client(const sb_curve_t *c, const uint8_t key[32]) {
   for (size_t i = 0; i < c->nclients; i++)
     if (memcmp(c->clients[i], key, 32) == 0)
-      return 1;
-  return 0;
+      return (long)i;
+  return -1;
+}
+
+int sb_curve_allowed(const sb_curve_t *c, const uint8_t key[32]) {
+  return c->nclients == 0 || find_client(c, key) >= 0;
+}
+
+const char *sb_curve_client_tenant(const sb_curve_t *c, const uint8_t key[32]) {
+  long i = find_client(c, key);
+  return i < 0 ? "" : c->tenants[i];
 }
 
 static int setopt(void *sock, int opt, const void *v, size_t len) {
@@ -217,39 +275,61 @@ int sb_curve_read_key_file(const char *path, char out[SB_CURVE_Z85_LEN + 1]) {
   return rc;
 }
 
-static int load_keys(const sb_config_t *cfg, sb_curve_t *c, char *err,
-                     size_t errlen) {
-  const char *path = sb_config_str(cfg, "curve-secret-key-file");
+/* The value of option name with the prefix ("" or "edge-"). */
+static const char *opt(const sb_config_t *cfg, const char *prefix,
+                       const char *name) {
+  char full[96];
+  snprintf(full, sizeof full, "%s%s", prefix, name);
+  return sb_config_str(cfg, full);
+}
+
+/* --curve-server-key: a Z85 key, or the path of a file holding one. */
+static int load_server_key(sb_curve_t *c, const char *value) {
+  char key[SB_CURVE_Z85_LEN + 1];
+  if (sb_curve_set_server_key(c, value) == 0)
+    return 0;
+  int rc = sb_curve_read_key_file(value, key);
+  return rc ? rc : sb_curve_set_server_key(c, key);
+}
+
+static int load_keys(const sb_config_t *cfg, const char *prefix, sb_curve_t *c,
+                     char *err, size_t errlen) {
+  const char *path = opt(cfg, prefix, "curve-secret-key-file");
   char key[SB_CURVE_Z85_LEN + 1];
   int rc = sb_curve_read_key_file(path, key);
   if (!rc)
     rc = sb_curve_set_secret(c, key);
   memset(key, 0, sizeof key);
   if (rc) {
-    snprintf(err, errlen, "--curve-secret-key-file %s: %s", path,
+    snprintf(err, errlen, "--%scurve-secret-key-file %s: %s", prefix, path,
              sb_strerror(rc));
     return SB_ECONFIG;
   }
-  path = sb_config_str(cfg, "curve-public-key-file");
+  path = opt(cfg, prefix, "curve-public-key-file");
   if (path && *path) {
     if ((rc = sb_curve_read_key_file(path, key)) != 0 ||
         strcmp(key, c->public_key) != 0) {
-      snprintf(err, errlen, "--curve-public-key-file %s: %s", path,
+      snprintf(err, errlen, "--%scurve-public-key-file %s: %s", prefix, path,
                rc ? sb_strerror(rc) : "does not match the secret key");
       return SB_ECONFIG;
     }
   }
+  if (*prefix) /* the edge only serves: it connects to no server */
+    return 0;
   const char *server = sb_config_str(cfg, "curve-server-key");
-  if (server && *server && sb_curve_set_server_key(c, server) != 0) {
-    snprintf(err, errlen, "--curve-server-key: not a 40-character Z85 key");
+  if (server && *server && (rc = load_server_key(c, server)) != 0) {
+    snprintf(err, errlen,
+             "--curve-server-key: neither a 40-character Z85 key nor a "
+             "readable key file (%s)",
+             sb_strerror(rc));
     return SB_ECONFIG;
   }
   return 0;
 }
 
-static int load_clients(const sb_config_t *cfg, sb_curve_t *c, char *err,
-                        size_t errlen) {
-  const char *path = sb_config_str(cfg, "curve-clients-file");
+static int load_clients(const sb_config_t *cfg, const char *prefix,
+                        sb_curve_t *c, char *err, size_t errlen) {
+  const char *path = opt(cfg, prefix, "curve-clients-file");
   if (!path || !*path)
     return 0;
   char *text;
@@ -260,16 +340,17 @@ static int load_clients(const sb_config_t *cfg, sb_curve_t *c, char *err,
     free(text);
   }
   if (rc) {
-    snprintf(err, errlen, "--curve-clients-file %s: %s", path, sb_strerror(rc));
+    snprintf(err, errlen, "--%scurve-clients-file %s: %s", prefix, path,
+             sb_strerror(rc));
     return SB_ECONFIG;
   }
   return 0;
 }
 
-int sb_curve_from_config(const sb_config_t *cfg, sb_curve_t **out, char *err,
-                         size_t errlen) {
+static int from_config(const sb_config_t *cfg, const char *prefix,
+                       sb_curve_t **out, char *err, size_t errlen) {
   *out = NULL;
-  const char *path = sb_config_str(cfg, "curve-secret-key-file");
+  const char *path = opt(cfg, prefix, "curve-secret-key-file");
   if (!path || !*path)
     return 0;
   if (!sb_curve_available()) {
@@ -280,13 +361,23 @@ int sb_curve_from_config(const sb_config_t *cfg, sb_curve_t **out, char *err,
   sb_curve_t *c = sb_curve_new();
   if (!c)
     return SB_ENOMEM;
-  int rc = load_keys(cfg, c, err, errlen);
+  int rc = load_keys(cfg, prefix, c, err, errlen);
   if (!rc)
-    rc = load_clients(cfg, c, err, errlen);
+    rc = load_clients(cfg, prefix, c, err, errlen);
   if (rc) {
     sb_curve_destroy(&c);
     return rc;
   }
   *out = c;
   return 0;
+}
+
+int sb_curve_from_config(const sb_config_t *cfg, sb_curve_t **out, char *err,
+                         size_t errlen) {
+  return from_config(cfg, "", out, err, errlen);
+}
+
+int sb_curve_edge_from_config(const sb_config_t *cfg, sb_curve_t **out,
+                              char *err, size_t errlen) {
+  return from_config(cfg, "edge-", out, err, errlen);
 }

@@ -15,8 +15,15 @@
  *
  * Key files hold one Z85 key (40 characters) on its first line that is not
  * blank or a '#' comment; the clients file holds one public key per such
- * line. Surrounding blanks are ignored; anything else is an error, so a typo
+ * line, optionally followed by blanks and a tenant id ("KEY acme-air"): that
+ * client may then act for that tenant only (the ZAP handler hands the tenant
+ * to libzmq as the connection's User-Id; the edge sockets enforce it).
+ * Surrounding blanks are ignored; anything else is an error, so a typo
  * never silently lets nobody (or everybody) in.
+ *
+ * The edge (ingest's publish door, notify's feed) has a key set of its own,
+ * from the same options prefixed "edge-" (sb_curve_edge_options): integrators
+ * and agent desktops get the edge public key, never the bus's.
  */
 #ifndef SB_CURVE_H
 #define SB_CURVE_H
@@ -30,10 +37,25 @@
 #define SB_CURVE_CLIENTS_MAX 4096 /* keys in the allow-list */
 #define SB_CURVE_FILE_MAX 262144  /* bytes read from a key or clients file */
 #define SB_CURVE_ZAP_DOMAIN "switchboard"
+#define SB_CURVE_TENANT_MAX 64 /* bytes of a tenant id bound to a client key */
 
 /* curve-secret-key-file, curve-public-key-file, curve-server-key,
  * curve-clients-file; ended by {NULL}. */
 extern const sb_option_t sb_curve_options[];
+/* edge-curve-secret-key-file, edge-curve-public-key-file,
+ * edge-curve-clients-file (ingest's publish door and notify's feed). The
+ * macro is for a service whose option table is a single one (notify). */
+#define SB_CURVE_EDGE_OPTIONS                                                 \
+  {"edge-curve-secret-key-file", SB_OPT_STR, "",                              \
+   "CURVE secret key file of the outside-facing socket (ingest's publish "    \
+   "door, notify's feed); empty = that socket stays plaintext"},              \
+      {"edge-curve-public-key-file", SB_OPT_STR, "",                          \
+       "its public key file; checked against the secret key when set"},       \
+      {"edge-curve-clients-file", SB_OPT_STR, "",                             \
+       "integrators' and desktops' public keys, one a line, each optionally " \
+       "followed by the one tenant it may act for; empty = any client with "  \
+       "the edge public key"}
+extern const sb_option_t sb_curve_edge_options[];
 
 typedef struct sb_curve sb_curve_t;
 /* Called by sb_curve_server for every socket made a CURVE server (sb_zap
@@ -50,7 +72,8 @@ void sb_curve_destroy(sb_curve_t **c);
 /* Sets the key pair from a Z85 secret key; the public key is derived.
  * 0 or SB_EPARSE (not a Z85 key), SB_ECONFIG (no CURVE in libzmq). */
 int sb_curve_set_secret(sb_curve_t *c, const char *z85);
-/* The server public key a connecting socket uses. 0 or SB_EPARSE. */
+/* The server public key a connecting socket uses. 0 or SB_EPARSE. The
+ * configuration's curve-server-key may also name a file holding it. */
 int sb_curve_set_server_key(sb_curve_t *c, const char *z85);
 /* Parses an allow-list (see above) and adds every key. 0, SB_EPARSE (bad
  * line; nothing added), SB_ETOOBIG (more than SB_CURVE_CLIENTS_MAX keys). */
@@ -62,6 +85,8 @@ int sb_curve_enabled(const sb_curve_t *c);
 size_t sb_curve_nclients(const sb_curve_t *c);
 /* 1 if the 32-byte public key may connect (always 1 without a list). */
 int sb_curve_allowed(const sb_curve_t *c, const uint8_t key[32]);
+/* The tenant an allowed key is bound to, "" for any tenant (or no list). */
+const char *sb_curve_client_tenant(const sb_curve_t *c, const uint8_t key[32]);
 /* The process's public key, Z85 ("" when off). */
 const char *sb_curve_public_z85(const sb_curve_t *c);
 
@@ -80,5 +105,8 @@ int sb_curve_read_key_file(const char *path, char out[SB_CURVE_Z85_LEN + 1]);
  * in it). */
 int sb_curve_from_config(const sb_config_t *cfg, sb_curve_t **out, char *err,
                          size_t errlen);
+/* The same from the edge-curve-* options (NULL: the edge is plaintext). */
+int sb_curve_edge_from_config(const sb_config_t *cfg, sb_curve_t **out,
+                              char *err, size_t errlen);
 
 #endif

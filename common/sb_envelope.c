@@ -126,6 +126,15 @@ static const char *routing_kind(const Switchboard__V1__RoutingDecision *r) {
   }
 }
 
+int sb_agent_status_known(const char *s) {
+  return s && (strcmp(s, "available") == 0 || strcmp(s, "busy") == 0 || strcmp(s, "away") == 0);
+}
+
+int sb_conversation_status_known(const char *s) {
+  return s && (strcmp(s, "pending_customer") == 0 || strcmp(s, "on_hold") == 0 ||
+               strcmp(s, "open") == 0);
+}
+
 const char *sb_envelope_kind(const sb_envelope_t *env) {
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SERVICE_LEVEL)
     return "service_level";
@@ -133,6 +142,7 @@ const char *sb_envelope_kind(const sb_envelope_t *env) {
     switch (env->sla->kind) {
     case SWITCHBOARD__V1__SLA_KIND__SLA_WARNING: return "sla.warning";
     case SWITCHBOARD__V1__SLA_KIND__SLA_BREACH: return "sla.breach";
+    case SWITCHBOARD__V1__SLA_KIND__SLA_SUPERVISOR_ALERT: return "sla.alert";
     default: return "sla";
     }
   }

@@ -45,9 +45,18 @@ uint8_t *sb_envelope_pack(const sb_envelope_t *env, size_t *len);
  * the key matching. Returns 0 or SB_EINVAL with a static reason in *why. */
 int sb_envelope_check(const sb_envelope_t *env, const char **why);
 
+/* AgentEvent.status of AGENT_STATUS: the agent's presence ("available",
+ * "busy", "away"), or, with a conversation, that conversation's state as
+ * its agent sets it ("pending_customer" and "on_hold" pause its SLA clocks,
+ * "open" runs them again). 1 when s is one of them. */
+int sb_agent_status_known(const char *s);
+int sb_conversation_status_known(const char *s);
+
 /* The short kind used in feed topics and webhook subscriptions:
  * "assigned", "queued", "routed", "agent", "rejected", "diverted",
- * "sla.warning", "sla.breach", "sla.met", "service_level", "event". */
+ * "sla.warning", "sla.breach", "sla.met", "sla.alert" (a deferred
+ * supervisor alert), "sla" (other SLA events: paused, resumed),
+ * "service_level", "event". */
 const char *sb_envelope_kind(const sb_envelope_t *env);
 
 #endif

@@ -41,7 +41,8 @@
  *
  * Invariants:
  *   - A cmd is in r->fifo iff it was sent on r->ac and its reply has not
- *     been dispatched; fifo deadlines are non-decreasing.
+ *     been dispatched; fifo deadlines are non-decreasing, but for the
+ *     head's, which on_cmd_timer may extend after a late read.
  *   - A cmd is freed when hiredis has called on_reply for it (in_hiredis 0)
  *     and its completion ran (in_fifo 0): hiredis always calls on_reply once.
  *   - Each user callback runs exactly once: complete() clears in_fifo first.
@@ -57,6 +58,7 @@
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <openssl/sha.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -500,14 +502,39 @@ static void on_conn_timer(uv_timer_t *t) {
   }
 }
 
+/* 1 when the connection's socket has bytes to read right now. */
+static int readable_now(const redisAsyncContext *ac) {
+  struct pollfd p = {.fd = ac->c.fd, .events = POLLIN};
+  return ac->c.fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
 static void on_cmd_timer(uv_timer_t *t) {
   sb_redis_t *r = t->data;
-  const cmd_t *h = r->fifo.head;
+  cmd_t *h = r->fifo.head;
   if (!h)
     return;
   if (h->deadline > uv_now(r->loop)) { /* the old head was answered */
     deadline_arm(r);
     return;
+  }
+  /* libuv runs timers before it polls sockets: a loop that was busy past
+   * the deadline (a long batch of CPU work, a sanitizer build) finds the
+   * timer due while the answers already wait on the socket. Read them
+   * first; if that answers anything the connection is alive, and the
+   * commands still waiting get a fresh deadline instead of a reconnect
+   * that would re-send (and time out) the same work again. */
+  size_t before = r->fifo.n;
+  if (r->ac && readable_now(r->ac)) {
+    redisAsyncHandleRead(r->ac);
+    h = r->fifo.head;
+    if (!h)
+      return;
+    if (r->fifo.n < before) {
+      if (h->deadline <= uv_now(r->loop))
+        h->deadline = uv_now(r->loop) + r->opts.command_timeout_ms;
+      deadline_arm(r);
+      return;
+    }
   }
   char n[32];
   snprintf(n, sizeof n, "%zu", r->fifo.n);

@@ -27,6 +27,7 @@ struct sb_zap {
   sb_zsock_t *monitors[SB_ZAP_WATCH_MAX];
   size_t nmonitors;
   uint64_t accepted, rejected;
+  const char *socket; /* the edge socket's name, or NULL for the bus */
   sb_counter_t *c_unlisted, *c_handshake;
 };
 
@@ -46,7 +47,7 @@ static void reject(sb_zap_t *z, sb_counter_t *c, const char *reason) {
     char total[24];
     snprintf(total, sizeof total, "%llu", (unsigned long long)z->rejected);
     sb_log(SB_LOG_WARN, "zmq_auth_rejected", "reason", reason, "rejected_total",
-           total, NULL);
+           total, z->socket ? "socket" : NULL, z->socket, NULL);
   }
 }
 
@@ -58,6 +59,8 @@ static int decide(sb_zap_t *z, zmq_msg_t *p, size_t n) {
   return sb_curve_allowed(z->curve, zmq_msg_data(&p[6]));
 }
 
+/* The reply's User-Id is the tenant the key is bound to ("" = any): libzmq
+ * attaches it to every message of that connection (zmq_msg_gets). */
 static void answer(sb_zap_t *z, zmq_msg_t *p, size_t n) {
   int ok = decide(z, p, n);
   if (ok)
@@ -65,10 +68,13 @@ static void answer(sb_zap_t *z, zmq_msg_t *p, size_t n) {
   else
     reject(z, z->c_unlisted, "unlisted_key");
   const char *status = ok ? "200" : "400",
-             *text = ok ? "OK" : "client key not allowed";
+             *text = ok ? "OK" : "client key not allowed",
+             *user = ok ? sb_curve_client_tenant(z->curve, zmq_msg_data(&p[6]))
+                        : "";
   const void *data[] = {
-      "1.0", n > 1 ? zmq_msg_data(&p[1]) : "", status, text, "", ""};
-  size_t lens[] = {3, n > 1 ? zmq_msg_size(&p[1]) : 0, 3, strlen(text), 0, 0};
+      "1.0", n > 1 ? zmq_msg_data(&p[1]) : "", status, text, user, ""};
+  size_t lens[] = {3, n > 1 ? zmq_msg_size(&p[1]) : 0, 3, strlen(text),
+                   strlen(user), 0};
   sb_zsock_send(z->rep, data, lens, 6);
 }
 
@@ -129,8 +135,22 @@ static void watch(void *arg, void *sock) {
   z->monitors[z->nmonitors++] = m;
 }
 
-sb_zap_t *sb_zap_new(uv_loop_t *loop, void *zctx, sb_curve_t *curve,
-                     sb_metrics_t *metrics) {
+/* The two refusal counters; an edge handler's carry socket="<name>". */
+static void count_in(sb_zap_t *z, sb_metrics_t *metrics, const char *socket) {
+  const char *help = "ZeroMQ peers refused by CURVE authentication";
+  char prefix[48] = "", unlisted[96], handshake[96];
+  if (socket)
+    snprintf(prefix, sizeof prefix, "socket=\"%s\",", socket);
+  snprintf(unlisted, sizeof unlisted, "%sreason=\"unlisted_key\"", prefix);
+  snprintf(handshake, sizeof handshake, "%sreason=\"handshake\"", prefix);
+  z->c_unlisted = sb_metrics_counter(metrics, "sb_zmq_auth_rejected_total",
+                                     help, unlisted);
+  z->c_handshake = sb_metrics_counter(metrics, "sb_zmq_auth_rejected_total",
+                                      help, handshake);
+}
+
+static sb_zap_t *zap_new(uv_loop_t *loop, void *zctx, sb_curve_t *curve,
+                         sb_metrics_t *metrics, const char *socket) {
   sb_zap_t *z = calloc(1, sizeof *z);
   if (!z)
     return NULL;
@@ -143,16 +163,17 @@ sb_zap_t *sb_zap_new(uv_loop_t *loop, void *zctx, sb_curve_t *curve,
     free(z);
     return NULL;
   }
-  if (metrics) {
-    const char *help = "ZeroMQ peers refused by CURVE authentication";
-    z->c_unlisted = sb_metrics_counter(metrics, "sb_zmq_auth_rejected_total",
-                                       help, "reason=\"unlisted_key\"");
-    z->c_handshake = sb_metrics_counter(metrics, "sb_zmq_auth_rejected_total",
-                                        help, "reason=\"handshake\"");
-  }
+  z->socket = socket;
+  if (metrics)
+    count_in(z, metrics, socket);
   sb_zsock_on_readable(z->rep, on_request, z);
   sb_curve_on_server(curve, watch, z);
   return z;
+}
+
+sb_zap_t *sb_zap_new(uv_loop_t *loop, void *zctx, sb_curve_t *curve,
+                     sb_metrics_t *metrics) {
+  return zap_new(loop, zctx, curve, metrics, NULL);
 }
 
 void sb_zap_destroy(sb_zap_t **zp) {
@@ -169,3 +190,55 @@ void sb_zap_destroy(sb_zap_t **zp) {
 
 uint64_t sb_zap_accepted(const sb_zap_t *z) { return z->accepted; }
 uint64_t sb_zap_rejected(const sb_zap_t *z) { return z->rejected; }
+
+/* ---- the edge: one outside-facing server socket ---------------------- */
+
+struct sb_zap_edge {
+  void *zctx;
+  sb_curve_t *curve;
+  sb_zap_t *zap;
+};
+
+int sb_zap_edge_new(uv_loop_t *loop, const sb_config_t *cfg,
+                    sb_metrics_t *metrics, const char *socket,
+                    sb_zap_edge_t **out, char *err, size_t errlen) {
+  *out = NULL;
+  sb_curve_t *curve = NULL;
+  int rc = sb_curve_edge_from_config(cfg, &curve, err, errlen);
+  if (rc || !curve)
+    return rc;
+  sb_zap_edge_t *e = calloc(1, sizeof *e);
+  if (e) {
+    e->curve = curve;
+    e->zctx = zmq_ctx_new();
+    e->zap = e->zctx ? zap_new(loop, e->zctx, curve, metrics, socket) : NULL;
+  }
+  if (!e || !e->zap) {
+    snprintf(err, errlen, "cannot start the edge ZAP handler");
+    sb_zap_edge_destroy(&e);
+    sb_curve_destroy(&curve);
+    return SB_EZMQ;
+  }
+  char n[24];
+  snprintf(n, sizeof n, "%zu", sb_curve_nclients(curve));
+  sb_log(SB_LOG_INFO, "edge_curve_on", "socket", socket, "allowed_clients", n,
+         NULL);
+  *out = e;
+  return 0;
+}
+
+void *sb_zap_edge_context(sb_zap_edge_t *e) { return e->zctx; }
+const sb_curve_t *sb_zap_edge_curve(const sb_zap_edge_t *e) { return e->curve; }
+const sb_zap_t *sb_zap_edge_handler(const sb_zap_edge_t *e) { return e->zap; }
+
+void sb_zap_edge_destroy(sb_zap_edge_t **ep) {
+  sb_zap_edge_t *e = *ep;
+  if (!e)
+    return;
+  *ep = NULL;
+  sb_zap_destroy(&e->zap);
+  if (e->zctx)
+    zmq_ctx_term(e->zctx); /* every socket of it is closed (linger 0) */
+  sb_curve_destroy(&e->curve);
+  free(e);
+}

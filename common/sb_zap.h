@@ -39,4 +39,25 @@ void sb_zap_destroy(sb_zap_t **z);
 uint64_t sb_zap_accepted(const sb_zap_t *z);
 uint64_t sb_zap_rejected(const sb_zap_t *z);
 
+/* The edge: CURVE for one outside-facing server socket (ingest's publish
+ * door, notify's feed) from the edge-curve-* options. It has a ZeroMQ
+ * context of its own, so its ZAP handler answers for the edge allow-list
+ * and never for the bus's (a context has one handler); its refusals count
+ * in sb_zmq_auth_rejected_total{socket="<socket>",reason=...} (socket: a
+ * string that outlives the handler, e.g. a literal). *out is NULL
+ * when the edge is plaintext (no edge secret key). 0, or SB_ECONFIG /
+ * SB_EZMQ with a reason in err. */
+typedef struct sb_zap_edge sb_zap_edge_t;
+int sb_zap_edge_new(uv_loop_t *loop, const sb_config_t *cfg,
+                    sb_metrics_t *metrics, const char *socket,
+                    sb_zap_edge_t **out, char *err, size_t errlen);
+/* The context to make the edge socket in; the key set to make it a CURVE
+ * server with (sb_zsock_set_curve before sb_zsock_bind). */
+void *sb_zap_edge_context(sb_zap_edge_t *e);
+const sb_curve_t *sb_zap_edge_curve(const sb_zap_edge_t *e);
+const sb_zap_t *sb_zap_edge_handler(const sb_zap_edge_t *e);
+/* Call once the edge socket is closed: stops the handler, ends the
+ * context. */
+void sb_zap_edge_destroy(sb_zap_edge_t **e);
+
 #endif

@@ -3,6 +3,7 @@
  * publishers hand events to sb_intake, which makes them durable in Redis
  * before anyone is acknowledged and hands them to classify (sb_handoff).
  */
+#include "sb_curve.h"
 #include "sb_door_http.h"
 #include "sb_door_zmq.h"
 #include "sb_handoff.h"
@@ -78,7 +79,7 @@ static int start(sb_service_t *s, ingest_t *in) {
 int main(int argc, char **argv) {
   sb_service_t svc;
   ingest_t in = {0};
-  const sb_option_t *const tables[] = {ingest_options, NULL};
+  const sb_option_t *const tables[] = {ingest_options, sb_curve_edge_options, NULL};
   int rc = sb_service_init(&svc, "ingest", SB_PORT_ADMIN_INGEST, tables, argc, argv);
   if (rc != SB_CONFIG_RUN) {
     sb_service_fini(&svc);

@@ -89,15 +89,24 @@ static int check_interaction(sb_envelope_t *env, sb_admit_result_t *res) {
 static int check_agent(sb_envelope_t *env, sb_admit_result_t *res) {
   Switchboard__V1__AgentEvent *a = env->agent;
   if (!a || a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACTION_UNKNOWN ||
-      a->action > SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE)
+      a->action > SWITCHBOARD__V1__AGENT_ACTION__AGENT_REJECT)
     return fail(res, SB_ADMIT_INVALID, "agent event without a known action");
   if (is_empty(a->agent) || strlen(a->agent) > SB_ADMIT_ATTR_MAX)
     return fail(res, SB_ADMIT_INVALID, "agent must be 1..%d bytes", SB_ADMIT_ATTR_MAX);
-  int needs_conv = a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACCEPT ||
-                   a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY ||
-                   a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE;
+  int status = a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_STATUS;
+  int conv_status = status && sb_conversation_status_known(a->status);
+  if (status && !conv_status && !sb_agent_status_known(a->status))
+    return fail(res, SB_ADMIT_INVALID,
+                "status must be available, busy or away (the agent), or pending_customer, on_hold "
+                "or open (a conversation)");
+  int needs_conv = conv_status || (a->action >= SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACCEPT &&
+                                   a->action != SWITCHBOARD__V1__AGENT_ACTION__AGENT_STATUS);
   if (needs_conv && is_empty(a->conversation))
-    return fail(res, SB_ADMIT_INVALID, "%s needs a conversation", sb_agent_action_name(a->action));
+    return fail(res, SB_ADMIT_INVALID, "%s needs a conversation",
+                conv_status ? a->status : sb_agent_action_name(a->action));
+  if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_TRANSFER &&
+      is_empty(a->target_queue) == is_empty(a->target_agent))
+    return fail(res, SB_ADMIT_INVALID, "transfer needs exactly one of target_queue and target_agent");
   if (!is_empty(a->conversation)) {
     free(env->conversation != protobuf_c_empty_string ? env->conversation : NULL);
     env->conversation = strdup(a->conversation);

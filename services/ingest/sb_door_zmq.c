@@ -3,12 +3,20 @@
  * reply goes back through the ROUTER to the identity it came from. If the
  * door is destroyed first, requests still waiting are answered into the
  * void (their socket is gone) and freed.
+ *
+ * With edge CURVE (--edge-curve-secret-key-file) the ROUTER is a CURVE
+ * server in a context of its own (sb_zap_edge): a client whose key is not
+ * allowed never completes its handshake, so nothing it sends is read. A key
+ * bound to a tenant in the allow-list arrives as the message's User-Id, and
+ * its events for any other tenant are refused (ACK_INVALID, nothing
+ * written), as a tenant's API key is on HTTP.
  */
 #include "sb_door_zmq.h"
 #include "sb_admit.h"
 #include "sb_error.h"
 #include "sb_log.h"
 #include "sb_time.h"
+#include "sb_zap.h"
 #include "sb_zsock.h"
 
 #include <stdlib.h>
@@ -23,6 +31,7 @@ struct sb_door_zmq {
   sb_service_t *svc;
   sb_intake_t *intake;
   sb_zsock_t *router;
+  sb_zap_edge_t *edge; /* NULL: plaintext */
   size_t open_requests;
   int closing;
   sb_counter_t *malformed;
@@ -33,6 +42,7 @@ typedef struct {
   zmq_msg_t identity;
   int delimiter; /* REQ peers put an empty frame before the body */
   uint64_t correlation;
+  char tenant[SB_CURVE_TENANT_MAX + 1]; /* the client key's; "" = any */
   size_t n, remaining;
   ack_t *acks;
   ack_t **ackp;
@@ -110,7 +120,11 @@ static void take_event(request_t *r, size_t i, sb_envelope_t *env, int room) {
   sb_door_zmq_t *d = r->door;
   r->acks[i].id = strdup(env->id ? env->id : "");
   sb_admit_result_t ar;
-  if (!room) {
+  if (r->tenant[0] && strcmp(env->tenant ? env->tenant : "", r->tenant) != 0) {
+    sb_envelope_free(env);
+    set_ack(&r->acks[i], SWITCHBOARD__V1__ACK_CODE__ACK_INVALID,
+            "forbidden: this client key may not publish for that tenant");
+  } else if (!room) {
     sb_envelope_free(env);
     set_ack(&r->acks[i], SWITCHBOARD__V1__ACK_CODE__ACK_RETRY_LATER, "overloaded or store unavailable; retry");
   } else if (sb_admit_envelope(env, d->svc->tenants, &ar)) {
@@ -157,6 +171,8 @@ static void handle(sb_door_zmq_t *d, zmq_msg_t *parts, size_t nparts) {
     return;
   }
   r->correlation = req->correlation;
+  const char *user = d->edge ? zmq_msg_gets(body, "User-Id") : NULL;
+  snprintf(r->tenant, sizeof r->tenant, "%s", user ? user : "");
   int room = sb_intake_room(d->intake) >= n;
   if (!room)
     sb_intake_refused(d->intake, n);
@@ -196,10 +212,19 @@ sb_door_zmq_t *sb_door_zmq_new(sb_service_t *s, sb_intake_t *intake, const char 
     return NULL;
   d->svc = s;
   d->intake = intake;
-  d->router = sb_zsock_new(s->loop, s->zctx, ZMQ_ROUTER);
+  char err[256];
+  if (sb_zap_edge_new(s->loop, s->config, s->metrics, "publish", &d->edge, err, sizeof err) != 0) {
+    sb_log(SB_LOG_ERROR, "edge_curve_failed", "error", err, NULL);
+    free(d);
+    return NULL;
+  }
+  d->router = sb_zsock_new(s->loop, d->edge ? sb_zap_edge_context(d->edge) : s->zctx, ZMQ_ROUTER);
+  if (d->router && d->edge)
+    sb_zsock_set_curve(d->router, sb_zap_edge_curve(d->edge));
   if (!d->router || sb_zsock_bind(d->router, endpoint)) {
     sb_log(SB_LOG_ERROR, "bind_failed", "endpoint", endpoint, "error", zmq_strerror(zmq_errno()), NULL);
     sb_zsock_destroy(&d->router);
+    sb_zap_edge_destroy(&d->edge);
     free(d);
     return NULL;
   }
@@ -217,6 +242,7 @@ void sb_door_zmq_destroy(sb_door_zmq_t **dp) {
     return;
   *dp = NULL;
   sb_zsock_destroy(&d->router);
+  sb_zap_edge_destroy(&d->edge); /* after its socket is closed */
   d->closing = 1;
   if (d->open_requests == 0)
     free(d);

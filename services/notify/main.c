@@ -24,6 +24,7 @@ static const sb_option_t notify_options[] = {
      "how often each webhook endpoint's queue is looked at when nothing is known to be due"},
     {"feed-history", SB_OPT_INT, SB_FEED_HISTORY_DEFAULT,
      "feed events kept per topic in Redis for subscribers that missed some (0: none)"},
+    SB_CURVE_EDGE_OPTIONS, /* the feed's CURVE (sb_feed.h) */
     {NULL, 0, NULL, NULL}};
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {

@@ -1,7 +1,10 @@
-/* sb_feed: see sb_feed.h. */
+/* sb_feed: see sb_feed.h. With edge CURVE the PUB socket lives in the
+ * edge's own context (sb_zap_edge) and is a CURVE server: a subscriber
+ * without an allowed key never completes its handshake and gets nothing. */
 #include "sb_feed.h"
 #include "sb_error.h"
 #include "sb_log.h"
+#include "sb_zap.h"
 #include "sb_zsock.h"
 
 #include <stdio.h>
@@ -11,6 +14,7 @@
 
 struct sb_feed {
   sb_zsock_t *pub;
+  sb_zap_edge_t *edge; /* NULL: plaintext */
   long long history; /* --feed-history */
   sb_metrics_t *metrics;
   sb_counter_t *failed;
@@ -20,12 +24,21 @@ sb_feed_t *sb_feed_new(sb_service_t *s, const char *endpoint) {
   sb_feed_t *f = calloc(1, sizeof *f);
   if (!f)
     return NULL;
-  f->pub = sb_zsock_new(s->loop, s->zctx, ZMQ_PUB);
+  char err[256];
+  if (sb_zap_edge_new(s->loop, s->config, s->metrics, "feed", &f->edge, err, sizeof err) != 0) {
+    sb_log(SB_LOG_ERROR, "edge_curve_failed", "error", err, NULL);
+    free(f);
+    return NULL;
+  }
+  f->pub = sb_zsock_new(s->loop, f->edge ? sb_zap_edge_context(f->edge) : s->zctx, ZMQ_PUB);
+  if (f->pub && f->edge)
+    sb_zsock_set_curve(f->pub, sb_zap_edge_curve(f->edge));
   int hwm = SB_FEED_HWM;
   if (!f->pub || zmq_setsockopt(sb_zsock_raw(f->pub), ZMQ_SNDHWM, &hwm, sizeof hwm) ||
       sb_zsock_bind(f->pub, endpoint)) {
     sb_log(SB_LOG_ERROR, "feed_bind_failed", "endpoint", endpoint, NULL);
     sb_zsock_destroy(&f->pub);
+    sb_zap_edge_destroy(&f->edge);
     free(f);
     return NULL;
   }
@@ -44,6 +57,7 @@ void sb_feed_destroy(sb_feed_t **fp) {
     return;
   *fp = NULL;
   sb_zsock_destroy(&f->pub);
+  sb_zap_edge_destroy(&f->edge); /* after its socket is closed */
   free(f);
 }
 

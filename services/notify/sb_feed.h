@@ -23,6 +23,7 @@
 #ifndef SB_FEED_H
 #define SB_FEED_H
 
+#include "sb_curve.h" /* SB_CURVE_EDGE_OPTIONS, for notify's option table */
 #include "sb_envelope.h"
 #include "sb_service.h"
 #include "sb_stage.h"
@@ -35,7 +36,9 @@
 
 typedef struct sb_feed sb_feed_t;
 
-/* Binds a PUB socket on endpoint. NULL on error. */
+/* Binds a PUB socket on endpoint; a CURVE server when the service's
+ * --edge-curve-secret-key-file is set (SB_CURVE_EDGE_OPTIONS, sb_zap.h:
+ * only subscribers with an allowed key receive anything). NULL on error. */
 sb_feed_t *sb_feed_new(sb_service_t *s, const char *endpoint);
 void sb_feed_destroy(sb_feed_t **f);
 

@@ -19,7 +19,8 @@
 /* The kinds sb_envelope_kind() returns: what "events" may list. */
 static const char *const feed_kinds[] = {"assigned",   "queued",      "routed",     "agent",
                                          "rejected",   "diverted",    "sla.warning", "sla.breach",
-                                         "sla.met",    "service_level", "event"};
+                                         "sla.met",    "sla.alert",   "sla",        "service_level",
+                                         "event"};
 
 typedef struct {
   const char *tenant;

@@ -65,22 +65,39 @@ static void add_sla(cJSON *d, const Switchboard__V1__SlaEvent *s) {
   add_time(o, "due", s->due_ms);
 }
 
+/* The body members share one union (protobuf-c's oneof): read one only
+ * when body_case says it is the one set, or a service-level envelope's
+ * body would be read as an SLA event. */
+static const Switchboard__V1__SlaEvent *sla_body(const sb_envelope_t *env) {
+  return env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA ? env->sla : NULL;
+}
+
+static const Switchboard__V1__AgentEvent *agent_body(const sb_envelope_t *env) {
+  return env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_AGENT ? env->agent : NULL;
+}
+
+static const Switchboard__V1__Interaction *interaction_body(const sb_envelope_t *env) {
+  return env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION ? env->interaction : NULL;
+}
+
 static const char *conversation_of(const sb_envelope_t *env) {
+  const Switchboard__V1__SlaEvent *sla = sla_body(env);
+  const Switchboard__V1__AgentEvent *agent = agent_body(env);
   if (env->conversation && *env->conversation)
     return env->conversation;
   if (env->routing && env->routing->conversation && *env->routing->conversation)
     return env->routing->conversation;
-  if (env->sla && env->sla->conversation && *env->sla->conversation)
-    return env->sla->conversation;
-  if (env->agent && env->agent->conversation)
-    return env->agent->conversation;
+  if (sla && sla->conversation && *sla->conversation)
+    return sla->conversation;
+  if (agent && agent->conversation)
+    return agent->conversation;
   return NULL;
 }
 
 static const char *agent_of(const sb_envelope_t *env) {
   if (env->routing && env->routing->agent && *env->routing->agent)
     return env->routing->agent;
-  return env->agent ? env->agent->agent : NULL;
+  return agent_body(env) ? agent_body(env)->agent : NULL;
 }
 
 char *sb_hooks_event_json(const sb_envelope_t *env) {
@@ -98,16 +115,16 @@ char *sb_hooks_event_json(const sb_envelope_t *env) {
   add_time(o, "time", env->time_ms);
   cJSON *d = cJSON_AddObjectToObject(o, "data");
   add_str(d, "event_type", env->type);
-  if (env->interaction)
-    add_interaction(d, env->interaction);
-  if (env->agent)
-    add_str(d, "action", sb_agent_action_name(env->agent->action));
+  if (interaction_body(env))
+    add_interaction(d, interaction_body(env));
+  if (agent_body(env))
+    add_str(d, "action", sb_agent_action_name(agent_body(env)->action));
   if (env->classification)
     add_classification(d, env->classification);
   if (env->routing)
     add_routing(d, env->routing);
-  if (env->sla)
-    add_sla(d, env->sla);
+  if (sla_body(env))
+    add_sla(d, sla_body(env));
   else if (env->sla_armed)
     add_sla(d, env->sla_armed);
   char *json = cJSON_PrintUnformatted(o);

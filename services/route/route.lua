@@ -19,7 +19,8 @@
 --   conv:<id>        hash {state queued|offered|assigned|closed, agent, queue,
 --                    units, prio, started_ms, thread, channel, rule,
 --                    assigned_ms, offer_until, tried, hops, accepted_ms,
---                    first_reply_ms, closed_ms}
+--                    first_reply_ms, closed_ms, hold (the agent's last
+--                    conversation status: pending_customer, on_hold, open)}
 --   offers           zset: conversations offered and not yet accepted,
 --                    score = offer deadline ms (route_tick.lua expires them)
 --   agent:<id>       hash {cap, free (units), status, reason, spec, last_ms,
@@ -185,14 +186,26 @@ local function transfer(agent, conv, st, tqspec, tagent)
   return decision(AGENT_OK, conv, agent, reason, pb_uint(9, started) .. moved .. pull(a))
 end
 
+-- A conversation's state as its agent sets it (a status with a
+-- conversation): "pending_customer" and "on_hold" pause its SLA clocks in
+-- sla-timer, "open" runs them again. Only the owner may; the agent's own
+-- presence does not change.
+local CONVERSATION_STATES = {pending_customer = true, on_hold = true, open = true}
+
 local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, reason)
   if action == 'login' then return login(agent, tonumber(cap), spec) end
   if action == 'logout' then return logout(agent, spec) end
-  if action == 'status' then return set_status(agent, status, reason) end
+  if action == 'status' and not CONVERSATION_STATES[status] then
+    return set_status(agent, status, reason)
+  end
   local st = owned(conv, agent)
   if not st then return reject(conv, agent, 'not_owner') end
   local c = P .. 'conv:' .. conv
   local started = pb_uint(9, tonumber(st[3]))
+  if action == 'status' then
+    redis.call('HSET', c, 'hold', status)
+    return decision(AGENT_OK, conv, agent, 'conversation_' .. status, started)
+  end
   if action == 'accept' then
     take_offer(conv, st)
     redis.call('HSET', c, 'accepted_ms', now_ms)

@@ -10,16 +10,20 @@
  *   classify the classifier offline, on JSON Lines (sbctl_classify)
  *   bench    the foundation benchmark on a fresh stack (sbctl_bench)
  *   tenant   check a tenant configuration file (sbctl_tenantcheck)
+ *   simulate what-if: recorded traffic through a candidate configuration
+ *            and agent roster on a virtual clock (sbctl_simulate)
  *
  * Exit status, every verb: 0 done; 1 the work failed or found problems
  * (Redis unreachable, rejected events, an invalid tenant file); 2 usage
- * error (unknown verb or option, missing argument, unreadable input).
+ * error (unknown verb or option, missing argument, unreadable input);
+ * simulate also 3: invalid input (FILE:LINE: reason).
  */
 #include "sbctl_agents.h"
 #include "sbctl_bench.h"
 #include "sbctl_classify.h"
 #include "sbctl_client.h"
 #include "sbctl_corpus.h"
+#include "sbctl_simulate.h"
 #include "sbctl_stats.h"
 #include "sbctl_tail.h"
 #include "sbctl_tenantcheck.h"
@@ -149,14 +153,30 @@ static int cmd_publish(const sb_config_t *c) {
   return n > 0 && !bad && !unanswered && !s.invalid && !s.unknown_tenant ? 0 : 1;
 }
 
+/* The client's CURVE keys (--curve-secret-key-file, --curve-server-key:
+ * the door's and feed's edge public key); *out NULL when not given. */
+static int load_curve(const sb_config_t *c, const char *verb, sb_curve_t **out) {
+  char why[256];
+  if (sb_curve_from_config(c, out, why, sizeof why) == 0)
+    return 0;
+  fprintf(stderr, "sbctl %s: %s\n", verb, why);
+  return 2;
+}
+
 static int cmd_agent(const sb_config_t *c) {
-  sb_tenants_t *all = load_tenants(c);
-  if (!all)
+  sb_curve_t *curve = NULL;
+  if (load_curve(c, "agent", &curve))
     return 2;
+  sb_tenants_t *all = load_tenants(c);
+  if (!all) {
+    sb_curve_destroy(&curve);
+    return 2;
+  }
   const sb_tenant_t *one = sb_tenants_find(all, sb_config_str(c, "tenant"), strlen(sb_config_str(c, "tenant")));
   if (!one) {
     fprintf(stderr, "sbctl agent: --tenant must name a configured tenant\n");
     sb_tenants_destroy(&all);
+    sb_curve_destroy(&curve);
     return 2;
   }
   char json[256], err[128], ep[64], feed[64];
@@ -165,10 +185,10 @@ static int cmd_agent(const sb_config_t *c) {
   endpoint(c, SB_PORT_INGEST_ZMQ, ep, sizeof ep);
   endpoint(c, SB_PORT_NOTIFY_PUB, feed, sizeof feed);
   void *zctx = zmq_ctx_new();
-  sbctl_client_t *cl = sbctl_client_new(zctx, ep);
+  sbctl_client_t *cl = sbctl_client_new_curve(zctx, ep, curve);
   sbctl_agents_opts_t o = {(int)sb_config_int(c, "agents"), (int)sb_config_int(c, "capacity"),
                            (int)sb_config_int(c, "reply-ms"), (int)sb_config_int(c, "close-ms")};
-  sbctl_agents_t *a = sbctl_agents_new(zctx, feed, cl, t, &o);
+  sbctl_agents_t *a = cl ? sbctl_agents_new_curve(zctx, feed, cl, t, &o, curve) : NULL;
   while (a && !stop_flag) {
     int wait = sbctl_agents_tick(a);
     zmq_pollitem_t it[] = {{sbctl_client_socket(cl), 0, ZMQ_POLLIN, 0},
@@ -190,13 +210,19 @@ static int cmd_agent(const sb_config_t *c) {
   zmq_ctx_term(zctx);
   sb_tenants_destroy(&t);
   sb_tenants_destroy(&all);
+  sb_curve_destroy(&curve);
   return 0;
 }
 
 static int cmd_tail(const sb_config_t *c) {
   char feed[64];
   endpoint(c, SB_PORT_NOTIFY_PUB, feed, sizeof feed);
-  return sbctl_tail(feed, sb_config_str(c, "topic"), sb_config_int(c, "count"), &stop_flag);
+  sb_curve_t *curve = NULL;
+  if (load_curve(c, "tail", &curve))
+    return 2;
+  int rc = sbctl_tail(feed, sb_config_str(c, "topic"), sb_config_int(c, "count"), curve, &stop_flag);
+  sb_curve_destroy(&curve);
+  return rc;
 }
 
 /* stats: a table, --json one object, --watch a live table until Ctrl-C.
@@ -356,6 +382,7 @@ static const struct {
     {"classify", sbctl_classify, "classify JSON Lines offline [--tenant-config FILE] INPUT.jsonl | --eval FILE"},
     {"bench", sbctl_bench, "benchmark a fresh stack [--events N] [--latency-events N] (JSON)"},
     {"tenant", cmd_tenant, "check a tenant file: [validate] FILE [--json] [--env-placeholders]"},
+    {"simulate", sbctl_simulate, "what-if: replay RECORDING.jsonl --roster FILE [--tenants CANDIDATE] [--json]"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -367,14 +394,17 @@ static const struct {
 } verb_extra_options[] = {
     {"up", "tenants port-offset agents capacity reply-ms close-ms"},
     {"publish", "tenants port-offset curve-secret-key-file curve-public-key-file curve-server-key"},
-    {"agent", "tenants port-offset agents capacity reply-ms close-ms"},
-    {"tail", "port-offset"},
+    {"agent", "tenants port-offset agents capacity reply-ms close-ms curve-secret-key-file curve-public-key-file "
+              "curve-server-key"},
+    {"tail", "port-offset curve-secret-key-file curve-public-key-file curve-server-key"},
     {"stats", "tenants"},
     {"tenant", "tenants"},
+    {"simulate", "tenants tenant json"},
 };
 
 static const sb_option_t *const option_tables[] = {sbctl_options, sbctl_up_options, sbctl_bench_options,
-                                                   sbctl_classify_options, sb_curve_options, NULL};
+                                                   sbctl_classify_options, sb_curve_options,
+                                                   sbctl_simulate_options, NULL};
 
 /* 1 if the help line's "verb, verb --flag: ..." prefix names verb. */
 static int help_names_verb(const char *help, const char *verb) {

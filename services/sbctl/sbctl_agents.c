@@ -1,6 +1,7 @@
 /* sbctl_agents: see sbctl_agents.h. Pending actions are a list ordered by
  * due time (a demo has a few thousand at most). */
 #include "sbctl_agents.h"
+#include "sb_curve.h"
 #include "sb_time.h"
 
 #include <stdio.h>
@@ -78,6 +79,12 @@ static sb_envelope_t *agent_event(sbctl_agents_t *a, const action_t *x) {
 
 sbctl_agents_t *sbctl_agents_new(void *zctx, const char *feed, sbctl_client_t *client,
                                  const sb_tenants_t *tenants, const sbctl_agents_opts_t *o) {
+  return sbctl_agents_new_curve(zctx, feed, client, tenants, o, NULL);
+}
+
+sbctl_agents_t *sbctl_agents_new_curve(void *zctx, const char *feed, sbctl_client_t *client,
+                                       const sb_tenants_t *tenants, const sbctl_agents_opts_t *o,
+                                       const sb_curve_t *curve) {
   sbctl_agents_t *a = calloc(1, sizeof *a);
   if (!a)
     return NULL;
@@ -89,7 +96,7 @@ sbctl_agents_t *sbctl_agents_new(void *zctx, const char *feed, sbctl_client_t *c
   zmq_setsockopt(a->sub, ZMQ_LINGER, &linger, sizeof linger);
   zmq_setsockopt(a->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
   zmq_setsockopt(a->sub, ZMQ_SUBSCRIBE, "", 0);
-  if (zmq_connect(a->sub, feed) != 0) {
+  if ((sb_curve_enabled(curve) && sb_curve_client(curve, a->sub) != 0) || zmq_connect(a->sub, feed) != 0) {
     zmq_close(a->sub);
     sb_histogram_destroy(&a->latency);
     free(a);

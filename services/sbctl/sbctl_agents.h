@@ -31,6 +31,12 @@ typedef struct sbctl_agents sbctl_agents_t;
  * (borrowed). per_tenant 0 = no agents, only latency measurement. */
 sbctl_agents_t *sbctl_agents_new(void *zctx, const char *feed, sbctl_client_t *client,
                                  const sb_tenants_t *tenants, const sbctl_agents_opts_t *o);
+/* The same, subscribed as a CURVE client (curve: the client key pair and the
+ * feed's public key; only read; NULL or not enabled = plaintext). */
+struct sb_curve;
+sbctl_agents_t *sbctl_agents_new_curve(void *zctx, const char *feed, sbctl_client_t *client,
+                                       const sb_tenants_t *tenants, const sbctl_agents_opts_t *o,
+                                       const struct sb_curve *curve);
 void sbctl_agents_destroy(sbctl_agents_t **a);
 void *sbctl_agents_socket(sbctl_agents_t *a);
 /* Reads the feed. */

@@ -15,6 +15,7 @@ typedef struct node {
 
 typedef struct {
   uint64_t correlation; /* 0 = free slot */
+  int64_t sent_ms;
   size_t n;
   sb_envelope_t *events[SBCTL_BATCH_MAX];
 } slot_t;
@@ -26,6 +27,7 @@ struct sbctl_client {
   slot_t slots[SBCTL_WINDOW];
   uint64_t next_correlation;
   int64_t pause_until_ms;
+  int resend_ms; /* sbctl_client_resend_after; 0 = never */
   sbctl_client_stats_t st;
   char last_error[256];
 };
@@ -113,11 +115,42 @@ static void send_slot(sbctl_client_t *c, slot_t *s) {
     return;
   switchboard__v1__publish_request__pack(&req, buf);
   zmq_send(c->sock, buf, len, 0);
+  s->sent_ms = sb_now_ms();
   c->st.sent += s->n;
   free(buf);
 }
 
+void sbctl_client_resend_after(sbctl_client_t *c, int ms) { c->resend_ms = ms > 0 ? ms : 0; }
+
+/* Puts the events of requests unanswered for resend_ms back at the head of
+ * the queue, in order; a late reply to them no longer matches a slot. */
+static void requeue_expired(sbctl_client_t *c) {
+  int64_t now = sb_now_ms();
+  for (int k = 0; c->resend_ms && k < SBCTL_WINDOW; k++) {
+    slot_t *s = &c->slots[k];
+    if (!s->correlation || now - s->sent_ms < c->resend_ms)
+      continue;
+    for (size_t i = s->n; i-- > 0;) {
+      node_t *n = calloc(1, sizeof *n);
+      if (!n) {
+        sb_envelope_free(s->events[i]);
+        continue;
+      }
+      n->env = s->events[i];
+      n->next = c->head;
+      c->head = n;
+      if (!c->tail)
+        c->tail = n;
+      c->queued++;
+    }
+    c->inflight_events -= s->n;
+    c->st.resent += s->n;
+    s->correlation = 0;
+  }
+}
+
 void sbctl_client_pump(sbctl_client_t *c) {
+  requeue_expired(c);
   if (sb_now_ms() < c->pause_until_ms)
     return;
   slot_t *s;

@@ -18,6 +18,7 @@
 
 typedef struct {
   uint64_t sent, ok, duplicate, invalid, unknown_tenant, retried;
+  uint64_t resent; /* events of requests unanswered in time, sent again */
 } sbctl_client_stats_t;
 
 typedef struct sbctl_client sbctl_client_t;
@@ -31,6 +32,11 @@ struct sb_curve;
 sbctl_client_t *sbctl_client_new_curve(void *zctx, const char *endpoint, const struct sb_curve *curve);
 void sbctl_client_destroy(sbctl_client_t **c);
 
+/* Sends a request's events again when no reply came within ms (0, the
+ * default: wait for ever). For a publisher that outlives an ingest that
+ * was killed with its requests: a resent event that had been made durable
+ * is answered ACK_DUPLICATE, so retrying is always safe. */
+void sbctl_client_resend_after(sbctl_client_t *c, int ms);
 /* Queues one event (taken). It is sent when the window allows. */
 void sbctl_client_queue(sbctl_client_t *c, sb_envelope_t *env);
 /* Sends what the window allows; call after queueing and after reading. */

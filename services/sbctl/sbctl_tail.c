@@ -1,5 +1,6 @@
 /* sbctl_tail: see sbctl_tail.h. */
 #include "sbctl_tail.h"
+#include "sb_curve.h"
 #include "sb_envelope.h"
 
 #include <cjson/cJSON.h>
@@ -47,13 +48,14 @@ static void print_envelope(const char *topic, size_t tlen, const sb_envelope_t *
   cJSON_Delete(o);
 }
 
-int sbctl_tail(const char *feed, const char *topic, long long count, volatile sig_atomic_t *stop) {
+int sbctl_tail(const char *feed, const char *topic, long long count, const sb_curve_t *curve,
+               volatile sig_atomic_t *stop) {
   void *zctx = zmq_ctx_new();
   void *sub = zmq_socket(zctx, ZMQ_SUB);
   int linger = 0;
   zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
   zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
-  if (zmq_connect(sub, feed) != 0) {
+  if ((sb_curve_enabled(curve) && sb_curve_client(curve, sub) != 0) || zmq_connect(sub, feed) != 0) {
     fprintf(stderr, "sbctl tail: cannot connect to %s\n", feed);
     zmq_close(sub);
     zmq_ctx_term(zctx);

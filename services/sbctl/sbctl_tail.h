@@ -8,7 +8,11 @@
 
 #include <signal.h>
 
-/* Returns 0 after count messages (0 = until *stop is set). */
-int sbctl_tail(const char *feed, const char *topic, long long count, volatile sig_atomic_t *stop);
+struct sb_curve;
+/* Returns 0 after count messages (0 = until *stop is set). curve: the
+ * client key pair and the feed's public key when notify's feed is CURVE
+ * (--edge-curve-*), else NULL; only read. */
+int sbctl_tail(const char *feed, const char *topic, long long count, const struct sb_curve *curve,
+               volatile sig_atomic_t *stop);
 
 #endif

@@ -1,11 +1,13 @@
 /*
- * sb-sla-timer: arms, re-arms, stops and fires service-level timers from
- * the tenants' policies (sb_sla, sb_sla_policy, sb_calendar), hands every
- * event on to notify, and publishes each tenant's service level
+ * sb-sla-timer: arms, re-arms, pauses, stops and fires service-level
+ * timers from the tenants' policies (sb_sla, sb_sla_policy, sb_calendar,
+ * sb_sla_firer, sb_sla_rearm), hands every event on to notify, and
+ * publishes each tenant's service level
  * (sb_sla_level, sb_service_level). A thin main over sb_stage.
  */
 #include "sb_error.h"
 #include "sb_sla.h"
+#include "sb_sla_firer.h"
 #include "sb_sla_level.h"
 
 #include <stdio.h>
@@ -35,7 +37,7 @@ static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
     fprintf(stderr, "sb-sla-timer: %s\n", err);
     return SB_ECONFIG;
   }
-  sla->firer = sb_sla_firer_new(s, out);
+  sla->firer = sb_sla_firer_new(s, out, sla->policies);
   sla->level = sla->firer ? sb_sla_level_new(s, out) : NULL;
   return sla->level ? 0 : SB_ENOMEM;
 }

@@ -11,7 +11,21 @@
  *     response was given (while it is pending, it is the promise);
  *   - an agent's reply stops first response (its first) and next response,
  *     "met" if it came before the breach was due, "missed" otherwise;
- *   - a close stops every timer; resolution is met or missed.
+ *   - an agent's reply also re-arms the policy's periodic "update" target
+ *     from the reply (every update_ms without an agent message);
+ *   - a close stops every timer; resolution is met or missed;
+ *   - AGENT_STATUS naming a conversation (route confirms the agent owns it
+ *     by naming it in its decision): "pending_customer" or "on_hold" stop
+ *     its clocks, "open" restarts them with the business time that was
+ *     left; a customer message ends "pending_customer" the same way;
+ *   - a message that moves the conversation to another channel or a more
+ *     urgent priority band, or a transfer to another queue, re-arms every
+ *     open target under the policy that now matches, counted from the
+ *     target's original start (so a public post moved to a DM keeps the
+ *     customer's first-response clock).
+ * Resumes and re-arms need business time that only C can compute from
+ * what Redis holds: sla_arm.lua records them, the firer computes them
+ * (sb_sla_rearm) and applies them (sla_rearm.lua).
  * Each target has a warning at the policy's warn_percent and a breach.
  *
  * Timers live in Redis (sla_arm.lua through the hand-off, sla_fire.lua to
@@ -22,14 +36,20 @@
 #define SB_SLA_H
 
 #include "sb_sla_policy.h"
+#include "sb_sla_rearm.h"
 #include "sb_stage.h"
 
 extern const char sb_script_sla_arm[];
-extern const char sb_script_sla_fire[];
 
-/* sla_arm.lua's arguments per item: op, conversation, at ms, two specs,
- * the new conversation's "<channel>|<queue>" (for sb_service_level) */
-#define SB_SLA_NEXTRA 6
+/* sla_arm.lua's arguments per item: op, conversation, at ms, three op
+ * arguments, the new conversation's "<channel>|<queue>" (for
+ * sb_service_level), the conversation's attributes (sb_sla_rearm.h) */
+#define SB_SLA_NEXTRA 8
+
+/* AgentEvent.status values on a conversation (AGENT_STATUS) */
+#define SB_SLA_PENDING_CUSTOMER "pending_customer" /* waiting on the customer: paused */
+#define SB_SLA_ON_HOLD "on_hold"                   /* on hold: paused */
+#define SB_SLA_OPEN "open"                         /* back to work: resumed */
 
 /* Every tenant's policies, loaded once. */
 typedef struct sb_sla sb_sla_t;
@@ -43,12 +63,5 @@ const sb_sla_policies_t *sb_sla_policies_of(const sb_sla_t *s, const sb_tenant_t
 /* Fills the item's sla_arm.lua arguments (see sla_arm.lua). 0, or an
  * error with a static reason (the item becomes a dead letter). */
 int sb_sla_prepare(const sb_sla_t *s, sb_stage_item_t *it, const char **why);
-
-/* The firing side: claims due timers and hands their events to notify. */
-typedef struct sb_sla_firer sb_sla_firer_t;
-sb_sla_firer_t *sb_sla_firer_new(sb_service_t *s, sb_handoff_t *out);
-void sb_sla_firer_stop(sb_sla_firer_t *f);
-int sb_sla_firer_idle(const sb_sla_firer_t *f);
-void sb_sla_firer_destroy(sb_sla_firer_t **f);
 
 #endif

@@ -25,13 +25,23 @@ struct sb_sla_policies {
   size_t ncal;
 };
 
-static const char *const target_names[SB_SLA_TARGETS] = {"first_response", "next_response", "resolution"};
+static const char *const target_names[SB_SLA_TARGETS] = {"first_response", "next_response", "resolution",
+                                                         "update"};
 static const char *const target_fields[SB_SLA_TARGETS] = {"first_response_ms", "next_response_ms",
-                                                          "resolution_ms"};
+                                                          "resolution_ms", "update_ms"};
+/* on_breach names, index i is bit 1 << i */
+static const char *const action_names[] = {"raise_priority", "alert_supervisor", NULL};
 static const char *const priority_names[SB_SLA_PRIORITIES] = {"urgent", "high", "normal", "low"};
 
 const char *sb_sla_target_name(sb_sla_target_t k) {
   return (unsigned)k < SB_SLA_TARGETS ? target_names[k] : "unknown";
+}
+
+int sb_sla_target_parse(const char *name) {
+  for (int i = 0; i < SB_SLA_TARGETS; i++)
+    if (strcmp(target_names[i], name) == 0)
+      return i;
+  return -1;
 }
 
 const char *sb_sla_priority_name(sb_sla_priority_t p) {
@@ -117,6 +127,69 @@ static sb_calendar_t *find_calendar(const sb_sla_policies_t *p, const char *name
   return NULL;
 }
 
+static int load_on_breach(load_t *l, const cJSON *a, const char *field, sb_sla_policy_t *pol) {
+  if (!cJSON_IsArray(a))
+    return fail(l, field, "must be a list of \"raise_priority\", \"alert_supervisor\"");
+  pol->on_breach = 0;
+  for (const cJSON *v = a->child; v; v = v->next) {
+    int bit = 0;
+    for (int i = 0; cJSON_IsString(v) && action_names[i] && !bit; i++)
+      bit = strcmp(action_names[i], v->valuestring) == 0 ? 1 << i : 0;
+    if (!bit)
+      return fail(l, field, "unknown action (raise_priority, alert_supervisor)");
+    pol->on_breach |= bit;
+  }
+  return 0;
+}
+
+/* on_breach, raise_priority_by, alert_window_ms, supervisor_calendar */
+static int load_actions(load_t *l, const sb_sla_policies_t *p, const cJSON *o, const char *where,
+                        sb_sla_policy_t *pol) {
+  char field[128];
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "on_breach");
+  snprintf(field, sizeof field, "%son_breach", where);
+  if (v && load_on_breach(l, v, field, pol))
+    return SB_ECONFIG;
+  v = cJSON_GetObjectItemCaseSensitive(o, "raise_priority_by");
+  snprintf(field, sizeof field, "%sraise_priority_by", where);
+  if (v && (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 100))
+    return fail(l, field, "must be 1..100 (priority points)");
+  if (v)
+    pol->raise_by = v->valueint;
+  v = cJSON_GetObjectItemCaseSensitive(o, "alert_window_ms");
+  snprintf(field, sizeof field, "%salert_window_ms", where);
+  if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > (double)SB_SLA_ALERT_WINDOW_LIMIT_MS))
+    return fail(l, field, "must be a number of ms, 0 (per conversation) .. 86400000 (1 day)");
+  if (v)
+    pol->alert_window_ms = (int64_t)v->valuedouble;
+  v = cJSON_GetObjectItemCaseSensitive(o, "supervisor_calendar");
+  snprintf(field, sizeof field, "%ssupervisor_calendar", where);
+  if (!v)
+    return 0;
+  if (!cJSON_IsString(v))
+    return fail(l, field, "must be the name of one of sla.calendars, or \"\" (always)");
+  pol->alert_calendar = *v->valuestring ? find_calendar(p, v->valuestring) : NULL;
+  if (*v->valuestring && !pol->alert_calendar)
+    return fail(l, field, "names no calendar of sla.calendars");
+  snprintf(pol->alert_calendar_name, sizeof pol->alert_calendar_name, "%s", v->valuestring);
+  pol->alert_calendar_set = 1;
+  return 0;
+}
+
+/* Supervisors' hours default to the policy's own calendar. */
+static void settle_alert_calendar(sb_sla_policy_t *pol) {
+  if (pol->alert_calendar_set)
+    return;
+  pol->alert_calendar = pol->calendar;
+  memcpy(pol->alert_calendar_name, pol->calendar_name, sizeof pol->alert_calendar_name);
+}
+
+static int queue_ok(const char *s) {
+  size_t n = strlen(s);
+  return n > 0 && n <= SB_SLA_QUEUE_MAX &&
+         strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:@-") == n;
+}
+
 /* Reads the fields a policy (or the default) may state over *pol. where:
  * the field path prefix ("" or "policies[2]."). */
 static int load_values(load_t *l, const sb_sla_policies_t *p, const cJSON *o, const char *where,
@@ -148,7 +221,7 @@ static int load_values(load_t *l, const sb_sla_policies_t *p, const cJSON *o, co
       return fail(l, field, "names no calendar of sla.calendars");
     snprintf(pol->calendar_name, sizeof pol->calendar_name, "%s", pol->calendar ? c->valuestring : "");
   }
-  return 0;
+  return load_actions(l, p, o, where, pol);
 }
 
 static int load_match(load_t *l, const cJSON *o, const char *where, sb_sla_policy_t *pol) {
@@ -174,13 +247,24 @@ static int load_match(load_t *l, const cJSON *o, const char *where, sb_sla_polic
     if (pol->priority < 0)
       return fail(l, field, "not one of urgent, high, normal, low, *");
   }
+  const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "queue");
+  snprintf(field, sizeof field, "%squeue", where);
+  pol->queue[0] = '\0';
+  if (q && (!cJSON_IsString(q) || (strcmp(q->valuestring, "*") != 0 && !queue_ok(q->valuestring))))
+    return fail(l, field, "must be a queue id (1..64 of [A-Za-z0-9_.:@-], as route's) or \"*\"");
+  if (q && strcmp(q->valuestring, "*") != 0)
+    snprintf(pol->queue, sizeof pol->queue, "%s", q->valuestring);
   return 0;
 }
 
-static const char *const top_fields[] = {"first_response_ms", "next_response_ms", "resolution_ms", "warn_percent",
-                                         "calendar", "policies", "calendars", NULL};
-static const char *const policy_fields[] = {"channel", "priority", "first_response_ms", "next_response_ms",
-                                            "resolution_ms", "warn_percent", "calendar", NULL};
+static const char *const top_fields[] = {"first_response_ms", "next_response_ms", "resolution_ms", "update_ms",
+                                         "warn_percent", "calendar", "on_breach", "raise_priority_by",
+                                         "alert_window_ms", "supervisor_calendar", "policies", "calendars",
+                                         NULL};
+static const char *const policy_fields[] = {"channel", "priority", "queue", "first_response_ms",
+                                            "next_response_ms", "resolution_ms", "update_ms", "warn_percent",
+                                            "calendar", "on_breach", "raise_priority_by", "alert_window_ms",
+                                            "supervisor_calendar", NULL};
 
 static int load_policies(load_t *l, sb_sla_policies_t *p, const cJSON *list) {
   if (!list)
@@ -200,6 +284,7 @@ static int load_policies(load_t *l, sb_sla_policies_t *p, const cJSON *list) {
     if (only_fields(l, o, where, policy_fields) || load_match(l, o, where, pol) ||
         load_values(l, p, o, where, pol))
       return SB_ECONFIG;
+    settle_alert_calendar(pol);
     p->n++;
   }
   return 0;
@@ -209,6 +294,7 @@ static int load(load_t *l, sb_sla_policies_t *p) {
   p->def.channel = p->def.priority = SB_SLA_ANY;
   p->def.target_ms[SB_SLA_FIRST_RESPONSE] = l->t->first_response_ms;
   p->def.warn_percent = l->t->warn_percent;
+  p->def.raise_by = SB_SLA_RAISE_BY;
   const char *text = l->t->section_json[SB_TENANT_SLA];
   if (!text)
     return 0;
@@ -222,6 +308,7 @@ static int load(load_t *l, sb_sla_policies_t *p) {
          load_values(l, p, sla, "", &p->def) ||
          load_policies(l, p, cJSON_GetObjectItemCaseSensitive(sla, "policies"));
   cJSON_Delete(sla);
+  settle_alert_calendar(&p->def);
   return rc ? SB_ECONFIG : 0;
 }
 
@@ -249,15 +336,55 @@ void sb_sla_policies_destroy(sb_sla_policies_t **pp) {
 
 /* ---- using ---------------------------------------------------------------- */
 
-const sb_sla_policy_t *sb_sla_policies_match(const sb_sla_policies_t *p, int channel,
-                                             sb_sla_priority_t priority) {
+const sb_sla_policy_t *sb_sla_policies_match_queue(const sb_sla_policies_t *p, int channel,
+                                                   sb_sla_priority_t priority, const char *queue) {
   for (size_t i = 0; i < p->n; i++) {
     const sb_sla_policy_t *pol = &p->policies[i];
     if ((pol->channel == SB_SLA_ANY || pol->channel == channel) &&
-        (pol->priority == SB_SLA_ANY || pol->priority == (int)priority))
+        (pol->priority == SB_SLA_ANY || pol->priority == (int)priority) &&
+        (!pol->queue[0] || (queue && strcmp(pol->queue, queue) == 0)))
       return pol;
   }
   return &p->def;
+}
+
+const sb_sla_policy_t *sb_sla_policies_match(const sb_sla_policies_t *p, int channel,
+                                             sb_sla_priority_t priority) {
+  return sb_sla_policies_match_queue(p, channel, priority, NULL);
+}
+
+sb_calendar_t *sb_sla_policies_calendar(const sb_sla_policies_t *p, const char *name) {
+  return name && *name ? find_calendar(p, name) : NULL;
+}
+
+int sb_sla_policies_by_queue(const sb_sla_policies_t *p) {
+  for (size_t i = 0; i < p->n; i++)
+    if (p->policies[i].queue[0])
+      return 1;
+  return 0;
+}
+
+size_t sb_sla_policies_calendar_count(const sb_sla_policies_t *p) { return p->ncal; }
+
+sb_calendar_t *sb_sla_policies_calendar_at(const sb_sla_policies_t *p, size_t i, const char **name) {
+  if (i >= p->ncal)
+    return NULL;
+  *name = p->calendars[i].name;
+  return p->calendars[i].cal;
+}
+
+int sb_sla_clock_add(sb_calendar_t *c, int64_t from_ms, int64_t n_ms, int64_t *at) {
+  if (!c) {
+    *at = from_ms + n_ms;
+    return 0;
+  }
+  return sb_calendar_add(c, from_ms, n_ms, at);
+}
+
+int64_t sb_sla_clock_between(sb_calendar_t *c, int64_t a_ms, int64_t b_ms) {
+  if (b_ms <= a_ms)
+    return 0;
+  return c ? sb_calendar_between(c, a_ms, b_ms) : b_ms - a_ms;
 }
 
 const sb_sla_policy_t *sb_sla_policies_default(const sb_sla_policies_t *p) { return &p->def; }

@@ -120,9 +120,9 @@ for overlay in dev production; do
 done
 check "validate overlays/dev: schemas, unknown fields, switchboard rules" \
   "${VALIDATE[@]}" k8s "$T/dev.yaml"
-# production: the Secret sb-redis is created out of band (see its kustomization)
+# production: the Secrets sb-redis and sb-curve are created out of band (see its kustomization)
 check "validate overlays/production: schemas, unknown fields, KEDA 2.12, switchboard rules" \
-  "${VALIDATE[@]}" k8s --external-secret sb-redis "$T/production.yaml"
+  "${VALIDATE[@]}" k8s --external-secret sb-redis --external-secret sb-curve "$T/production.yaml"
 
 reject "negative: misspelled fields in tests/deploy/fixtures/misspelled.yaml" \
   "unknown field spec.template.spec.containers[0].livenesProbe" "env SB_REDIS_ULR" \
@@ -135,7 +135,7 @@ sed -e '0,/livenessProbe:/s//livenesProbe:/' -e '0,/name: SB_NEXT$/s//name: SB_N
 reject "negative: misspelled fields in the production rendering" \
   "containers[0].livenesProbe" "env SB_NXT" "spec.minReplicaCont" "metadata.serverAdress" \
   "spec.ports[0].targetPrt" -- \
-  "${VALIDATE[@]}" k8s --external-secret sb-redis "$T/production-typos.yaml"
+  "${VALIDATE[@]}" k8s --external-secret sb-redis --external-secret sb-curve "$T/production-typos.yaml"
 # Drain longer than the grace period allows.
 sed 's/value: "10000"/value: "30000"/' "$T/dev.yaml" > "$T/dev-drain.yaml"
 reject "negative: SB_DRAIN_TIMEOUT_MS beyond terminationGracePeriodSeconds" \
@@ -143,6 +143,25 @@ reject "negative: SB_DRAIN_TIMEOUT_MS beyond terminationGracePeriodSeconds" \
   "${VALIDATE[@]}" k8s "$T/dev-drain.yaml"
 reject "negative: the production rendering without its external Secret" "no Secret sb-redis" -- \
   "${VALIDATE[@]}" k8s "$T/production.yaml"
+reject "negative: the production rendering without its CURVE Secret" "volume curve: no Secret sb-curve" -- \
+  "${VALIDATE[@]}" k8s --external-secret sb-redis "$T/production.yaml"
+# CURVE: the key files the SB_*CURVE*_FILE variables name must be files of
+# the mounted Secret sb-curve (mount path, items, Secret keys).
+sed '0,/mountPath: \/etc\/switchboard\/curve$/s//mountPath: \/etc\/switchboard\/keys/' "$T/dev.yaml" > "$T/dev-curve-mount.yaml"
+reject "negative: CURVE Secret mounted elsewhere than the key files' paths" \
+  "env SB_CURVE_SECRET_KEY_FILE /etc/switchboard/curve/bus.key is not in a mounted Secret volume" -- \
+  "${VALIDATE[@]}" k8s "$T/dev-curve-mount.yaml"
+sed '0,/path: edge-clients$/s//path: edge-clients.txt/' "$T/dev.yaml" > "$T/dev-curve-item.yaml"
+reject "negative: an edge key file the Secret volume does not project" \
+  "env SB_EDGE_CURVE_CLIENTS_FILE /etc/switchboard/curve/edge-clients: the Secret volume curve has no item edge-clients" -- \
+  "${VALIDATE[@]}" k8s "$T/dev-curve-item.yaml"
+sed '0,/^  edge.key: |$/s//  edge-key: |/' "$T/dev.yaml" > "$T/dev-curve-key.yaml"
+reject "negative: a key file missing from the Secret sb-curve" "Secret sb-curve has no key edge.key" -- \
+  "${VALIDATE[@]}" k8s "$T/dev-curve-key.yaml"
+awk '/name: SB_EDGE_CURVE_SECRET_KEY_FILE/ { skip = 2 } skip > 0 { skip--; next } { print }' "$T/dev.yaml" > "$T/dev-curve-off.yaml"
+reject "negative: the publish door or feed without CURVE" \
+  "SB_EDGE_CURVE_SECRET_KEY_FILE is not set (CURVE must be on in the manifests)" -- \
+  "${VALIDATE[@]}" k8s "$T/dev-curve-off.yaml"
 
 # ---- alert rules -----------------------------------------------------------------
 check "promtool check rules docker/k8s/alerts.yaml" promtool check rules "$K8S/alerts.yaml"

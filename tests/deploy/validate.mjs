@@ -11,7 +11,9 @@
 //       - KEDA 2.12 trigger metadata keys (a map of strings for the schema);
 //       - switchboard's own rules: SB_* variables are options the service
 //         has, probes on the admin port, preStop + drain within the grace
-//         period, resources, non-root, references that resolve.
+//         period, resources, non-root, references that resolve; ZeroMQ
+//         CURVE on (between the stages everywhere, at the edge on ingest
+//         and notify) with every CURVE key file a file of a mounted Secret.
 //   node validate.mjs dockerfile [--deps FILE] [--needed FILE] DOCKERFILE
 //       What dockerfilelint does not check (see checkDockerfile).
 //   node validate.mjs compose FILE
@@ -55,12 +57,17 @@ function cFiles(dir) {
 
 // SB_* environment variables each program reads: SB_ + the option name in
 // capitals with '_' for '-' (common/sb_config.c).
+// The edge CURVE options (SB_CURVE_EDGE_OPTIONS in sb_curve.h) are in the
+// option tables of the two services with an outside-facing socket.
+const EDGE_SERVICES = ["ingest", "notify"];
 function envOptions() {
-  const common = [path.join(ROOT, "common/sb_service.c")];
+  const common = [path.join(ROOT, "common/sb_service.c"), path.join(ROOT, "common/sb_curve.c")];
   const stage = [path.join(ROOT, "common/sb_stage.c")];
+  const edge = [path.join(ROOT, "common/sb_curve.h")];
   const out = {};
   for (const svc of SERVICES) {
-    const files = [...common, ...(svc === "ingest" ? [] : stage), ...cFiles(path.join(ROOT, "services", svc))];
+    const files = [...common, ...(svc === "ingest" ? [] : stage), ...(EDGE_SERVICES.includes(svc) ? edge : []),
+      ...cFiles(path.join(ROOT, "services", svc))];
     out[svc] = toEnv(optionsIn(files));
   }
   out.sbctl = toEnv(optionsIn(cFiles(path.join(ROOT, "services/sbctl"))));
@@ -213,6 +220,38 @@ function memBytes(q) {
   return Number(m[1]) * mult;
 }
 
+// CURVE: on in every service (bus keys) and at the edge of ingest and
+// notify; each SB_*CURVE*_FILE must be a file that a mounted Secret volume
+// provides: inside its mountPath, among its items (when it lists any), and
+// a key of the Secret (when the Secret is in the rendering).
+const CURVE_REQUIRED = ["SB_CURVE_SECRET_KEY_FILE", "SB_CURVE_CLIENTS_FILE"];
+const EDGE_CURVE_REQUIRED = ["SB_EDGE_CURVE_SECRET_KEY_FILE", "SB_EDGE_CURVE_CLIENTS_FILE"];
+function checkCurve(c, cw, svc, spec, objs) {
+  const required = [...CURVE_REQUIRED, ...(EDGE_SERVICES.includes(svc) ? EDGE_CURVE_REQUIRED : [])];
+  for (const name of required) if (!envValue(c, name)) problem(cw, `${name} is not set (CURVE must be on in the manifests)`);
+  for (const e of c.env || []) {
+    if (!/^SB_(EDGE_)?CURVE_.*_FILE$/.test(e.name) || e.value === undefined) continue;
+    const file = e.value;
+    const vm = (c.volumeMounts || []).find((m) => file.startsWith(m.mountPath.replace(/\/?$/, "/")));
+    const vol = vm && (spec.volumes || []).find((v) => v.name === vm.name);
+    if (!vol?.secret) {
+      problem(cw, `env ${e.name} ${file} is not in a mounted Secret volume`);
+      continue;
+    }
+    const rel = file.slice(vm.mountPath.replace(/\/?$/, "/").length);
+    const items = vol.secret.items;
+    const item = items ? items.find((i) => i.path === rel) : { key: rel };
+    if (!item) {
+      problem(cw, `env ${e.name} ${file}: the Secret volume ${vol.name} has no item ${rel}`);
+      continue;
+    }
+    const secret = objs.find((x) => x.o.kind === "Secret" && x.o.metadata.name === vol.secret.secretName);
+    const keys = secret ? [...Object.keys(secret.o.data || {}), ...Object.keys(secret.o.stringData || {})] : null;
+    if (keys && !keys.includes(item.key))
+      problem(cw, `env ${e.name} ${file}: Secret ${vol.secret.secretName} has no key ${item.key}`);
+  }
+}
+
 function checkObjects(objs, externalSecrets, env) {
   const byKind = (k) => objs.filter((x) => x.o.kind === k);
   const names = (k) => new Set(byKind(k).map((x) => x.o.metadata?.name));
@@ -293,6 +332,7 @@ function checkObjects(objs, externalSecrets, env) {
       const grace = spec.terminationGracePeriodSeconds ?? 30;
       if (preStop !== undefined && !(grace >= preStop + drain + 1 && grace <= preStop + drain + 30))
         problem(cw, `terminationGracePeriodSeconds ${grace} must be preStop ${preStop} s + drain ${drain} s + a margin of 1..30 s`);
+      checkCurve(c, cw, svc, spec, objs);
       const limit = memBytes(c.resources?.limits?.memory);
       if (!(limit >= 64 * 1024 ** 2 && limit <= 512 * 1024 ** 2))
         problem(cw, `limits.memory ${c.resources?.limits?.memory}: keep it between the 64Mi budget and 512Mi`);

@@ -3,6 +3,7 @@
 #include "sb_testutil.h"
 
 #include "sb_admit.h"
+#include "sb_curve.h"
 #include "sbctl_stack.h"
 #include "sb_service.h"
 #include "sb_time.h"
@@ -31,6 +32,9 @@ struct sb_teststack {
   redisContext *rc;
   void *zctx;
   sbctl_client_t *client;
+  /* sb_teststack_start_edge_curve */
+  sb_teststack_keys_t *edge;
+  char edge_dir[64];
 };
 
 static int write_tenants(sb_teststack_t *st, const char *json) {
@@ -87,6 +91,8 @@ sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendf
   return st;
 }
 
+static void edge_cleanup(sb_teststack_t *st);
+
 void sb_teststack_stop(sb_teststack_t **stp) {
   sb_teststack_t *st = *stp;
   if (!st)
@@ -109,6 +115,8 @@ void sb_teststack_stop(sb_teststack_t **stp) {
   if (st->rc)
     redisFree(st->rc);
   sb_tenants_destroy(&st->tenants);
+  if (st->edge)
+    edge_cleanup(st);
   free(st);
 }
 
@@ -270,4 +278,77 @@ int sb_teststack_http_header(sb_teststack_t *st, int base_port, const char *meth
     snprintf(out, cap, "%s", b ? b + 4 : "");
   free(buf);
   return status;
+}
+
+/* ---- CURVE at the edge ----------------------------------------------- */
+
+static void edge_cleanup(sb_teststack_t *st) {
+  static const char *const files[] = {"edge.key", "clients"};
+  unsetenv("SB_EDGE_CURVE_SECRET_KEY_FILE");
+  unsetenv("SB_EDGE_CURVE_CLIENTS_FILE");
+  for (size_t i = 0; st->edge_dir[0] && i < sizeof files / sizeof files[0]; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", st->edge_dir, files[i]);
+    unlink(path);
+  }
+  if (st->edge_dir[0])
+    rmdir(st->edge_dir);
+  free(st->edge);
+  st->edge = NULL;
+}
+
+static int edge_write(const char *dir, const char *name, const char *a, const char *b) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  fprintf(f, "# written by sb_teststack\n%s\n%s\n", a, b ? b : "");
+  fclose(f);
+  return setenv(strcmp(name, "edge.key") == 0 ? "SB_EDGE_CURVE_SECRET_KEY_FILE" : "SB_EDGE_CURVE_CLIENTS_FILE",
+                path, 1);
+}
+
+sb_teststack_t *sb_teststack_start_edge_curve(const char *tenants_json, const char *appendfsync,
+                                              const char *extra_clients) {
+  sb_teststack_keys_t *k = calloc(1, sizeof *k);
+  char dir[] = "/tmp/sb-edge-curve-XXXXXX";
+  if (!k || zmq_curve_keypair(k->server_public, k->server_secret) != 0 ||
+      zmq_curve_keypair(k->client_public, k->client_secret) != 0 || !mkdtemp(dir)) {
+    free(k);
+    return NULL;
+  }
+  int bad = edge_write(dir, "edge.key", k->server_secret, NULL) ||
+            edge_write(dir, "clients", k->client_public, extra_clients);
+  sb_teststack_t *st = bad ? NULL : sb_teststack_start(tenants_json, appendfsync);
+  if (!st) {
+    sb_teststack_t tmp = {.edge = k};
+    snprintf(tmp.edge_dir, sizeof tmp.edge_dir, "%s", dir);
+    edge_cleanup(&tmp);
+    return NULL;
+  }
+  st->edge = k;
+  snprintf(st->edge_dir, sizeof st->edge_dir, "%s", dir);
+  sb_curve_t *keys = sb_teststack_edge_client_keys(st, k->client_secret);
+  char ep[64];
+  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_INGEST_ZMQ + sbctl_stack_offset(st->stack));
+  sbctl_client_destroy(&st->client); /* the plaintext one would never be answered */
+  st->client = keys ? sbctl_client_new_curve(st->zctx, ep, keys) : NULL;
+  sb_curve_destroy(&keys);
+  if (!st->client)
+    sb_teststack_stop(&st);
+  return st;
+}
+
+const sb_teststack_keys_t *sb_teststack_edge_keys(const sb_teststack_t *st) { return st->edge; }
+
+sb_curve_t *sb_teststack_edge_client_keys(const sb_teststack_t *st, const char *client_secret) {
+  char pub[41], sec[41];
+  if (!st->edge || (!client_secret && zmq_curve_keypair(pub, sec) != 0))
+    return NULL;
+  sb_curve_t *c = sb_curve_new();
+  if (c && (sb_curve_set_secret(c, client_secret ? client_secret : sec) != 0 ||
+            sb_curve_set_server_key(c, st->edge->server_public) != 0))
+    sb_curve_destroy(&c);
+  return c;
 }

@@ -72,4 +72,26 @@ int sb_teststack_http_header(sb_teststack_t *st, int base_port, const char *meth
                              const char *header, const char *content_type, const char *body,
                              size_t len, char *out, size_t cap);
 
+
+/* CURVE at the edge: a stack whose ingest publish door and notify feed are
+ * CURVE servers (--edge-curve-*, given to the services as
+ * SB_EDGE_CURVE_SECRET_KEY_FILE and SB_EDGE_CURVE_CLIENTS_FILE, kept set
+ * until sb_teststack_stop so that restarted services keep them). The stack
+ * makes the edge key pair and one client key pair, allowed for any tenant;
+ * extra_clients (NULL or allow-list lines, "KEY [tenant]") are appended to
+ * the allow-list. The stack's own publisher (sb_teststack_client) uses the
+ * client key pair. */
+typedef struct {
+  char server_public[41], server_secret[41]; /* the door's and feed's */
+  char client_public[41], client_secret[41]; /* the stack's publisher's */
+} sb_teststack_keys_t;
+sb_teststack_t *sb_teststack_start_edge_curve(const char *tenants_json, const char *appendfsync,
+                                              const char *extra_clients);
+/* The edge keys of such a stack, or NULL. */
+const sb_teststack_keys_t *sb_teststack_edge_keys(const sb_teststack_t *st);
+/* A new key set for a test's own client of the edge: secret key client_secret
+ * (NULL: a fresh key pair) and the edge's public key; the caller destroys
+ * it. NULL on error. */
+struct sb_curve *sb_teststack_edge_client_keys(const sb_teststack_t *st, const char *client_secret);
+
 #endif

@@ -1,0 +1,83 @@
+/*
+ * test_hooks_event: the JSON body of an outbound webhook reads only the
+ * envelope body that is set. The bodies share one union (a protobuf oneof):
+ * a service-level envelope must not be read as an SLA event or an agent
+ * event (that read a ServiceLevel as an SlaEvent and crashed notify at
+ * every publication once a webhook subscribed to "*").
+ */
+#include "sb_hooks_event.h"
+
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void a_service_level_envelope_is_not_read_as_another_body(void **state) {
+  (void)state;
+  Switchboard__V1__ServiceLevelRow row = SWITCHBOARD__V1__SERVICE_LEVEL_ROW__INIT;
+  Switchboard__V1__ServiceLevelRow *rows[] = {&row};
+  Switchboard__V1__ServiceLevel sl = SWITCHBOARD__V1__SERVICE_LEVEL__INIT;
+  sb_envelope_t env = SWITCHBOARD__V1__ENVELOPE__INIT;
+  row.channel = "x";
+  row.queue = "*";
+  row.answered = 7;
+  sl.window_ms = 3600000;
+  sl.n_rows = 1;
+  sl.rows = rows;
+  env.id = "sl-1";
+  env.key = "k1";
+  env.source = "/sla-timer";
+  env.type = "com.switchboard.service_level";
+  env.tenant = "acme";
+  env.body_case = SWITCHBOARD__V1__ENVELOPE__BODY_SERVICE_LEVEL;
+  env.service_level = &sl;
+  char *json = sb_hooks_event_json(&env);
+  assert_non_null(json);
+  cJSON *o = cJSON_Parse(json);
+  assert_non_null(o);
+  assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "service_level");
+  assert_null(cJSON_GetObjectItem(o, "conversation"));
+  assert_null(cJSON_GetObjectItem(o, "agent"));
+  const cJSON *data = cJSON_GetObjectItem(o, "data");
+  assert_non_null(data);
+  assert_null(cJSON_GetObjectItem(data, "sla"));
+  assert_null(cJSON_GetObjectItem(data, "action"));
+  cJSON_Delete(o);
+  free(json);
+}
+
+static void an_agent_event_names_its_agent_and_conversation(void **state) {
+  (void)state;
+  Switchboard__V1__AgentEvent a = SWITCHBOARD__V1__AGENT_EVENT__INIT;
+  sb_envelope_t env = SWITCHBOARD__V1__ENVELOPE__INIT;
+  a.action = SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE;
+  a.agent = "ann";
+  a.conversation = "conv-9";
+  env.id = "a-1";
+  env.key = "k2";
+  env.source = "/desk";
+  env.type = "com.switchboard.agent";
+  env.tenant = "acme";
+  env.body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
+  env.agent = &a;
+  char *json = sb_hooks_event_json(&env);
+  cJSON *o = cJSON_Parse(json);
+  assert_non_null(o);
+  assert_string_equal(cJSON_GetObjectItem(o, "agent")->valuestring, "ann");
+  assert_string_equal(cJSON_GetObjectItem(o, "conversation")->valuestring, "conv-9");
+  assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "data"), "action")->valuestring,
+                      sb_agent_action_name(a.action));
+  cJSON_Delete(o);
+  free(json);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(a_service_level_envelope_is_not_read_as_another_body),
+      cmocka_unit_test(an_agent_event_names_its_agent_and_conversation),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
