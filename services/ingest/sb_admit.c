@@ -111,10 +111,24 @@ static int check_agent(sb_envelope_t *env, sb_admit_result_t *res) {
     free(env->conversation != protobuf_c_empty_string ? env->conversation : NULL);
     env->conversation = strdup(a->conversation);
   }
-  /* an agent's reply text is not stored: only that they replied */
-  if (a->text != protobuf_c_empty_string) {
+  /* Only a reply carries text: notify sends it to the customer on the
+   * conversation's channel. Redacted here, before anything is stored, like
+   * a customer's message (an agent who pastes a card number into a reply
+   * sends "[CARD]"). Other actions keep none. */
+  if (a->text != protobuf_c_empty_string &&
+      a->action != SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY) {
     free(a->text);
     a->text = (char *)protobuf_c_empty_string;
+  } else if (a->text != protobuf_c_empty_string) {
+    if (strlen(a->text) > SB_ADMIT_TEXT_MAX)
+      return fail(res, SB_ADMIT_INVALID, "reply text over %d bytes", SB_ADMIT_TEXT_MAX);
+    char *out = NULL;
+    size_t len = 0;
+    unsigned found = 0;
+    if (sb_pii_redact(a->text, strlen(a->text), SB_PII_MASK_ALL, &out, &len, &found))
+      return fail(res, SB_ADMIT_INVALID, "out of memory");
+    free(a->text);
+    a->text = out;
   }
   return 0;
 }
@@ -203,6 +217,7 @@ static int fill_agent(sb_envelope_t *env, const sb_cloudevent_t *ce, sb_admit_re
   a->reason = dup_or_empty(d.reason);
   a->target_queue = dup_or_empty(d.target_queue);
   a->target_agent = dup_or_empty(d.target_agent);
+  a->text = dup_or_empty(d.text); /* a reply's; redacted by check_agent */
   sb_agent_data_clear(&d);
   env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
   env->agent = a;

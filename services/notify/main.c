@@ -4,8 +4,10 @@
  * the tenants' endpoints (sb_outbox). A thin main over sb_stage; notify is
  * the last stage, so it records no next lease: its commit script
  * (notify.lua) clears the notify lease and records the event's webhook
- * deliveries in one step.
+ * deliveries and customer messages (sb_channel_send: agents' replies,
+ * acknowledgements, private-channel redirects) in one step.
  */
+#include "sb_channel_send.h"
 #include "sb_feed.h"
 #include "sb_outbox.h"
 #include "sb_script.h"
@@ -16,6 +18,7 @@
 typedef struct {
   sb_feed_t *feed;
   sb_outbox_t *outbox;
+  sb_channel_send_t *out; /* customer messages */
 } notify_t;
 
 static const sb_option_t notify_options[] = {
@@ -34,6 +37,8 @@ static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
     sb_stage_item_arg(it, "");
   if (rc == 0)
     sb_feed_prepare(n->feed, it);
+  if (rc == 0) /* the outbound arguments follow the feed's */
+    rc = sb_channel_send_prepare(n->out, it, why);
   return rc;
 }
 
@@ -44,6 +49,7 @@ static void committed(void *ctx, sb_stage_item_t *it, const uint8_t *blob, size_
   sb_feed_publish(n->feed, it->env, blob, len);
   if (n->outbox)
     sb_outbox_committed(n->outbox, it);
+  sb_channel_send_committed(n->out, it);
 }
 
 static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
@@ -55,17 +61,31 @@ static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
     fprintf(stderr, "sb-notify: webhooks: %s\n", err);
     return -1;
   }
+  n->out = sb_channel_send_new(s, err, sizeof err);
+  if (!n->out) {
+    fprintf(stderr, "sb-notify: outbound: %s\n", err);
+    return -1;
+  }
   sb_service_endpoint(s, "feed", SB_PORT_NOTIFY_PUB, ep, sizeof ep);
   n->feed = sb_feed_new(s, ep);
   return n->feed ? 0 : -1;
 }
 
-static void stop(void *ctx) { sb_outbox_stop(((notify_t *)ctx)->outbox); }
-static int drained(void *ctx) { return sb_outbox_idle(((notify_t *)ctx)->outbox); }
+static void stop(void *ctx) {
+  notify_t *n = ctx;
+  sb_outbox_stop(n->outbox);
+  sb_channel_send_stop(n->out);
+}
+
+static int drained(void *ctx) {
+  notify_t *n = ctx;
+  return sb_outbox_idle(n->outbox) && sb_channel_send_idle(n->out);
+}
 
 static void close_all(void *ctx) {
   notify_t *n = ctx;
   sb_outbox_destroy(&n->outbox);
+  sb_channel_send_destroy(&n->out);
   sb_feed_destroy(&n->feed);
 }
 
@@ -75,7 +95,7 @@ static const sb_stage_ops_t notify_ops = {
     .stat = "notified",
     .script_name = "notify",
     .script_body = sb_script_notify,
-    .nextra = SB_OUTBOX_NEXTRA + SB_FEED_NEXTRA,
+    .nextra = SB_OUTBOX_NEXTRA + SB_FEED_NEXTRA + SB_CHANNEL_NEXTRA,
     .prepare = prepare,
     .committed = committed,
 };

@@ -4,12 +4,20 @@
 -- Extra args per item (sb_outbox_prepare): [1] endpoint ids, comma-
 -- separated ("" for none) [2] the JSON body [3] expiry of a delivery
 -- record, s; then (sb_feed_prepare) [4] the feed topic's kind [5] history
--- entries kept per topic.
+-- entries kept per topic; then (sb_channel_send_prepare) [6] conversation
+-- [7] its reply address to keep (JSON, "" none) [8] purpose of a customer
+-- message to send ("reply", "ack", "redirect"; "" none) [9] its text
+-- [10] most dead letters kept [11] expiry of address and send records, s.
 -- Keys (prefix P = "sb:{t:<tenant>}:", see sb_keys.h):
 --   hooks:due:<hook>        zset  member event key, score due ms
 --   hooks:d:<hook>:<key>    hash  body, attempts, first_ms, claim, last_error
 --   feed:seq                hash  kind -> last number given on that topic
 --   feed:<kind>             stream entry "<seq>-0" {key, env}, capped
+--   out:addr:<conv>         string the conversation's reply address (JSON)
+--   out:once:<key>:<purp>   string mark: this event's send was queued
+--   hooks:due:out:<platform>:<account>, hooks:d:<that>:<key>:<purpose>:
+--                           the customer message's queue and record
+--                           (sb_channel_send, same machinery as webhooks)
 -- The event's number on its topic is returned as the suffix (Envelope
 -- field 40, feed_seq), so the published bytes carry it; the history holds
 -- exactly those bytes.
@@ -17,6 +25,7 @@
 -- this same script, so an acknowledged envelope never loses a webhook and a
 -- re-sent one (lease already cleared) never adds a second delivery.
 local OUTBOX_NEXTRA = 3 -- SB_OUTBOX_NEXTRA: the feed's arguments follow
+local FEED_NEXTRA = 2   -- SB_FEED_NEXTRA: the outbound arguments follow
 
 -- Numbers the event on its topic and keeps it in the topic's history (an
 -- XADD failure, e.g. a history key reset by hand behind its counter, loses
@@ -44,7 +53,44 @@ local function enqueue(key, blob, a)
   end
 end
 
+-- A customer message: queued once per (event, purpose) on the queue of the
+-- conversation's platform account; a reply with no known address (the
+-- customer wrote on an account with no outbound credentials, or it
+-- expired) is a dead letter at once.
+local function outbound(key, a)
+  local conv, addr, purpose, text = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local dlq_max, ttl = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+  if conv == nil or conv == '' then return end
+  local ak = P .. 'out:addr:' .. conv
+  if addr ~= '' then redis.call('SET', ak, addr, 'EX', ttl) end
+  if purpose == '' then return end
+  local member = key .. ':' .. purpose
+  if not redis.call('SET', P .. 'out:once:' .. member, '1', 'NX', 'EX', ttl) then
+    stat('out_duplicate')
+    return
+  end
+  local now = math.floor(tonumber(ARGV[1]) / 1000)
+  local stored = addr ~= '' and addr or redis.call('GET', ak)
+  local ok, rec = pcall(cjson.decode, stored or '')
+  if not ok or type(rec) ~= 'table' or not rec.p or not rec.a then
+    local l = P .. 'hooks:dlq'
+    redis.call('LPUSH', l, cjson.encode({ts_ms = now, stage = 'outbound', key = member,
+      reason = 'no reply address for conversation ' .. conv, attempts = 0, first_ms = now}))
+    redis.call('LTRIM', l, 0, dlq_max - 1)
+    stat('out_no_address')
+    return
+  end
+  rec.purpose, rec.text, rec.conv = purpose, text, conv
+  local q = 'out:' .. rec.p .. ':' .. rec.a
+  local d = P .. 'hooks:d:' .. q .. ':' .. member
+  redis.call('HSET', d, 'body', cjson.encode(rec), 'attempts', 0, 'first_ms', now)
+  redis.call('EXPIRE', d, ttl)
+  redis.call('ZADD', P .. 'hooks:due:' .. q, 'NX', now, member)
+  stat('out_enqueued')
+end
+
 return sb_handoff(function(key, blob, a)
   enqueue(key, blob, a)
+  outbound(key, a + OUTBOX_NEXTRA + FEED_NEXTRA)
   return feed(key, blob, ARGV[a + OUTBOX_NEXTRA], tonumber(ARGV[a + OUTBOX_NEXTRA + 1]))
 end)

@@ -31,6 +31,8 @@ typedef struct req {
   CURLcode result;
   long status;
   char errbuf[CURL_ERROR_SIZE];
+  char *resp; /* response body, up to SB_CURL_RESPONSE_MAX */
+  size_t resp_len;
 } req_t;
 
 typedef struct sock {
@@ -100,12 +102,14 @@ static void req_free(req_t *r) {
     curl_easy_cleanup(r->easy);
   curl_slist_free_all(r->headers);
   free(r->body);
+  free(r->resp);
   free(r);
 }
 
 static void req_finish(req_t *r, int err) {
   sb_curl_result_t res = {.err = err, .status = err ? 0 : r->status, .what = "",
-                          .elapsed_us = sb_now_us() - r->started_us};
+                          .elapsed_us = sb_now_us() - r->started_us,
+                          .body = r->resp ? r->resp : "", .body_len = r->resp_len};
   if (err && err != SB_ECLOSED)
     res.what = r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->result);
   r->cb(&res, r->arg);
@@ -272,13 +276,20 @@ static int set_options(req_t *r, const char *url, int64_t timeout_ms, size_t len
   return rc == CURLE_OK ? 0 : SB_EINVAL;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *arg) {
-  (void)p;
-  (void)arg;
-  return size * n;
+/* Keeps the first SB_CURL_RESPONSE_MAX bytes of the response body. */
+static size_t keep(char *p, size_t size, size_t n, void *arg) {
+  req_t *r = arg;
+  size_t len = size * n, room = SB_CURL_RESPONSE_MAX - r->resp_len;
+  if (!r->resp && !(r->resp = malloc(SB_CURL_RESPONSE_MAX + 1)))
+    return len; /* dropped: the status still counts */
+  size_t take = len < room ? len : room;
+  memcpy(r->resp + r->resp_len, p, take);
+  r->resp_len += take;
+  r->resp[r->resp_len] = '\0';
+  return len;
 }
 
-int sb_curl_post(sb_curl_t *c, const char *url, const char *const *headers, const char *body,
+static int start(sb_curl_t *c, const char *url, const char *const *headers, const char *body,
                  size_t len, int64_t timeout_ms, sb_curl_done_fn cb, void *arg) {
   if (!c || c->destroyed)
     return SB_ECLOSED;
@@ -288,7 +299,8 @@ int sb_curl_post(sb_curl_t *c, const char *url, const char *const *headers, cons
       req_free(r);
     return SB_ENOMEM;
   }
-  memcpy(r->body, body, len);
+  if (len)
+    memcpy(r->body, body, len);
   r->body[len] = '\0';
   for (size_t i = 0; headers && headers[i]; i++) {
     struct curl_slist *l = curl_slist_append(r->headers, headers[i]);
@@ -298,8 +310,9 @@ int sb_curl_post(sb_curl_t *c, const char *url, const char *const *headers, cons
     }
     r->headers = l;
   }
-  curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, discard);
-  if (set_options(r, url, timeout_ms, len) ||
+  curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, keep);
+  curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+  if (set_options(r, url, timeout_ms, len) || (!body && curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L)) ||
       curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
     req_free(r);
     return SB_EINVAL;
@@ -313,6 +326,16 @@ int sb_curl_post(sb_curl_t *c, const char *url, const char *const *headers, cons
   c->reqs = r;
   c->pending++;
   return 0;
+}
+
+int sb_curl_post(sb_curl_t *c, const char *url, const char *const *headers, const char *body,
+                 size_t len, int64_t timeout_ms, sb_curl_done_fn cb, void *arg) {
+  return body ? start(c, url, headers, body, len, timeout_ms, cb, arg) : SB_EINVAL;
+}
+
+int sb_curl_get(sb_curl_t *c, const char *url, const char *const *headers, int64_t timeout_ms,
+                sb_curl_done_fn cb, void *arg) {
+  return start(c, url, headers, NULL, 0, timeout_ms, cb, arg);
 }
 
 size_t sb_curl_pending(const sb_curl_t *c) { return c ? c->pending : 0; }

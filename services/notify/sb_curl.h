@@ -8,7 +8,9 @@
  * Callback contract (STYLE.md practice 5): sb_curl_post either returns an
  * error and never calls back, or calls back exactly once, later, from the
  * loop (or from inside sb_curl_destroy, with SB_ECLOSED). The callback may
- * start new requests. Response bodies are read and dropped.
+ * start new requests. Response bodies are kept up to SB_CURL_RESPONSE_MAX
+ * bytes (platform APIs answer in their bodies: ok:false, errcode, tokens)
+ * and lent to the callback; the rest is read and dropped.
  */
 #ifndef SB_CURL_H
 #define SB_CURL_H
@@ -25,7 +27,13 @@ typedef struct {
   long status;      /* HTTP status, 0 without a response */
   const char *what; /* short text of a transport error ("" otherwise) */
   int64_t elapsed_us;
+  const char *body; /* the response body, NUL-terminated, truncated at
+                       SB_CURL_RESPONSE_MAX; "" without one; valid only
+                       during the callback */
+  size_t body_len;
 } sb_curl_result_t;
+
+#define SB_CURL_RESPONSE_MAX 16384
 
 typedef void (*sb_curl_done_fn)(const sb_curl_result_t *r, void *arg);
 
@@ -41,6 +49,10 @@ void sb_curl_destroy(sb_curl_t **c);
  * called once) or SB_ENOMEM / SB_EINVAL / SB_ECLOSED. */
 int sb_curl_post(sb_curl_t *c, const char *url, const char *const *headers, const char *body,
                  size_t len, int64_t timeout_ms, sb_curl_done_fn cb, void *arg);
+
+/* The same as a GET (no body). */
+int sb_curl_get(sb_curl_t *c, const char *url, const char *const *headers, int64_t timeout_ms,
+                sb_curl_done_fn cb, void *arg);
 
 /* Requests started and not yet called back. */
 size_t sb_curl_pending(const sb_curl_t *c);

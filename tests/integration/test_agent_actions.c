@@ -2,7 +2,8 @@
  * test_agent_actions: every agent action an agent desktop can post on
  * POST /v1/agent-events reaches route and gets its decision: status
  * (presence, and a conversation's own state that pauses its SLA clocks),
- * transfer and reject, besides login/accept/reply/close. Each is checked on
+ * transfer and reject, besides login/accept/reply/close; a reply keeps its
+ * text (for notify to send to the customer), redacted before it is stored. Each is checked on
  * the decision route stored with the event; malformed ones are refused at
  * the door with a 400 that says why, and nothing is stored.
  */
@@ -125,6 +126,18 @@ static void status_transfer_and_reject_reach_route(void **state) {
   expect("open-1", "status", data, OK, "conversation_open");
   snprintf(data, sizeof data, "{\"agent\":\"zed\",\"conversation\":\"%s\",\"status\":\"on_hold\"}", conv);
   expect("hold-2", "status", data, REJECTED, "not_owner");
+
+  /* a reply keeps its text for the customer, redacted before it is stored */
+  snprintf(data, sizeof data,
+           "{\"agent\":\"ann\",\"conversation\":\"%s\",\"text\":\"Refund sent to card 4111 1111 1111 1111.\"}",
+           conv);
+  expect("reply-1", "reply", data, OK, "first_reply");
+  sb_envelope_t *reply = decided("/desk", "reply-1", WAIT_MS);
+  assert_non_null(reply);
+  assert_int_equal(reply->body_case, SWITCHBOARD__V1__ENVELOPE__BODY_AGENT);
+  assert_non_null(strstr(reply->agent->text, "Refund sent to card [CARD]"));
+  assert_null(strstr(reply->agent->text, "4111"));
+  sb_envelope_free(reply);
 
   /* presence */
   expect("login-bob", "login", "{\"agent\":\"bob\",\"capacity\":3}", OK, "logged_in");

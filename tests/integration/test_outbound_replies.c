@@ -1,0 +1,635 @@
+/*
+ * Customer messages out through a real bus: platform webhooks into a real
+ * ingest, an agent's reply (and acknowledgements, private-channel
+ * redirects) out of a real notify to a local stand-in of the WeChat,
+ * Telegram and LINE APIs (tests/fixtures/outbound/platform_stub.py; never
+ * the internet). Asserts each platform's request as its API documents it,
+ * the WeChat token fetch and its refresh on errcode 40001, Telegram's 429
+ * retry_after respected, LINE's reply then push fallback, a permanent 400
+ * dead-lettered, an envelope re-sent to notify sending once, a reply by an
+ * agent who does not own the conversation sending nothing, WhatsApp's
+ * Cloud API request, and the move_private redirect in the customer's
+ * language with a verifiable link.
+ */
+#include "sb_testcrypto.h"
+#include "sb_testfixture.h"
+#include "sb_testutil.h"
+#include "sb_teststack.h"
+
+#include "sb_outbox.h"
+#include "sb_service.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define WX_TOKEN "wx-token"
+#define WX_APPID "wx5823bf96d3bd56c7"
+#define WX_SECRET "wx-app-secret"
+#define TG_SECRET "tg_secret-0123456789"
+#define TG_BOT "7012345678:AAtest-bot-token"
+#define LINE_SECRET "line-channel-secret"
+#define LINE_CAT "line-channel-access-token"
+#define LINK_SECRET "link-secret-for-tests"
+#define META_SECRET "meta-app-secret"
+#define META_TOKEN "meta-system-user-token"
+#define WA_PHONE_ID "106540352242922"
+#define WA_SEND "/v19.0/" WA_PHONE_ID "/messages"
+#define OPENID "oLVPpjqs9BhvzwPj5A-vTYAX3GLc"
+#define NONCE "1372623149"
+#define OUT_MAX 16384
+#define STUB_REPLY_MAX (4u << 20)
+#define WAIT_MS 20000
+
+#define TG_SEND "/bot" TG_BOT "/sendMessage"
+#define WX_SEND "/cgi-bin/message/custom/send"
+#define WX_TOKEN_PATH "/cgi-bin/token"
+
+static sb_teststack_t *st;
+static pid_t stub_pid;
+static int stub_port;
+
+/* ---- the platform stub ------------------------------------------------------ */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *stub_request(const char *method, const char *path, const char *body) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)stub_port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return NULL;
+  }
+  size_t len = body ? strlen(body) : 0;
+  char head[256];
+  int hl = snprintf(head, sizeof head,
+                    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                    "Content-Length: %zu\r\n\r\n",
+                    method, path, len);
+  int ok = write(fd, head, (size_t)hl) == hl && (!len || write(fd, body, len) == (ssize_t)len);
+  char *buf = malloc(STUB_REPLY_MAX);
+  size_t got = 0;
+  ssize_t r;
+  while (ok && got < STUB_REPLY_MAX - 1 && (r = read(fd, buf + got, STUB_REPLY_MAX - 1 - got)) > 0)
+    got += (size_t)r;
+  close(fd);
+  buf[got] = '\0';
+  const char *b = strstr(buf, "\r\n\r\n");
+  char *out = strdup(b ? b + 4 : "");
+  free(buf);
+  return out;
+}
+
+static int stub_start(void) {
+  char script[1024], port[16];
+  stub_port = sb_test_free_port();
+  snprintf(script, sizeof script, "%s/tests/fixtures/outbound/platform_stub.py", sb_test_source_dir());
+  snprintf(port, sizeof port, "%d", stub_port);
+  stub_pid = fork();
+  if (stub_pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    execl("/usr/bin/python3", "python3", script, port, (char *)NULL);
+    _exit(127);
+  }
+  for (long long until = now_ms() + 5000; now_ms() < until; usleep(20000)) {
+    char *b = stub_request("GET", "/_received", NULL);
+    if (b) {
+      free(b);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static void stub_script(const char *path, int status, const char *body_json) {
+  char req[1024];
+  snprintf(req, sizeof req, "{\"path\":\"%s\",\"status\":%d,\"body\":%s}", path, status, body_json);
+  free(stub_request("POST", "/_script", req));
+}
+
+/* The requests whose path starts with prefix and whose body holds needle
+ * (NULL: any), oldest first; the caller frees the array. */
+static cJSON *stub_find(const char *prefix, const char *needle) {
+  char *b = stub_request("GET", "/_received", NULL);
+  cJSON *all = b ? cJSON_Parse(b) : NULL, *out = cJSON_CreateArray();
+  free(b);
+  for (cJSON *e = all ? all->child : NULL; e; e = e->next) {
+    const char *path = cJSON_GetObjectItem(e, "path")->valuestring;
+    const char *body = cJSON_GetObjectItem(e, "body")->valuestring;
+    if (strncmp(path, prefix, strlen(prefix)) == 0 && (!needle || strstr(body, needle)))
+      cJSON_AddItemToArray(out, cJSON_Duplicate(e, 1));
+  }
+  cJSON_Delete(all);
+  return out;
+}
+
+static int stub_count(const char *prefix, const char *needle) {
+  cJSON *a = stub_find(prefix, needle);
+  int n = cJSON_GetArraySize(a);
+  cJSON_Delete(a);
+  return n;
+}
+
+static void dump_state(void);
+
+/* Waits for n matching requests; on a timeout, prints what the tenant's
+ * stats and dead letters say (a failing test explains itself). */
+static cJSON *stub_wait(const char *prefix, const char *needle, int n, int timeout_ms) {
+  long long until = now_ms() + timeout_ms;
+  while (stub_count(prefix, needle) < n && now_ms() < until)
+    usleep(50000);
+  if (stub_count(prefix, needle) < n)
+    dump_state();
+  return stub_find(prefix, needle);
+}
+
+static const char *field(const cJSON *req, const char *name) {
+  return cJSON_GetObjectItem(req, name)->valuestring;
+}
+
+/* ---- the stack --------------------------------------------------------------- */
+
+static char *tenants_json(void) {
+  char *t = malloc(8192);
+  snprintf(t, 8192,
+           "{\"tenants\":[{\"id\":\"air\",\"languages\":[\"en\",\"fr\"],"
+           "\"sla\":{\"first_response_ms\":600000},"
+           "\"accounts\":["
+           "{\"platform\":\"wechat\",\"id\":\"gh-plain\",\"secret\":\"" WX_SECRET "\","
+           "\"verify_token\":\"" WX_TOKEN "\",\"app_id\":\"" WX_APPID "\"},"
+           "{\"platform\":\"telegram\",\"id\":\"acmebot\",\"secret\":\"" TG_SECRET "\"},"
+           "{\"platform\":\"line\",\"id\":\"acme-line\",\"secret\":\"" LINE_SECRET "\"},"
+           "{\"platform\":\"meta\",\"id\":\"page-1\",\"secret\":\"" META_SECRET "\",\"verify_token\":\"vt\"}],"
+           "\"notify\":{"
+           "\"outbound\":{\"timeout_ms\":5000,\"accounts\":["
+           "{\"platform\":\"wechat\",\"account\":\"gh-plain\",\"api_base\":\"http://127.0.0.1:%d\"},"
+           "{\"platform\":\"telegram\",\"account\":\"acmebot\",\"token\":\"" TG_BOT "\","
+           "\"api_base\":\"http://127.0.0.1:%d\"},"
+           "{\"platform\":\"line\",\"account\":\"acme-line\",\"token\":\"" LINE_CAT "\","
+           "\"api_base\":\"http://127.0.0.1:%d\"},"
+           "{\"platform\":\"meta\",\"account\":\"page-1\",\"token\":\"" META_TOKEN "\","
+           "\"sender\":\"" WA_PHONE_ID "\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
+           "\"templates\":{\"default_language\":\"en\","
+           "\"ack\":{\"en\":\"Thanks for your message! We answer within {expected_response}.\","
+           "\"fr\":\"Merci pour votre message ! Réponse sous {expected_response}.\"},"
+           "\"move_private\":{\"en\":\"Please continue privately: {secure_link}\","
+           "\"fr\":\"Merci de continuer en privé : {secure_link}\"}},"
+           "\"acknowledge\":{\"template\":\"ack\"},"
+           "\"redirect\":{\"template\":\"move_private\",\"link\":\"https://help.example/private\","
+           "\"link_secret\":\"" LINK_SECRET "\"},"
+           "\"retry\":{\"base_ms\":300,\"max_ms\":1000,\"give_up_after_s\":60,\"jitter\":\"none\"}}}]}",
+           stub_port, stub_port, stub_port, stub_port);
+  return t;
+}
+
+static int setup(void **state) {
+  (void)state;
+  if (stub_start())
+    return -1;
+  char *t = tenants_json();
+  st = sb_teststack_start(t, NULL);
+  free(t);
+  return st ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  sb_teststack_stop(&st);
+  if (stub_pid > 0) {
+    kill(stub_pid, SIGKILL);
+    waitpid(stub_pid, NULL, 0);
+  }
+  return 0;
+}
+
+static int ingest(const char *path, const char *header, const char *ctype, const char *body,
+                  size_t len) {
+  char out[OUT_MAX];
+  return sb_teststack_http_header(st, SB_PORT_INGEST_HTTP, "POST", path, header, ctype, body, len,
+                                  out, sizeof out);
+}
+
+static int post_telegram(const char *fixture) {
+  size_t len = 0;
+  char *body = sb_test_fixture(fixture, &len);
+  int rc = ingest("/webhooks/telegram/acmebot", "X-Telegram-Bot-Api-Secret-Token: " TG_SECRET,
+                  "application/json", body, len);
+  free(body);
+  return rc;
+}
+
+/* The conversation of a customer on a channel, waiting for it. */
+static void conversation(const char *channel, const char *customer, char *out, size_t cap) {
+  out[0] = '\0';
+  for (long long until = now_ms() + WAIT_MS; !out[0] && now_ms() < until; usleep(50000)) {
+    redisReply *r = redisCommand(sb_teststack_redis(st), "HGET sb:{t:air}:threads %s:%s", channel,
+                                 customer);
+    assert_non_null(r);
+    snprintf(out, cap, "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
+    freeReplyObject(r);
+  }
+  if (!out[0])
+    dump_state();
+  assert_true(out[0] != '\0');
+}
+
+static void dump_state(void) {
+  const char *cmds[] = {"HKEYS sb:{t:air}:threads", "HGETALL sb:{t:air}:stats", "LRANGE sb:{t:air}:hooks:dlq 0 4",
+                        "LRANGE sb:{t:air}:dlq 0 4"};
+  for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+    redisReply *r = redisCommand(sb_teststack_redis(st), cmds[c]);
+    fprintf(stderr, "# %s\n", cmds[c]);
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+      fprintf(stderr, "#   %s\n", r->element[i]->str);
+    freeReplyObject(r);
+  }
+}
+
+static long long stat_of(const char *name) {
+  redisReply *r = redisCommand(sb_teststack_redis(st), "HGET sb:{t:air}:stats %s", name);
+  long long v = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+  freeReplyObject(r);
+  return v;
+}
+
+static void publish(sb_envelope_t *env) {
+  sbctl_client_queue(sb_teststack_client(st), env);
+  assert_int_equal(sb_teststack_publish_all(st, 5000), 0);
+}
+
+static void agent(const char *id, const char *action, const char *who, const char *conv) {
+  sb_envelope_t *env = sb_teststack_agent_event(st, "air", id, action, who, conv, conv ? 0 : 5);
+  assert_non_null(env);
+  publish(env);
+}
+
+/* An agent's reply with its text, handed to route the way classify hands
+ * events on (envelope stored, route's lease recorded, the bytes pushed to
+ * route's port), so that a test controls exactly what route sees; route,
+ * sla-timer and notify are the real ones. (test_agent_actions covers the
+ * reply text's way through ingest and its redaction.) */
+static void reply(const char *id, const char *who, const char *conv, const char *text) {
+  char key[SB_EVENT_KEY_LEN + 1], ep[64];
+  sb_envelope_t *env = sb_teststack_agent_event(st, "air", id, "reply", who, conv, 0);
+  assert_non_null(env);
+  sb_event_key("/tests/agents", id, key);
+  if (env->key && env->key[0])
+    free(env->key);
+  env->key = strdup(key);
+  if (env->agent->text != protobuf_c_empty_string) /* protobuf-c's static default */
+    free(env->agent->text);
+  env->agent->text = strdup(text);
+  size_t len = 0;
+  uint8_t *blob = sb_envelope_pack(env, &len);
+  sb_envelope_free(env);
+  redisContext *rc = sb_teststack_redis(st);
+  freeReplyObject(redisCommand(rc, "SET sb:{t:air}:ev:%s %b EX 600", key, blob, len));
+  freeReplyObject(redisCommand(rc, "ZADD sb:{t:air}:lease:route %lld %s",
+                               (long long)time(NULL) * 1000 + 60000, key));
+  void *z = zmq_ctx_new(), *push = zmq_socket(z, ZMQ_PUSH);
+  int linger = 2000;
+  zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_ROUTE_IN + sb_teststack_offset(st));
+  assert_int_equal(zmq_connect(push, ep), 0);
+  assert_int_equal(zmq_send(push, blob, len, 0), (int)len);
+  zmq_close(push);
+  zmq_ctx_term(z); /* waits (linger) until the bytes left */
+  free(blob);
+}
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+static void telegram_ack_then_owner_reply_go_out_as_send_message(void **state) {
+  (void)state;
+  char conv[128];
+  assert_int_equal(post_telegram("tests/fixtures/outbound/telegram_private_en.json"), 200);
+  conversation("telegram", "5105563999", conv, sizeof conv);
+  /* the acknowledgement: the policy target, no service level yet */
+  cJSON *acks = stub_wait(TG_SEND, "We answer within", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(acks), 1);
+  const cJSON *a = cJSON_GetArrayItem(acks, 0);
+  assert_string_equal(field(a, "method"), "POST");
+  assert_string_equal(field(a, "path"), TG_SEND);
+  assert_string_equal(field(a, "content_type"), "application/json");
+  assert_string_equal(field(a, "body"),
+                      "{\"chat_id\":5105563999,\"text\":\"Thanks for your message! We answer within 10 min.\"}");
+  cJSON_Delete(acks);
+
+  agent("login-bo", "login", "bo", NULL);
+  reply("r-bo-1", "bo", conv, "Your suitcase is on the next flight.");
+  cJSON *r = stub_wait(TG_SEND, "next flight", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  assert_string_equal(field(cJSON_GetArrayItem(r, 0), "body"),
+                      "{\"chat_id\":5105563999,\"text\":\"Your suitcase is on the next flight.\"}");
+  cJSON_Delete(r);
+}
+
+static void a_non_owner_reply_sends_nothing(void **state) {
+  (void)state;
+  char conv[128];
+  conversation("telegram", "5105563999", conv, sizeof conv);
+  agent("login-eve", "login", "eve", NULL);
+  reply("r-eve-1", "eve", conv, "Eve was never assigned this one.");
+  reply("r-bo-2", "bo", conv, "Second answer from the owner.");
+  cJSON *r = stub_wait(TG_SEND, "Second answer", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  cJSON_Delete(r);
+  usleep(1000000);
+  assert_int_equal(stub_count("/", "Eve was never"), 0);
+  agent("logout-eve", "logout", "eve", NULL); /* later conversations go to bo */
+}
+
+/* The stored envelope of the owner's first reply is pushed to notify again
+ * with its lease back (what a replay or a sweeper re-send looks like): the
+ * commit runs, the send does not. */
+static void an_envelope_re_sent_to_notify_sends_once(void **state) {
+  (void)state;
+  char key[SB_EVENT_KEY_LEN + 1], ep[64];
+  sb_event_key("/tests/agents", "r-bo-1", key);
+  redisContext *rc = sb_teststack_redis(st);
+  redisReply *ev = redisCommand(rc, "GET sb:{t:air}:ev:%s", key);
+  assert_true(ev && ev->type == REDIS_REPLY_STRING);
+  long long dup0 = stat_of("out_duplicate");
+  void *z = zmq_ctx_new(), *push = zmq_socket(z, ZMQ_PUSH);
+  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_NOTIFY_IN + sb_teststack_offset(st));
+  assert_int_equal(zmq_connect(push, ep), 0);
+  for (int i = 0; i < 2; i++) {
+    freeReplyObject(redisCommand(rc, "ZADD sb:{t:air}:lease:notify %lld %s",
+                                 (long long)time(NULL) * 1000 + 60000, key));
+    assert_int_equal(zmq_send(push, ev->str, ev->len, 0), (int)ev->len);
+    for (long long until = now_ms() + WAIT_MS; stat_of("out_duplicate") < dup0 + i + 1 &&
+                                               now_ms() < until;)
+      usleep(50000);
+  }
+  assert_int_equal(stat_of("out_duplicate"), dup0 + 2);
+  usleep(1000000);
+  assert_int_equal(stub_count(TG_SEND, "next flight"), 1);
+  int linger = 0;
+  zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(push);
+  zmq_ctx_term(z);
+  freeReplyObject(ev);
+}
+
+static void telegram_429_waits_for_retry_after(void **state) {
+  (void)state;
+  char conv[128];
+  conversation("telegram", "5105563999", conv, sizeof conv);
+  stub_script(TG_SEND, 429,
+              "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after 2\","
+              "\"parameters\":{\"retry_after\":2}}");
+  reply("r-bo-3", "bo", conv, "Third answer, after flood control.");
+  cJSON *r = stub_wait(TG_SEND, "Third answer", 2, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 2);
+  double t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(r, 0), "t")->valuedouble;
+  double t2 = cJSON_GetObjectItem(cJSON_GetArrayItem(r, 1), "t")->valuedouble;
+  assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(r, 0), "status")->valueint, 429);
+  assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(r, 1), "status")->valueint, 200);
+  assert_true(t2 - t1 >= 1.95); /* not the 300 ms back-off: the platform's 2 s */
+  assert_true(t2 - t1 < 15.0);
+  cJSON_Delete(r);
+}
+
+static void a_permanent_400_is_dead_lettered_once(void **state) {
+  (void)state;
+  char conv[128], metrics[OUT_MAX * 4];
+  conversation("telegram", "5105563999", conv, sizeof conv);
+  stub_script(TG_SEND, 400, "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: chat not found\"}");
+  reply("r-bo-4", "bo", conv, "Fourth answer, to a chat that is gone.");
+  cJSON *r = stub_wait(TG_SEND, "Fourth answer", 1, WAIT_MS);
+  cJSON_Delete(r);
+  redisReply *d = NULL;
+  for (long long until = now_ms() + WAIT_MS; now_ms() < until; usleep(50000)) {
+    d = redisCommand(sb_teststack_redis(st), "LRANGE sb:{t:air}:hooks:dlq 0 -1");
+    if (d->elements > 0 && strstr(d->element[0]->str, "chat not found"))
+      break;
+    freeReplyObject(d);
+    d = NULL;
+  }
+  assert_non_null(d);
+  cJSON *e = cJSON_Parse(d->element[0]->str);
+  assert_string_equal(cJSON_GetObjectItem(e, "stage")->valuestring, "outbound");
+  assert_string_equal(cJSON_GetObjectItem(e, "hook")->valuestring, "out:telegram:acmebot");
+  assert_non_null(strstr(cJSON_GetObjectItem(e, "key")->valuestring, ":reply"));
+  assert_non_null(strstr(cJSON_GetObjectItem(e, "reason")->valuestring, "telegram 400"));
+  char key[128];
+  snprintf(key, sizeof key, "%s", cJSON_GetObjectItem(e, "key")->valuestring);
+  cJSON_Delete(e);
+  freeReplyObject(d);
+  usleep(1500000); /* longer than the back-off: no second try */
+  assert_int_equal(stub_count(TG_SEND, "Fourth answer"), 1);
+  /* sbctl dlq --webhooks --requeue <key>: sent again, and this time it goes */
+  long long n = 0;
+  assert_int_equal(sb_outbox_dlq_replay(sb_teststack_redis(st), "air", key, &n), 0);
+  assert_int_equal(n, 1);
+  cJSON *again = stub_wait(TG_SEND, "Fourth answer", 2, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(again), 2);
+  assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(again, 1), "status")->valueint, 200);
+  cJSON_Delete(again);
+  assert_int_equal(sb_teststack_http(st, SB_PORT_ADMIN_NOTIFY, "GET", "/metrics", NULL, "", 0,
+                                     metrics, sizeof metrics),
+                   200);
+  assert_true(sb_test_metric(metrics, "sb_outbound_messages_total",
+                             "platform=\"telegram\",account=\"acmebot\",result=\"dead\"") >= 1);
+  assert_true(sb_test_metric(metrics, "sb_outbound_messages_total",
+                             "platform=\"telegram\",account=\"acmebot\",result=\"sent\"") >= 4);
+}
+
+static void wechat_fetches_a_token_and_refreshes_it_on_40001(void **state) {
+  (void)state;
+  char ts[32], sig[SB_TEST_SHA1_HEX], path[1024], conv[128];
+  size_t len = 0;
+  char *body = sb_test_fixture("tests/fixtures/webhooks/wechat_text.xml", &len);
+  snprintf(ts, sizeof ts, "%ld", (long)time(NULL));
+  const char *parts[] = {WX_TOKEN, ts, NONCE};
+  sb_test_wechat_sign(sig, parts, 3);
+  snprintf(path, sizeof path,
+           "/webhooks/wechat/gh-plain?signature=%s&timestamp=%s&nonce=" NONCE "&openid=" OPENID, sig, ts);
+  stub_script(WX_SEND, 200, "{\"errcode\":40001,\"errmsg\":\"invalid credential, access_token is invalid\"}");
+  assert_int_equal(ingest(path, NULL, "text/xml", body, len), 200);
+  free(body);
+  conversation("wechat", OPENID, conv, sizeof conv);
+  cJSON *sends = stub_wait(WX_SEND, NULL, 2, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(sends), 2);
+  cJSON *tokens = stub_find(WX_TOKEN_PATH, NULL);
+  assert_int_equal(cJSON_GetArraySize(tokens), 2);
+  for (int i = 0; i < 2; i++) {
+    const cJSON *t = cJSON_GetArrayItem(tokens, i);
+    assert_string_equal(field(t, "method"), "GET");
+    assert_string_equal(field(t, "path"), WX_TOKEN_PATH "?grant_type=client_credential&appid=" WX_APPID
+                                                        "&secret=" WX_SECRET);
+  }
+  /* the first token was refused; the second send carries the new one */
+  const cJSON *s1 = cJSON_GetArrayItem(sends, 0), *s2 = cJSON_GetArrayItem(sends, 1);
+  assert_int_equal(strstr(field(s1, "path"), "access_token=TOKEN-") != NULL, 1);
+  assert_string_not_equal(field(s1, "path"), field(s2, "path"));
+  cJSON *b = cJSON_Parse(field(s2, "body"));
+  assert_string_equal(cJSON_GetObjectItem(b, "touser")->valuestring, OPENID);
+  assert_string_equal(cJSON_GetObjectItem(b, "msgtype")->valuestring, "text");
+  assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetObjectItem(b, "text"), "content")->valuestring,
+                         "We answer within"));
+  assert_int_equal(cJSON_GetArraySize(b), 3);
+  cJSON_Delete(b);
+  /* the agent's reply reuses the cached token: no third fetch */
+  reply("r-bo-wx", "bo", conv, "WeChat answer from the owner.");
+  cJSON *r = stub_wait(WX_SEND, "WeChat answer", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  assert_string_equal(field(cJSON_GetArrayItem(r, 0), "path"), field(s2, "path"));
+  cJSON_Delete(r);
+  assert_int_equal(stub_count(WX_TOKEN_PATH, NULL), 2);
+  cJSON_Delete(sends);
+  cJSON_Delete(tokens);
+}
+
+static void line_reply_token_refused_falls_back_to_push(void **state) {
+  (void)state;
+  char header[200], conv[128];
+  size_t len = 0;
+  char *body = sb_test_fixture("tests/fixtures/outbound/line_text.json", &len);
+  char *mac = sb_test_openssl("dgst -sha256 -binary -hmac " LINE_SECRET " | openssl base64 -A",
+                              body, len, NULL);
+  snprintf(header, sizeof header, "x-line-signature: %s", mac);
+  free(mac);
+  assert_int_equal(ingest("/webhooks/line/acme-line", header, "application/json", body, len), 200);
+  free(body);
+  conversation("line", "U5bf4980629a1b2c3d4e5f60718293a4c", conv, sizeof conv);
+  cJSON *ack = stub_wait("/v2/bot/message/push", "We answer within", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(ack), 1);
+  cJSON_Delete(ack);
+  /* ingest does not carry LINE reply tokens yet: give the stored reply
+   * address the webhook's token, as a fresh one */
+  redisContext *rc = sb_teststack_redis(st);
+  redisReply *a = redisCommand(rc, "GET sb:{t:air}:out:addr:%s", conv);
+  assert_true(a && a->type == REDIS_REPLY_STRING);
+  cJSON *addr = cJSON_Parse(a->str);
+  freeReplyObject(a);
+  cJSON_AddStringToObject(addr, "rt", "c70d432864f44d079f6d8efe86cf4099");
+  cJSON_AddNumberToObject(addr, "rtm", (double)time(NULL) * 1000);
+  char *s = cJSON_PrintUnformatted(addr);
+  freeReplyObject(redisCommand(rc, "SET sb:{t:air}:out:addr:%s %s EX 600", conv, s));
+  free(s);
+  cJSON_Delete(addr);
+  stub_script("/v2/bot/message/reply", 400, "{\"message\":\"Invalid reply token\"}");
+  reply("r-bo-line", "bo", conv, "LINE answer from the owner.");
+  cJSON *push = stub_wait("/v2/bot/message/push", "LINE answer", 1, WAIT_MS);
+  cJSON *reply = stub_find("/v2/bot/message/reply", "LINE answer");
+  assert_int_equal(cJSON_GetArraySize(reply), 1);
+  assert_int_equal(cJSON_GetArraySize(push), 1);
+  const cJSON *r1 = cJSON_GetArrayItem(reply, 0), *p1 = cJSON_GetArrayItem(push, 0);
+  assert_string_equal(field(r1, "authorization"), "Bearer " LINE_CAT);
+  assert_string_equal(field(r1, "content_type"), "application/json");
+  assert_string_equal(field(r1, "body"), "{\"replyToken\":\"c70d432864f44d079f6d8efe86cf4099\","
+                                         "\"messages\":[{\"type\":\"text\",\"text\":\"LINE answer from the owner.\"}]}");
+  assert_string_equal(field(p1, "authorization"), "Bearer " LINE_CAT);
+  assert_string_equal(field(p1, "body"), "{\"to\":\"U5bf4980629a1b2c3d4e5f60718293a4c\","
+                                         "\"messages\":[{\"type\":\"text\",\"text\":\"LINE answer from the owner.\"}]}");
+  assert_true(cJSON_GetObjectItem(p1, "t")->valuedouble >= cJSON_GetObjectItem(r1, "t")->valuedouble);
+  cJSON_Delete(reply);
+  cJSON_Delete(push);
+}
+
+static void whatsapp_ack_and_reply_use_the_cloud_api(void **state) {
+  (void)state;
+  char header[200], conv[128];
+  size_t len = 0;
+  char *body = sb_test_fixture("tests/fixtures/webhooks/meta_whatsapp_messages.json", &len);
+  char *mac = sb_test_openssl("dgst -sha256 -hmac " META_SECRET " -r", body, len, NULL);
+  snprintf(header, sizeof header, "X-Hub-Signature-256: sha256=%.64s", mac);
+  free(mac);
+  assert_int_equal(ingest("/webhooks/meta/page-1", header, "application/json", body, len), 200);
+  free(body);
+  conversation("whatsapp", "+16505551234", conv, sizeof conv);
+  cJSON *ack = stub_wait(WA_SEND, "We answer within", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(ack), 1);
+  const cJSON *a = cJSON_GetArrayItem(ack, 0);
+  assert_string_equal(field(a, "authorization"), "Bearer " META_TOKEN);
+  assert_string_equal(field(a, "content_type"), "application/json");
+  assert_string_equal(field(a, "body"), "{\"messaging_product\":\"whatsapp\",\"recipient_type\":"
+                                        "\"individual\",\"to\":\"+16505551234\",\"type\":\"text\","
+                                        "\"text\":{\"body\":\"Thanks for your message! We answer within 10 min.\"}}");
+  cJSON_Delete(ack);
+  reply("r-bo-wa", "bo", conv, "WhatsApp answer from the owner.");
+  cJSON *r = stub_wait(WA_SEND, "WhatsApp answer", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  cJSON_Delete(r);
+}
+
+static void move_private_redirect_goes_out_in_the_customers_language(void **state) {
+  (void)state;
+  char conv[128], msg[256];
+  assert_int_equal(post_telegram("tests/fixtures/outbound/telegram_group_fr_card.json"), 200);
+  conversation("telegram", "284761931", conv, sizeof conv);
+  cJSON *r = stub_wait(TG_SEND, "continuer en priv", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  cJSON *b = cJSON_Parse(field(cJSON_GetArrayItem(r, 0), "body"));
+  assert_int_equal((long long)cJSON_GetObjectItem(b, "chat_id")->valuedouble, 284761931LL);
+  const char *text = cJSON_GetObjectItem(b, "text")->valuestring;
+  char prefix[256];
+  snprintf(prefix, sizeof prefix, "Merci de continuer en privé : https://help.example/private?c=%s&e=", conv);
+  assert_int_equal(strncmp(text, prefix, strlen(prefix)), 0);
+  long long e = atoll(text + strlen(prefix));
+  assert_true(e > (long long)time(NULL) + 3600); /* the default day */
+  const char *sig = strstr(text, "&s=");
+  assert_non_null(sig);
+  /* the signature, recomputed by the openssl tool */
+  snprintf(msg, sizeof msg, "air|%s|%lld", conv, e);
+  char *hex = sb_test_openssl("dgst -sha256 -hmac " LINK_SECRET " -r", msg, strlen(msg), NULL);
+  assert_int_equal(strlen(sig + 3), 32);
+  assert_memory_equal(sig + 3, hex, 32);
+  free(hex);
+  cJSON_Delete(b);
+  cJSON_Delete(r);
+  usleep(500000); /* a redirect replaces the acknowledgement */
+  assert_int_equal(stub_count(TG_SEND, "284761931,\"text\":\"Merci pour"), 0);
+  assert_int_equal(stub_count(TG_SEND, "284761931,\"text\":\"Thanks"), 0);
+}
+
+static void notify_never_logs_message_text(void **state) {
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/notify.log", sb_teststack_dir(st));
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  char *log = calloc(1, 8u << 20);
+  size_t len = fread(log, 1, (8u << 20) - 1, f);
+  fclose(f);
+  assert_true(len > 0);
+  assert_null(strstr(log, "next flight"));
+  assert_null(strstr(log, "Fourth answer"));
+  assert_non_null(strstr(log, "outbound_dead_letter")); /* the log was written */
+  assert_null(strstr(log, "runtime error"));             /* UBSan, in the sanitizer build */
+  assert_null(strstr(log, "AddressSanitizer"));
+  free(log);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(telegram_ack_then_owner_reply_go_out_as_send_message),
+      cmocka_unit_test(a_non_owner_reply_sends_nothing),
+      cmocka_unit_test(an_envelope_re_sent_to_notify_sends_once),
+      cmocka_unit_test(telegram_429_waits_for_retry_after),
+      cmocka_unit_test(a_permanent_400_is_dead_lettered_once),
+      cmocka_unit_test(wechat_fetches_a_token_and_refreshes_it_on_40001),
+      cmocka_unit_test(line_reply_token_refused_falls_back_to_push),
+      cmocka_unit_test(whatsapp_ack_and_reply_use_the_cloud_api),
+      cmocka_unit_test(move_private_redirect_goes_out_in_the_customers_language),
+      cmocka_unit_test(notify_never_logs_message_text),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
