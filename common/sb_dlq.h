@@ -2,8 +2,10 @@
  * sb_dlq: dead letters. A message a stage cannot process (malformed
  * protobuf, unknown tenant, failed check) is kept in Redis with the stage,
  * the reason and the original bytes (base64, with personal data redacted),
- * counted in metrics and in the tenant's stats, and never re-sent.
- * `sbctl dlq` lists them. Entries are JSON:
+ * counted in metrics and in the tenant's stats, and never re-sent by the
+ * bus itself (an operator may replay it once the cause is fixed).
+ * `sbctl dlq list|show|replay|purge --tenant T` (or --global) handles them
+ * (sbctl_dlq.h). Entries are JSON:
  *   {"ts_ms":..., "stage":"route", "reason":"...", "key":"...", "bytes_b64":"..."}
  */
 #ifndef SB_DLQ_H

@@ -75,7 +75,7 @@
  * hooks:dlq              list   notify (webhook dead     capped at
  *                               letters, JSON: hook,     --dlq-max
  *                               key, reason, body);
- *                               sbctl dlq --replay
+ *                               sbctl dlq --webhooks
  * feed:seq               hash   notify (kind -> last     none
  *                               feed_seq given on topic
  *                               "<T>.<kind>")

@@ -6,7 +6,7 @@
  *   agent    simulated agents for one tenant until Ctrl-C
  *   tail     follow the feed, one JSON line per message
  *   stats    the bus's figures from Redis, as JSON
- *   dlq      list dead letters
+ *   dlq      dead letters: list, show, replay, purge (sbctl_dlq)
  *   classify the classifier offline, on JSON Lines (sbctl_classify)
  *   bench    the foundation benchmark on a fresh stack (sbctl_bench)
  *   tenant   check a tenant configuration file (sbctl_tenantcheck)
@@ -23,6 +23,8 @@
 #include "sbctl_classify.h"
 #include "sbctl_client.h"
 #include "sbctl_corpus.h"
+#include "sbctl_dlq.h"
+#include "sbctl_progress.h"
 #include "sbctl_simulate.h"
 #include "sbctl_stats.h"
 #include "sbctl_tail.h"
@@ -33,7 +35,6 @@
 #include "sb_curve.h"
 #include "sb_error.h"
 #include "sb_keys.h"
-#include "sb_outbox.h"
 #include "sb_service.h"
 #include "sb_time.h"
 
@@ -130,14 +131,19 @@ static int cmd_publish(const sb_config_t *c) {
     fprintf(stderr, "sbctl publish: give a JSON Lines FILE or --tenant T --text TEXT\n");
   }
   int64_t until = sb_now_ms() + SBCTL_ACK_TIMEOUT_MS;
+  sbctl_client_stats_t s;
+  sbctl_progress_t *bar = file && n > 0 ? sbctl_progress_for(c, n, sb_now_ms()) : NULL;
   while (n > 0 && sbctl_client_outstanding(cl) && sb_now_ms() < until && !stop_flag) {
     sbctl_client_pump(cl);
     zmq_pollitem_t it = {sbctl_client_socket(cl), 0, ZMQ_POLLIN, 0};
     if (zmq_poll(&it, 1, 100) > 0)
       sbctl_client_on_readable(cl);
+    sbctl_client_stats(cl, &s);
+    sbctl_progress_update_client(bar, &s, sb_now_ms());
   }
-  sbctl_client_stats_t s;
   sbctl_client_stats(cl, &s);
+  sbctl_progress_update_client(bar, &s, sb_now_ms());
+  sbctl_progress_finish(&bar, sb_now_ms());
   int unanswered = (int)sbctl_client_outstanding(cl);
   printf("{\"queued\":%ld,\"bad_lines\":%ld,\"ok\":%llu,\"duplicate\":%llu,\"invalid\":%llu,"
          "\"unknown_tenant\":%llu,\"retried\":%llu,\"unanswered\":%d}\n",
@@ -244,102 +250,6 @@ static int cmd_stats(const sb_config_t *c) {
   return status ? 1 : 0;
 }
 
-/* Dead letters as JSON lines (each is a JSON object), or with --json one
- * object {"dead_letters": [...]}. */
-static void dlq_print(const sb_config_t *c, const char *lines, size_t len) {
-  int json = sb_config_bool(c, "json");
-  if (!json) {
-    fwrite(lines, 1, len, stdout);
-    return;
-  }
-  printf("{\"dead_letters\":[");
-  size_t n = 0;
-  for (const char *p = lines, *end = lines + len; p < end;) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    if (k) {
-      cJSON *v = cJSON_ParseWithLength(p, k); /* a letter that is not JSON is kept as a string */
-      char *out = v ? cJSON_PrintUnformatted(v) : NULL;
-      char *raw = out ? NULL : strndup(p, k);
-      cJSON *str = raw ? cJSON_CreateString(raw) : NULL;
-      if (str)
-        out = cJSON_PrintUnformatted(str);
-      free(raw);
-      printf("%s%s", n++ ? "," : "", out ? out : "null");
-      free(out);
-      cJSON_Delete(v);
-      cJSON_Delete(str);
-    }
-    p += k + 1;
-  }
-  printf("],\"count\":%zu}\n", n);
-}
-
-/* dlq --webhooks [--requeue KEY|all]: notify's webhook dead letters. */
-static int dlq_webhooks(const sb_config_t *c, redisContext *rc, const char *tenant) {
-  const char *which = sb_config_str(c, "requeue");
-  long long n = 0;
-  int rc2;
-  if (*which) {
-    rc2 = sb_outbox_dlq_replay(rc, tenant, which, &n);
-    if (rc2 == 0 && sb_config_bool(c, "json"))
-      printf("{\"requeued\":%lld}\n", n);
-    else if (rc2 == 0)
-      printf("requeued %lld dead letter%s\n", n, n == 1 ? "" : "s");
-  } else {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    rc2 = mem ? sb_outbox_dlq_list(rc, tenant, mem) : -1;
-    if (mem)
-      fclose(mem);
-    if (rc2 == 0)
-      dlq_print(c, buf, len);
-    free(buf);
-  }
-  if (rc2)
-    fprintf(stderr, "sbctl dlq: %s\n", sb_strerror(rc2));
-  redisFree(rc);
-  return rc2 ? 1 : 0;
-}
-
-static int cmd_dlq(const sb_config_t *c) {
-  const char *tenant = sb_config_str(c, "tenant");
-  if (sb_config_bool(c, "webhooks") && !*tenant) {
-    fprintf(stderr, "sbctl: dlq --webhooks needs --tenant T\n");
-    return 2;
-  }
-  redisContext *rc = sbctl_view_connect(sb_config_str(c, "redis-url"));
-  if (!rc)
-    return 1;
-  if (sb_config_bool(c, "webhooks"))
-    return dlq_webhooks(c, rc, tenant);
-  char key[SB_KEY_MAX];
-  if (*tenant)
-    sb_key_tenant(key, sizeof key, tenant, "dlq");
-  else
-    snprintf(key, sizeof key, "sb:{g}:dlq");
-  redisReply *r = redisCommand(rc, "LRANGE %s 0 -1", key);
-  int ok = r && r->type == REDIS_REPLY_ARRAY;
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *mem = ok ? open_memstream(&buf, &len) : NULL;
-  for (size_t i = 0; mem && i < r->elements; i++)
-    if (r->element[i]->type == REDIS_REPLY_STRING)
-      fprintf(mem, "%s\n", r->element[i]->str);
-  if (mem)
-    fclose(mem);
-  if (ok && mem)
-    dlq_print(c, buf, len);
-  else
-    fprintf(stderr, "sbctl dlq: redis did not answer\n");
-  free(buf);
-  if (r)
-    freeReplyObject(r);
-  redisFree(rc);
-  return ok && mem ? 0 : 1;
-}
-
 /* tenant [validate] FILE: every service's checks on a tenant file, with
  * line-numbered problems (sbctl_tenantcheck.h). */
 static int cmd_tenant(const sb_config_t *c) {
@@ -378,7 +288,8 @@ static const struct {
     {"agent", cmd_agent, "simulated agents for --tenant T until Ctrl-C"},
     {"tail", cmd_tail, "follow the feed [--topic PREFIX] [--count N]"},
     {"stats", cmd_stats, "figures per tenant from Redis: a table, --json for scripts, --watch live"},
-    {"dlq", cmd_dlq, "list dead letters [--tenant T] (default: those of no tenant); --webhooks [--requeue KEY|all]"},
+    {"dlq", sbctl_dlq, "dead letters of --tenant T or --global: [list] | show ID | replay ID|all | purge ID|all; "
+            "--webhooks [--requeue KEY|all]"},
     {"classify", sbctl_classify, "classify JSON Lines offline [--tenant-config FILE] INPUT.jsonl | --eval FILE"},
     {"bench", sbctl_bench, "benchmark a fresh stack [--events N] [--latency-events N] (JSON)"},
     {"tenant", cmd_tenant, "check a tenant file: [validate] FILE [--json] [--env-placeholders]"},
@@ -404,7 +315,8 @@ static const struct {
 
 static const sb_option_t *const option_tables[] = {sbctl_options, sbctl_up_options, sbctl_bench_options,
                                                    sbctl_classify_options, sb_curve_options,
-                                                   sbctl_simulate_options, NULL};
+                                                   sbctl_simulate_options, sbctl_dlq_options,
+                                                   sbctl_progress_options, NULL};
 
 /* 1 if the help line's "verb, verb --flag: ..." prefix names verb. */
 static int help_names_verb(const char *help, const char *verb) {

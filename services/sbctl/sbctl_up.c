@@ -8,6 +8,7 @@
 #include "sbctl_agents.h"
 #include "sbctl_client.h"
 #include "sbctl_corpus.h"
+#include "sbctl_progress.h"
 #include "sbctl_stack.h"
 #include "sbctl_view.h"
 #include "sb_service.h"
@@ -139,6 +140,7 @@ typedef struct {
   sbctl_client_t *replay, *agent_client;
   sbctl_agents_t *agents;
   long bad;
+  sbctl_progress_t *bar; /* the replay's progress on stderr, until acknowledged */
 } run_t;
 
 static int poll_once(run_t *r, int timeout_ms) {
@@ -159,6 +161,14 @@ static int poll_once(run_t *r, int timeout_ms) {
   return 0;
 }
 
+static void replay_progress(run_t *r) {
+  sbctl_client_stats_t cs;
+  sbctl_client_stats(r->replay, &cs);
+  sbctl_progress_update_client(r->bar, &cs, sb_now_ms());
+  if (r->bar && sbctl_client_outstanding(r->replay) == 0)
+    sbctl_progress_finish(&r->bar, sb_now_ms());
+}
+
 static int run(up_t *u, run_t *r) {
   int exit_when_drained = sb_config_bool(u->c, "exit-when-drained");
   int64_t start = sb_now_ms(), next_view = start + SBCTL_VIEW_MS;
@@ -171,6 +181,7 @@ static int run(up_t *u, run_t *r) {
     int wait = sbctl_agents_tick(r->agents);
     if (poll_once(r, wait < 0 || wait > 100 ? 100 : wait))
       return 1;
+    replay_progress(r);
     if (sb_now_ms() < next_view)
       continue;
     next_view += SBCTL_VIEW_MS;
@@ -213,15 +224,18 @@ static int replay_and_run(up_t *u, void *zctx) {
   r.agent_client = sbctl_client_new(zctx, publish);
   r.agents = r.agent_client ? sbctl_agents_new(zctx, feed, r.agent_client, u->tenants, &ao) : NULL;
   int rc = 1;
+  long queued = 0;
   const char *corpus = sb_config_str(u->c, "replay");
   if (!r.replay || !r.agents) {
     fprintf(stderr, "sbctl: cannot connect to %s / %s\n", publish, feed);
-  } else if (*corpus && sbctl_corpus_queue(corpus, u->tenants, r.replay, &r.bad) < 0) {
+  } else if (*corpus && (queued = sbctl_corpus_queue(corpus, u->tenants, r.replay, &r.bad)) < 0) {
     fprintf(stderr, "sbctl: cannot read %s\n", corpus);
   } else {
+    r.bar = queued > 0 ? sbctl_progress_for(u->c, queued, sb_now_ms()) : NULL;
     usleep(200000); /* let the SUB connection settle before the first assignment */
     rc = run(u, &r);
   }
+  sbctl_progress_finish(&r.bar, sb_now_ms());
   sbctl_agents_destroy(&r.agents);
   sbctl_client_destroy(&r.agent_client);
   sbctl_client_destroy(&r.replay);
