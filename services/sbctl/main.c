@@ -353,7 +353,8 @@ static void verb_usage(FILE *f, const char *verb, const char *help) {
     for (const sb_option_t *o = *t; o->name; o++)
       if (verb_reads(verb, o))
         fprintf(f, "  --%-20s %s (default '%s')\n", o->name, o->help, o->def);
-  fprintf(f, "\nexit status: 0 done; 1 failed or found problems; 2 usage error\n");
+  fprintf(f, "\nexit status: 0 done; 1 failed or found problems; 2 usage error%s\n",
+          strcmp(verb, "simulate") == 0 ? "; 3 invalid input (FILE:LINE: reason)" : "");
 }
 
 static void usage(FILE *f) {
@@ -361,7 +362,8 @@ static void usage(FILE *f) {
   for (size_t i = 0; i < NVERBS; i++)
     fprintf(f, "  %-8s %s\n", verbs[i].verb, verbs[i].help);
   fprintf(f, "\nsbctl VERB --help lists a verb's options, sbctl --help every option.\n"
-             "exit status: 0 done; 1 failed or found problems; 2 usage error\n");
+             "exit status: 0 done; 1 failed or found problems; 2 usage error"
+             " (simulate: 3 invalid input)\n");
 }
 
 static void default_tenants(sb_config_t *c) {
