@@ -41,24 +41,8 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* The stored envelope of (source, id) once route decided; NULL after WAIT_MS. */
 static sb_envelope_t *decided(const char *source, const char *id, int wait_ms) {
-  char key[SB_EVENT_KEY_LEN + 1], k[SB_KEY_MAX], suffix[64];
-  sb_event_key(source, id, key);
-  snprintf(suffix, sizeof suffix, "ev:%s", key);
-  sb_key_tenant(k, sizeof k, TENANT, suffix);
-  int64_t until = sb_now_ms() + wait_ms;
-  do {
-    redisReply *r = redisCommand(sb_teststack_redis(st), "GET %s", k);
-    sb_envelope_t *env = r && r->type == REDIS_REPLY_STRING ? sb_envelope_unpack(r->str, r->len) : NULL;
-    if (r)
-      freeReplyObject(r);
-    if (env && env->routing)
-      return env;
-    sb_envelope_free(env);
-    usleep(20000);
-  } while (sb_now_ms() < until);
-  return NULL;
+  return sb_teststack_routed(st, TENANT, source, id, wait_ms);
 }
 
 /* POSTs one agent event; data is the JSON of its "data" member. */

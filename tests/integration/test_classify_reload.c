@@ -35,25 +35,8 @@
 #define TENANTS_WITH(rules) "{\"tenants\":[{\"id\":\"" TENANT "\",\"classify\":" rules "}]}"
 #define WAIT_MS 10000
 
-/* The stored envelope of event id (published by the test client), once
- * route has stored its decision; NULL after WAIT_MS. */
 static sb_envelope_t *routed(sb_teststack_t *st, const char *id) {
-  char key[SB_EVENT_KEY_LEN + 1], k[SB_KEY_MAX], suffix[64];
-  sb_event_key("/tests", id, key);
-  snprintf(suffix, sizeof suffix, "ev:%s", key);
-  sb_key_tenant(k, sizeof k, TENANT, suffix);
-  int64_t until = sb_now_ms() + WAIT_MS;
-  while (sb_now_ms() < until) {
-    redisReply *r = redisCommand(sb_teststack_redis(st), "GET %s", k);
-    sb_envelope_t *env = r && r->type == REDIS_REPLY_STRING ? sb_envelope_unpack(r->str, r->len) : NULL;
-    if (r)
-      freeReplyObject(r);
-    if (env && env->classification && env->routing)
-      return env;
-    sb_envelope_free(env);
-    usleep(20000);
-  }
-  return NULL;
+  return sb_teststack_routed(st, TENANT, "/tests", id, WAIT_MS);
 }
 
 static sb_envelope_t *send_message(sb_teststack_t *st, const char *id, const char *customer, const char *text) {

@@ -37,24 +37,8 @@
 #define TENANTS_WITH(route) "{\"tenants\":[{\"id\":\"" TENANT "\",\"route\":" route "}]}"
 #define WAIT_MS 10000
 
-/* The stored envelope of event id once route has decided; NULL after WAIT_MS. */
 static sb_envelope_t *routed(sb_teststack_t *st, const char *id) {
-  char key[SB_EVENT_KEY_LEN + 1], k[SB_KEY_MAX], suffix[64];
-  sb_event_key("/tests", id, key);
-  snprintf(suffix, sizeof suffix, "ev:%s", key);
-  sb_key_tenant(k, sizeof k, TENANT, suffix);
-  int64_t until = sb_now_ms() + WAIT_MS;
-  while (sb_now_ms() < until) {
-    redisReply *r = redisCommand(sb_teststack_redis(st), "GET %s", k);
-    sb_envelope_t *env = r && r->type == REDIS_REPLY_STRING ? sb_envelope_unpack(r->str, r->len) : NULL;
-    if (r)
-      freeReplyObject(r);
-    if (env && env->routing)
-      return env;
-    sb_envelope_free(env);
-    usleep(20000);
-  }
-  return NULL;
+  return sb_teststack_routed(st, TENANT, "/tests", id, WAIT_MS);
 }
 
 /* A new customer's tweet; asserts the queue and rule route chose. */

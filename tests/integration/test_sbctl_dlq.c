@@ -127,24 +127,8 @@ static int wait_count(const char *tenant, int n) {
   return have;
 }
 
-/* The stored envelope of (source, id) once it has a routing decision. */
 static sb_envelope_t *decided(const char *tenant, const char *source, const char *id) {
-  char key[SB_EVENT_KEY_LEN + 1], k[SB_KEY_MAX], suffix[64];
-  sb_event_key(source, id, key);
-  snprintf(suffix, sizeof suffix, "ev:%s", key);
-  sb_key_tenant(k, sizeof k, tenant, suffix);
-  int64_t until = sb_now_ms() + WAIT_MS;
-  do {
-    redisReply *r = redisCommand(sb_teststack_redis(st), "GET %s", k);
-    sb_envelope_t *env = r && r->type == REDIS_REPLY_STRING ? sb_envelope_unpack(r->str, r->len) : NULL;
-    if (r)
-      freeReplyObject(r);
-    if (env && env->routing)
-      return env;
-    sb_envelope_free(env);
-    usleep(20000);
-  } while (sb_now_ms() < until);
-  return NULL;
+  return sb_teststack_routed(st, tenant, source, id, WAIT_MS);
 }
 
 /* POSTs one agent event of tenant; data: the JSON of its "data". */

@@ -3,6 +3,7 @@
 #include "sb_testutil.h"
 
 #include "sb_admit.h"
+#include "sb_keys.h"
 #include "sb_curve.h"
 #include "sbctl_stack.h"
 #include "sb_service.h"
@@ -351,4 +352,24 @@ sb_curve_t *sb_teststack_edge_client_keys(const sb_teststack_t *st, const char *
             sb_curve_set_server_key(c, st->edge->server_public) != 0))
     sb_curve_destroy(&c);
   return c;
+}
+
+sb_envelope_t *sb_teststack_routed(sb_teststack_t *st, const char *tenant, const char *source,
+                                   const char *id, int wait_ms) {
+  char key[SB_EVENT_KEY_LEN + 1], k[SB_KEY_MAX], suffix[64];
+  sb_event_key(source, id, key);
+  snprintf(suffix, sizeof suffix, "ev:%s", key);
+  sb_key_tenant(k, sizeof k, tenant, suffix);
+  int64_t until = sb_now_ms() + wait_ms;
+  do {
+    redisReply *r = redisCommand(st->rc, "GET %s", k);
+    sb_envelope_t *env = r && r->type == REDIS_REPLY_STRING ? sb_envelope_unpack(r->str, r->len) : NULL;
+    if (r)
+      freeReplyObject(r);
+    if (env && env->routing)
+      return env;
+    sb_envelope_free(env);
+    usleep(20000);
+  } while (sb_now_ms() < until);
+  return NULL;
 }

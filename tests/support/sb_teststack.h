@@ -54,6 +54,12 @@ int sb_teststack_publish_all(sb_teststack_t *st, int timeout_ms);
 int sb_teststack_wait_drained(sb_teststack_t *st, long long messages, int timeout_ms,
                               sbctl_stats_t *out);
 
+/* The envelope of (source, id) as stored under ev:<key> once route has
+ * written its decision (so classify's verdict is there too), polled every
+ * 20 ms; NULL after wait_ms. The caller frees it. */
+sb_envelope_t *sb_teststack_routed(sb_teststack_t *st, const char *tenant, const char *source,
+                                   const char *id, int wait_ms);
+
 /* An interaction envelope for tenant (see sb_admit), ready to queue. */
 sb_envelope_t *sb_teststack_message(sb_teststack_t *st, const char *tenant, const char *id,
                                     const char *channel, const char *customer, const char *text);
