@@ -28,35 +28,8 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One request with Connection: close; the body of the answer (malloc'd) or
- * NULL when nothing listens. */
 static char *request(int port, const char *method, const char *path, const char *body) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-    if (fd >= 0)
-      close(fd);
-    return NULL;
-  }
-  size_t len = body ? strlen(body) : 0;
-  char head[256];
-  int hl = snprintf(head, sizeof head,
-                    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                    "Content-Length: %zu\r\n\r\n",
-                    method, path, len);
-  int ok = write(fd, head, (size_t)hl) == hl && (!len || write(fd, body, len) == (ssize_t)len);
-  char *buf = malloc(HOOKRECV_REPLY_MAX);
-  size_t got = 0;
-  ssize_t r;
-  while (ok && got < HOOKRECV_REPLY_MAX - 1 && (r = read(fd, buf + got, HOOKRECV_REPLY_MAX - 1 - got)) > 0)
-    got += (size_t)r;
-  close(fd);
-  buf[got] = '\0';
-  const char *b = strstr(buf, "\r\n\r\n");
-  char *out = strdup(b ? b + 4 : "");
-  free(buf);
-  return out;
+  return sb_test_http_body(port, method, path, body, HOOKRECV_REPLY_MAX);
 }
 
 sb_hookrecv_t *sb_hookrecv_start(int port) {

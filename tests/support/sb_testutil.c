@@ -93,3 +93,33 @@ long long sb_test_metric(const char *body, const char *name, const char *label) 
   }
   return 0;
 }
+
+char *sb_test_http_body(int port, const char *method, const char *path, const char *body,
+                        size_t max) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return NULL;
+  }
+  size_t len = body ? strlen(body) : 0;
+  char head[256];
+  int hl = snprintf(head, sizeof head,
+                    "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                    "Content-Length: %zu\r\n\r\n",
+                    method, path, len);
+  int ok = write(fd, head, (size_t)hl) == hl && (!len || write(fd, body, len) == (ssize_t)len);
+  char *buf = malloc(max);
+  size_t got = 0;
+  ssize_t r;
+  while (ok && got < max - 1 && (r = read(fd, buf + got, max - 1 - got)) > 0)
+    got += (size_t)r;
+  close(fd);
+  buf[got] = '\0';
+  const char *b = strstr(buf, "\r\n\r\n");
+  char *out = strdup(b ? b + 4 : "");
+  free(buf);
+  return out;
+}

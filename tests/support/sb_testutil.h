@@ -19,6 +19,12 @@ const char *sb_test_binary_dir(void);
 /* A TCP port on 127.0.0.1 that was free a moment ago; 0 on failure. */
 int sb_test_free_port(void);
 
+/* One HTTP/1.1 request to 127.0.0.1:port with Connection: close; the
+ * body of the answer (malloc'd, at most max - 1 bytes read in all), or NULL
+ * when nothing listens. For the tests' own stub servers. */
+char *sb_test_http_body(int port, const char *method, const char *path, const char *body,
+                        size_t max);
+
 /* The child of this process whose command name is comm (e.g. "sb-route"),
  * or -1; with env_name, its value in the child's environment is copied to
  * val (e.g. SB_TENANTS: the tenant file the stack wrote for it). */
