@@ -138,6 +138,8 @@ int sb_conversation_status_known(const char *s) {
 const char *sb_envelope_kind(const sb_envelope_t *env) {
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SERVICE_LEVEL)
     return "service_level";
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INCIDENT)
+    return "incident";
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA && env->sla) {
     switch (env->sla->kind) {
     case SWITCHBOARD__V1__SLA_KIND__SLA_WARNING: return "sla.warning";
