@@ -56,7 +56,8 @@ end
 -- A customer message: queued once per (event, purpose) on the queue of the
 -- conversation's platform account; a reply with no known address (the
 -- customer wrote on an account with no outbound credentials, or it
--- expired) is a dead letter at once.
+-- expired) is a dead letter at once; a breach acknowledgement without one
+-- is only counted.
 local function outbound(key, a)
   local conv, addr, purpose, text = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local dlq_max, ttl = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
@@ -73,6 +74,10 @@ local function outbound(key, a)
   local stored = addr ~= '' and addr or redis.call('GET', ak)
   local ok, rec = pcall(cjson.decode, stored or '')
   if not ok or type(rec) ~= 'table' or not rec.p or not rec.a then
+    if purpose == 'breach_ack' then -- a courtesy, not a reply: counted, no dead letter
+      stat('out_breach_ack_no_address')
+      return
+    end
     local l = P .. 'hooks:dlq'
     redis.call('LPUSH', l, cjson.encode({ts_ms = now, stage = 'outbound', key = member,
       reason = 'no reply address for conversation ' .. conv, attempts = 0, first_ms = now}))

@@ -45,19 +45,20 @@ static int take_template(const char *tenant, const cJSON *o, const char *path,
   return (*out = strdup(t->valuestring)) ? 0 : SB_ENOMEM;
 }
 
-static int read_ack(const char *tenant, const cJSON *o, const sb_templates_t *tpl,
-                    sb_out_policy_t *p, char *err, size_t errlen) {
+/* notify.acknowledge and notify.breach_ack: {"template": ..., "enabled": ...} */
+static int read_ack(const char *tenant, const char *path, const cJSON *o, const sb_templates_t *tpl,
+                    char **out, char *err, size_t errlen) {
   if (!cJSON_IsObject(o))
-    return fail(err, errlen, tenant, "notify.acknowledge must be an object");
+    return fail(err, errlen, tenant, "%s must be an object", path);
   for (const cJSON *m = o->child; m; m = m->next)
     if (strcmp(m->string, "template") && strcmp(m->string, "enabled"))
-      return fail(err, errlen, tenant, "notify.acknowledge.%s is not a known member", m->string);
+      return fail(err, errlen, tenant, "%s.%s is not a known member", path, m->string);
   const cJSON *en = cJSON_GetObjectItemCaseSensitive(o, "enabled");
   if (en && !cJSON_IsBool(en))
-    return fail(err, errlen, tenant, "notify.acknowledge.enabled must be true or false");
+    return fail(err, errlen, tenant, "%s.enabled must be true or false", path);
   if (cJSON_IsFalse(en))
     return 0;
-  return take_template(tenant, o, "notify.acknowledge", tpl, &p->ack_template, err, errlen);
+  return take_template(tenant, o, path, tpl, out, err, errlen);
 }
 
 static int read_secret(const char *tenant, const cJSON *v, char **out, char *err, size_t errlen) {
@@ -99,9 +100,12 @@ int sb_out_policy_parse(const char *tenant, const char *notify_json, const sb_te
   cJSON *root = notify_json ? cJSON_Parse(notify_json) : NULL;
   const cJSON *ack = cJSON_GetObjectItemCaseSensitive(root, "acknowledge");
   const cJSON *red = cJSON_GetObjectItemCaseSensitive(root, "redirect");
+  const cJSON *late = cJSON_GetObjectItemCaseSensitive(root, "breach_ack");
   int rc = 0;
   if (ack)
-    rc = read_ack(tenant, ack, tpl, p, err, errlen);
+    rc = read_ack(tenant, "notify.acknowledge", ack, tpl, &p->ack_template, err, errlen);
+  if (rc == 0 && late)
+    rc = read_ack(tenant, "notify.breach_ack", late, tpl, &p->breach_ack_template, err, errlen);
   if (rc == 0 && red)
     rc = read_redirect(tenant, red, tpl, p, err, errlen);
   cJSON_Delete(root);
@@ -112,6 +116,7 @@ int sb_out_policy_parse(const char *tenant, const char *notify_json, const sb_te
 
 void sb_out_policy_clear(sb_out_policy_t *p) {
   free(p->ack_template);
+  free(p->breach_ack_template);
   free(p->redirect_template);
   free(p->link);
   if (p->link_secret)
@@ -184,13 +189,15 @@ static char *address_of(const sb_out_plan_ctx_t *c, const sb_envelope_t *env) {
   return s;
 }
 
+/* in: the customer's message, or NULL (an SLA event: no name, and the
+ * template's default language) */
 static int render(const sb_out_plan_ctx_t *c, const sb_envelope_t *env, const char *tpl,
                   const char *link, sb_out_plan_t *plan) {
-  const interaction_t *in = env->interaction;
+  const interaction_t *in = env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION ? env->interaction : NULL;
   const Switchboard__V1__Classification *cl = env->classification;
   char expected[32], text[SB_TEMPLATE_TEXT_MAX];
   sb_out_format_duration(c->expected_ms, expected, sizeof expected);
-  sb_template_vars_t v = {.customer_name = in->author ? in->author->name : NULL,
+  sb_template_vars_t v = {.customer_name = in && in->author ? in->author->name : NULL,
                           .expected_response = expected,
                           .secure_link = link,
                           .conversation = env->conversation};
@@ -230,10 +237,27 @@ const char *sb_out_conversation(const sb_envelope_t *env) {
   return NULL;
 }
 
+/* A breach whose policy says "acknowledge_customer": the tenant's
+ * breach_ack text to the conversation's reply address (kept by notify.lua
+ * from the customer's message). */
+static int plan_breach_ack(const sb_out_plan_ctx_t *c, const sb_envelope_t *env, sb_out_plan_t *plan) {
+  const Switchboard__V1__SlaEvent *e = env->sla;
+  if (!e || e->kind != SWITCHBOARD__V1__SLA_KIND__SLA_BREACH || !e->acknowledge_customer ||
+      !c->policy->breach_ack_template || !sb_out_conversation(env))
+    return 0;
+  snprintf(plan->purpose, sizeof plan->purpose, "breach_ack");
+  int rc = render(c, env, c->policy->breach_ack_template, "", plan);
+  if (!plan->text)
+    plan->purpose[0] = '\0';
+  return rc;
+}
+
 int sb_channel_plan(const sb_out_plan_ctx_t *c, const sb_envelope_t *env, sb_out_plan_t *plan) {
   memset(plan, 0, sizeof *plan);
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION && env->interaction)
     return plan_customer(c, env, plan);
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA)
+    return plan_breach_ack(c, env, plan);
   if (env->body_case != SWITCHBOARD__V1__ENVELOPE__BODY_AGENT || !env->agent)
     return 0;
   const Switchboard__V1__AgentEvent *ag = env->agent;

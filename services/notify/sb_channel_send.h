@@ -17,7 +17,14 @@
  *     "link_ttl_s": 86400}}: the template in the message's language (else
  *     the default language) with {secure_link} = link?c=<conversation>
  *     &e=<expiry s>&s=<HMAC-SHA256(secret, "<tenant>|<conv>|<expiry>"),
- *     32 hex>; a redirect replaces the acknowledgement.
+ *     32 hex>; a redirect replaces the acknowledgement;
+ *   - "breach_ack": an SLA breach whose policy has on_breach
+ *     "acknowledge_customer" (SlaEvent.acknowledge_customer), when the
+ *     tenant has "notify": {"breach_ack": {"template": "late"}}: the
+ *     template in its default language (the SLA event carries no message:
+ *     {customer_name} is empty) with {expected_response}, to the
+ *     conversation's reply address; none known is counted
+ *     (out_breach_ack_no_address), not a dead letter.
  *
  * Where to: a customer message on an account with an outbound adapter and
  * credentials (notify.outbound) leaves the conversation's reply address in
@@ -54,21 +61,22 @@ typedef struct sb_channel_send sb_channel_send_t;
 /* ---- the plan: pure -------------------------------------------------------- */
 
 typedef struct {
-  char *ack_template;      /* NULL: no acknowledgement */
+  char *ack_template;        /* NULL: no acknowledgement */
+  char *breach_ack_template; /* NULL: nothing when a breach says acknowledge_customer */
   char *redirect_template; /* NULL: no redirect */
   char *link;
   char *link_secret;
   int64_t link_ttl_s;
 } sb_out_policy_t;
 
-/* Reads notify.acknowledge and notify.redirect; a template they name must
+/* Reads notify.acknowledge, notify.breach_ack and notify.redirect; a template they name must
  * exist in tpl. 0, SB_ECONFIG (reason naming the tenant in err), SB_ENOMEM. */
 int sb_out_policy_parse(const char *tenant, const char *notify_json, const sb_templates_t *tpl,
                         sb_out_policy_t *out, char *err, size_t errlen);
 void sb_out_policy_clear(sb_out_policy_t *p);
 
 typedef struct {
-  char purpose[SB_OUT_PURPOSE_MAX]; /* "reply", "ack", "redirect"; "" nothing */
+  char purpose[SB_OUT_PURPOSE_MAX]; /* "reply", "ack", "breach_ack", "redirect"; "" nothing */
   char *text;                       /* owned; the message to send */
   char *address;                    /* owned JSON to store for the conversation, or NULL */
 } sb_out_plan_t;

@@ -41,6 +41,7 @@ static void add_classification(cJSON *d, const Switchboard__V1__Classification *
   cJSON_AddNumberToObject(d, "priority", c->priority);
   if (c->move_private)
     cJSON_AddBoolToObject(d, "move_private", 1);
+  add_str(d, "spike", c->spike);
 }
 
 static void add_routing(cJSON *d, const Switchboard__V1__RoutingDecision *r) {
@@ -63,6 +64,31 @@ static void add_sla(cJSON *d, const Switchboard__V1__SlaEvent *s) {
   cJSON_AddNumberToObject(o, "target_ms", (double)s->target_ms);
   cJSON_AddNumberToObject(o, "elapsed_ms", (double)s->elapsed_ms);
   add_time(o, "due", s->due_ms);
+  if (s->supervisor_alert)
+    cJSON_AddBoolToObject(o, "supervisor_alert", 1);
+  add_str(o, "alert_key", s->alert_key);
+  add_time(o, "alert_deferred_until", s->alert_deferred_ms);
+  if (s->raised_priority > 0)
+    cJSON_AddNumberToObject(o, "raised_priority", s->raised_priority);
+  if (s->widen_requested)
+    cJSON_AddBoolToObject(o, "widen_requested", 1);
+  if (s->acknowledge_customer)
+    cJSON_AddBoolToObject(o, "acknowledge_customer", 1);
+}
+
+static void add_incident(cJSON *d, const Switchboard__V1__Incident *in) {
+  cJSON *o = cJSON_AddObjectToObject(d, "incident");
+  add_str(o, "kind", in->kind);
+  add_str(o, "id", in->id);
+  add_str(o, "key", in->key);
+  add_str(o, "queue", in->queue);
+  add_time(o, "started", in->started_ms);
+  cJSON_AddNumberToObject(o, "observed", in->observed);
+  cJSON_AddNumberToObject(o, "baseline", in->baseline);
+  if (in->waiting)
+    cJSON_AddNumberToObject(o, "waiting", in->waiting);
+  cJSON_AddBoolToObject(o, "supervisor_alert", in->supervisor_alert);
+  add_time(o, "alert_deferred_until", in->alert_deferred_ms);
 }
 
 /* The body members share one union (protobuf-c's oneof): read one only
@@ -123,6 +149,8 @@ char *sb_hooks_event_json(const sb_envelope_t *env) {
     add_classification(d, env->classification);
   if (env->routing)
     add_routing(d, env->routing);
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INCIDENT && env->incident)
+    add_incident(d, env->incident);
   if (sla_body(env))
     add_sla(d, sla_body(env));
   else if (env->sla_armed)

@@ -3,12 +3,14 @@
  * timers from the tenants' policies (sb_sla, sb_sla_policy, sb_calendar,
  * sb_sla_firer, sb_sla_rearm), hands every event on to notify, and
  * publishes each tenant's service level
- * (sb_sla_level, sb_service_level). A thin main over sb_stage.
+ * (sb_sla_level, sb_service_level) and reports stuck queues
+ * (sb_sla_stuck). A thin main over sb_stage.
  */
 #include "sb_error.h"
 #include "sb_sla.h"
 #include "sb_sla_firer.h"
 #include "sb_sla_level.h"
+#include "sb_sla_stuck.h"
 
 #include <stdio.h>
 
@@ -16,6 +18,7 @@ typedef struct {
   sb_sla_t *policies;
   sb_sla_firer_t *firer;
   sb_sla_level_t *level;
+  sb_sla_stuck_t *stuck;
 } sla_t;
 
 static const sb_option_t sla_options[] = {
@@ -23,6 +26,8 @@ static const sb_option_t sla_options[] = {
      "how often each tenant's service level is published (seconds; 0: never)"},
     {"service-level-window-s", SB_OPT_INT, SB_SLA_LEVEL_WINDOW_S,
      "the published service level covers first responses of this many last seconds"},
+    {"stuck-check-ms", SB_OPT_INT, SB_SLA_STUCK_CHECK_MS,
+     "how often queues with sla.stuck are checked for a head waiting too long (ms; 0: never)"},
     {NULL, 0, NULL, NULL}};
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
@@ -39,20 +44,23 @@ static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
   }
   sla->firer = sb_sla_firer_new(s, out, sla->policies);
   sla->level = sla->firer ? sb_sla_level_new(s, out) : NULL;
-  return sla->level ? 0 : SB_ENOMEM;
+  sla->stuck = sla->level ? sb_sla_stuck_new(s, out, sla->policies) : NULL;
+  return sla->stuck ? 0 : SB_ENOMEM;
 }
 static void stop(void *ctx) {
   sla_t *sla = ctx;
   sb_sla_firer_stop(sla->firer);
   sb_sla_level_stop(sla->level);
+  sb_sla_stuck_stop(sla->stuck);
 }
 static int drained(void *ctx) {
   sla_t *sla = ctx;
-  return sb_sla_firer_idle(sla->firer) && sb_sla_level_idle(sla->level);
+  return sb_sla_firer_idle(sla->firer) && sb_sla_level_idle(sla->level) && sb_sla_stuck_idle(sla->stuck);
 }
 static void close_firer(void *ctx) {
   sla_t *sla = ctx;
   sb_sla_level_destroy(&sla->level);
+  sb_sla_stuck_destroy(&sla->stuck);
   sb_sla_firer_destroy(&sla->firer);
   sb_sla_destroy(&sla->policies);
 }

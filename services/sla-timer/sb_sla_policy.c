@@ -22,6 +22,7 @@ struct sb_sla_policies {
   sb_sla_policy_t policies[SB_SLA_POLICIES_MAX];
   size_t n;
   named_calendar_t calendars[SB_SLA_CALENDARS_MAX];
+  sb_sla_stuck_cfg_t stuck;
   size_t ncal;
 };
 
@@ -29,8 +30,10 @@ static const char *const target_names[SB_SLA_TARGETS] = {"first_response", "next
                                                          "update"};
 static const char *const target_fields[SB_SLA_TARGETS] = {"first_response_ms", "next_response_ms",
                                                           "resolution_ms", "update_ms"};
-/* on_breach names, index i is bit 1 << i */
-static const char *const action_names[] = {"raise_priority", "alert_supervisor", NULL};
+/* on_breach names, index i is bit 1 << i (SB_SLA_ACT_*) */
+#define ACTIONS "raise_priority, alert_supervisor, widen_routing, acknowledge_customer"
+static const char *const action_names[] = {"raise_priority", "alert_supervisor", "widen_routing",
+                                           "acknowledge_customer", NULL};
 static const char *const priority_names[SB_SLA_PRIORITIES] = {"urgent", "high", "normal", "low"};
 
 const char *sb_sla_target_name(sb_sla_target_t k) {
@@ -129,14 +132,14 @@ static sb_calendar_t *find_calendar(const sb_sla_policies_t *p, const char *name
 
 static int load_on_breach(load_t *l, const cJSON *a, const char *field, sb_sla_policy_t *pol) {
   if (!cJSON_IsArray(a))
-    return fail(l, field, "must be a list of \"raise_priority\", \"alert_supervisor\"");
+    return fail(l, field, "must be a list of actions (" ACTIONS ")");
   pol->on_breach = 0;
   for (const cJSON *v = a->child; v; v = v->next) {
     int bit = 0;
     for (int i = 0; cJSON_IsString(v) && action_names[i] && !bit; i++)
       bit = strcmp(action_names[i], v->valuestring) == 0 ? 1 << i : 0;
     if (!bit)
-      return fail(l, field, "unknown action (raise_priority, alert_supervisor)");
+      return fail(l, field, "unknown action (" ACTIONS ")");
     pol->on_breach |= bit;
   }
   return 0;
@@ -260,7 +263,7 @@ static int load_match(load_t *l, const cJSON *o, const char *where, sb_sla_polic
 static const char *const top_fields[] = {"first_response_ms", "next_response_ms", "resolution_ms", "update_ms",
                                          "warn_percent", "calendar", "on_breach", "raise_priority_by",
                                          "alert_window_ms", "supervisor_calendar", "policies", "calendars",
-                                         NULL};
+                                         "stuck", NULL};
 static const char *const policy_fields[] = {"channel", "priority", "queue", "first_response_ms",
                                             "next_response_ms", "resolution_ms", "update_ms", "warn_percent",
                                             "calendar", "on_breach", "raise_priority_by", "alert_window_ms",
@@ -290,6 +293,44 @@ static int load_policies(load_t *l, sb_sla_policies_t *p, const cJSON *list) {
   return 0;
 }
 
+static const char *const stuck_fields[] = {"after_ms", "queues", "supervisor_calendar", NULL};
+
+static int load_stuck(load_t *l, sb_sla_policies_t *p, const cJSON *o) {
+  sb_sla_stuck_cfg_t *st = &p->stuck;
+  if (!o)
+    return 0;
+  if (!cJSON_IsObject(o))
+    return fail(l, "stuck", "must be an object {\"after_ms\", \"queues\", \"supervisor_calendar\"}");
+  if (only_fields(l, o, "stuck.", stuck_fields))
+    return SB_ECONFIG;
+  const cJSON *after = cJSON_GetObjectItemCaseSensitive(o, "after_ms");
+  if (!cJSON_IsNumber(after) || after->valuedouble < SB_SLA_STUCK_MIN_MS ||
+      after->valuedouble > (double)SB_SLA_TARGET_LIMIT_MS)
+    return fail(l, "stuck.after_ms", "must be a number of ms, 1000 .. 2592000000 (30 days)");
+  const cJSON *qs = cJSON_GetObjectItemCaseSensitive(o, "queues");
+  if (!cJSON_IsArray(qs) || !qs->child)
+    return fail(l, "stuck.queues", "must be a non-empty list of route's queue ids");
+  for (const cJSON *q = qs->child; q; q = q->next) {
+    char field[48];
+    snprintf(field, sizeof field, "stuck.queues[%zu]", st->nqueues);
+    if (st->nqueues == SB_SLA_STUCK_QUEUES_MAX)
+      return fail(l, field, "too many queues (at most 32)");
+    if (!cJSON_IsString(q) || !queue_ok(q->valuestring))
+      return fail(l, field, "must be a queue id (1..64 of [A-Za-z0-9_.:@-], as route's)");
+    snprintf(st->queues[st->nqueues++], sizeof st->queues[0], "%s", q->valuestring);
+  }
+  const cJSON *cal = cJSON_GetObjectItemCaseSensitive(o, "supervisor_calendar");
+  if (cal && !cJSON_IsString(cal))
+    return fail(l, "stuck.supervisor_calendar", "must be the name of one of sla.calendars, or \"\" (always)");
+  if (cal && *cal->valuestring) {
+    if (!(st->calendar = find_calendar(p, cal->valuestring)))
+      return fail(l, "stuck.supervisor_calendar", "names no calendar of sla.calendars");
+    snprintf(st->calendar_name, sizeof st->calendar_name, "%s", cal->valuestring);
+  }
+  st->after_ms = (int64_t)after->valuedouble;
+  return 0;
+}
+
 static int load(load_t *l, sb_sla_policies_t *p) {
   p->def.channel = p->def.priority = SB_SLA_ANY;
   p->def.target_ms[SB_SLA_FIRST_RESPONSE] = l->t->first_response_ms;
@@ -306,7 +347,8 @@ static int load(load_t *l, sb_sla_policies_t *p) {
     rc = only_fields(l, sla, "", top_fields) ||
          load_calendars(l, p, cJSON_GetObjectItemCaseSensitive(sla, "calendars")) ||
          load_values(l, p, sla, "", &p->def) ||
-         load_policies(l, p, cJSON_GetObjectItemCaseSensitive(sla, "policies"));
+         load_policies(l, p, cJSON_GetObjectItemCaseSensitive(sla, "policies")) ||
+         load_stuck(l, p, cJSON_GetObjectItemCaseSensitive(sla, "stuck"));
   cJSON_Delete(sla);
   settle_alert_calendar(&p->def);
   return rc ? SB_ECONFIG : 0;
@@ -352,6 +394,8 @@ const sb_sla_policy_t *sb_sla_policies_match(const sb_sla_policies_t *p, int cha
                                              sb_sla_priority_t priority) {
   return sb_sla_policies_match_queue(p, channel, priority, NULL);
 }
+
+const sb_sla_stuck_cfg_t *sb_sla_policies_stuck(const sb_sla_policies_t *p) { return &p->stuck; }
 
 sb_calendar_t *sb_sla_policies_calendar(const sb_sla_policies_t *p, const char *name) {
   return name && *name ? find_calendar(p, name) : NULL;

@@ -35,7 +35,11 @@
  * marks one event per incident (a conversation's target, or with
  * alert_window_ms > 0 every breach of the queue within that window) as the
  * supervisor alert, deferred while supervisor_calendar (default: the
- * policy's calendar) is closed.
+ * policy's calendar) is closed. "widen_routing" asks route to widen a
+ * still-waiting conversation at once (sla_fire.lua puts it due in route's
+ * waitdue zset: its queue's next ring of lower skill levels, else the
+ * queue's max_wait action). "acknowledge_customer" has notify send the
+ * customer the tenant's "breach_ack" template (SlaEvent flag 14).
  *
  * Pure: no I/O after load; the set owns its calendars (not thread-safe,
  * like sb_calendar).
@@ -73,6 +77,8 @@ typedef enum { SB_SLA_URGENT, SB_SLA_HIGH, SB_SLA_NORMAL, SB_SLA_LOW, SB_SLA_PRI
 /* on_breach actions (a bit set) */
 #define SB_SLA_ACT_RAISE_PRIORITY 1
 #define SB_SLA_ACT_ALERT_SUPERVISOR 2
+#define SB_SLA_ACT_WIDEN_ROUTING 4
+#define SB_SLA_ACT_ACKNOWLEDGE_CUSTOMER 8
 
 typedef struct {
   int channel;                       /* Switchboard__V1__Channel, or SB_SLA_ANY */
@@ -94,6 +100,25 @@ typedef struct {
   int64_t warn_due_ms;
   int64_t breach_due_ms;
 } sb_sla_due_t;
+
+/* Stuck queues ("stuck" in the sla section):
+ *   "stuck": {"after_ms": 600000, "queues": ["billing", "vip"],
+ *             "supervisor_calendar": "office"}
+ * A listed queue whose next conversation to serve (the head of route's
+ * waiting line) has waited after_ms or longer is stuck: sla-timer raises
+ * one "queue_stuck" Incident while it stays stuck (sb_sla_stuck). No
+ * check runs while the supervisors' calendar is closed (a queue still
+ * stuck when it opens is reported then). */
+#define SB_SLA_STUCK_QUEUES_MAX 32
+#define SB_SLA_STUCK_MIN_MS 1000
+
+typedef struct {
+  int64_t after_ms; /* 0: not checked */
+  char queues[SB_SLA_STUCK_QUEUES_MAX][SB_SLA_QUEUE_MAX + 1];
+  size_t nqueues;
+  char calendar_name[SB_SLA_NAME_MAX + 1]; /* "": always */
+  sb_calendar_t *calendar;                 /* NULL: always (owned by the set) */
+} sb_sla_stuck_cfg_t;
 
 typedef struct sb_sla_policies sb_sla_policies_t;
 
@@ -119,6 +144,9 @@ const sb_sla_policy_t *sb_sla_policies_default(const sb_sla_policies_t *p);
  * policy's business time). 0, SB_ENOTFOUND if the target is not promised
  * or the calendar never opens, SB_EINVAL on a calendar failure. */
 int sb_sla_policy_due(const sb_sla_policy_t *p, sb_sla_target_t k, int64_t from_ms, sb_sla_due_t *out);
+
+/* The tenant's stuck-queue check (after_ms 0: none). */
+const sb_sla_stuck_cfg_t *sb_sla_policies_stuck(const sb_sla_policies_t *p);
 
 /* The tenant's calendar of that name ("" or unknown: NULL, every hour
  * counts); the calendars by index (i < count), with their names. */

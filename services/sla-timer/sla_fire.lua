@@ -25,7 +25,15 @@
 --         the incident key (11) and, on the one that alerts, flag 10; when
 --         the supervisors' calendar is closed the alert is deferred: field
 --         12 says until when and a member "a|<conv>|<target>|<due>|<cal>|
---         <incident>" fires it then as an SLA_SUPERVISOR_ALERT envelope.
+--         <incident>" fires it then as an SLA_SUPERVISOR_ALERT envelope;
+--       widen_routing: a conversation still in route's waiting line is put
+--         due now in route's waitdue zset (same slot): route_tick.lua moves
+--         it one step out at its next tick (the queue's next ring of lower
+--         skill levels, else its max_wait action) and reports that as its
+--         own routing decision; the event carries flag 15;
+--       acknowledge_customer: flag 14 on the event; notify sends the
+--         customer the tenant's "breach_ack" template (the event id is
+--         per conversation and target, so once per breach).
 --   "r|<conv>": a rearm (sla_arm.lua); not an event: returned as a task
 --     for the firer (sb_sla_rearm.h) and put off to the lease deadline, so
 --     that it is retried if the firer's sla_rearm.lua never comes.
@@ -82,6 +90,14 @@ local function raise_priority(conv, by, st)
   return pb_uint(9, prio)
 end
 
+local function widen(conv, st)
+  if st[1] ~= 'queued' or not st[2] then return '' end
+  if not redis.call('ZMSCORE', P .. 'q:' .. st[2] .. ':wait', conv)[1] then return '' end
+  redis.call('ZADD', P .. 'waitdue', now, conv)
+  stat('sla_widen_requested')
+  return pb_bool(15, true)
+end
+
 local function alert(conv, target, at, window, cal, queue)
   local incident = 'conv:' .. conv .. ':' .. target
   if not redis.call('SET', P .. 'alert:' .. incident, '1', 'NX', 'EX', ttl) then
@@ -118,6 +134,11 @@ local function breach_actions(conv, target, at, attrs)
   if bits % 2 == 1 then out = raise_priority(conv, tonumber(f[6]) or 0, st) end
   if math.floor(bits / 2) % 2 == 1 then
     out = out .. alert(conv, target, at, tonumber(f[7]) or 0, f[8] or '', st[2])
+  end
+  if math.floor(bits / 4) % 2 == 1 then out = out .. widen(conv, st) end
+  if math.floor(bits / 8) % 2 == 1 then
+    stat('sla_acknowledge_customer')
+    out = out .. pb_bool(14, true)
   end
   return out
 end

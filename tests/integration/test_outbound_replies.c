@@ -52,6 +52,9 @@
 #define WAIT_MS 20000
 
 #define TG_SEND "/bot" TG_BOT "/sendMessage"
+#define TG_LATE_SECRET "tg_late-0123456789"
+#define TG_LATE_BOT "7099999999:AAlate-bot-token"
+#define TG_LATE_SEND "/bot" TG_LATE_BOT "/sendMessage"
 #define WX_SEND "/cgi-bin/message/custom/send"
 #define WX_TOKEN_PATH "/cgi-bin/token"
 
@@ -168,8 +171,15 @@ static char *tenants_json(void) {
            "\"acknowledge\":{\"template\":\"ack\"},"
            "\"redirect\":{\"template\":\"move_private\",\"link\":\"https://help.example/private\","
            "\"link_secret\":\"" LINK_SECRET "\"},"
-           "\"retry\":{\"base_ms\":300,\"max_ms\":1000,\"give_up_after_s\":60,\"jitter\":\"none\"}}}]}",
-           stub_port, stub_port, stub_port, stub_port);
+           "\"retry\":{\"base_ms\":300,\"max_ms\":1000,\"give_up_after_s\":60,\"jitter\":\"none\"}}},"
+           /* a first response promised in 800 ms, and a word to the customer when it is missed */
+           "{\"id\":\"late\",\"sla\":{\"first_response_ms\":800,\"on_breach\":[\"acknowledge_customer\"]},"
+           "\"accounts\":[{\"platform\":\"telegram\",\"id\":\"latebot\",\"secret\":\"" TG_LATE_SECRET "\"}],"
+           "\"notify\":{\"outbound\":{\"accounts\":[{\"platform\":\"telegram\",\"account\":\"latebot\","
+           "\"token\":\"" TG_LATE_BOT "\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
+           "\"templates\":{\"default_language\":\"en\",\"late\":{\"en\":\"Sorry for the wait: an agent is on it.\"}},"
+           "\"breach_ack\":{\"template\":\"late\"}}}]}",
+           stub_port, stub_port, stub_port, stub_port, stub_port);
   return t;
 }
 
@@ -289,6 +299,32 @@ static void reply(const char *id, const char *who, const char *conv, const char 
 }
 
 /* ---- tests ---------------------------------------------------------------------- */
+
+/* on_breach "acknowledge_customer": when nobody answered in time, the
+ * customer gets the tenant's breach_ack text once, on the platform they
+ * wrote on. (The fixture's message is dated in the past, and the clock
+ * starts at the message's time: the breach is due at once.) */
+static void a_missed_first_response_acknowledges_the_customer_once(void **state) {
+  (void)state;
+  size_t len = 0;
+  char *body = sb_test_fixture("tests/fixtures/outbound/telegram_private_en.json", &len);
+  assert_int_equal(ingest("/webhooks/telegram/latebot", "X-Telegram-Bot-Api-Secret-Token: " TG_LATE_SECRET,
+                          "application/json", body, len),
+                   200);
+  free(body);
+  cJSON *r = stub_wait(TG_LATE_SEND, "Sorry for the wait", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  assert_string_equal(field(cJSON_GetArrayItem(r, 0), "body"),
+                      "{\"chat_id\":5105563999,\"text\":\"Sorry for the wait: an agent is on it.\"}");
+  cJSON_Delete(r);
+  usleep(1500000);
+  assert_int_equal(stub_count(TG_LATE_SEND, "Sorry for the wait"), 1);
+  redisReply *b = redisCommand(sb_teststack_redis(st), "HMGET sb:{t:late}:stats sla_breach sla_acknowledge_customer");
+  assert_true(b && b->type == REDIS_REPLY_ARRAY && b->elements == 2 && b->element[0]->str && b->element[1]->str);
+  assert_int_equal(atoll(b->element[0]->str), 1);
+  assert_int_equal(atoll(b->element[1]->str), 1);
+  freeReplyObject(b);
+}
 
 static void telegram_ack_then_owner_reply_go_out_as_send_message(void **state) {
   (void)state;
@@ -595,6 +631,7 @@ static void notify_never_logs_message_text(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(a_missed_first_response_acknowledges_the_customer_once),
       cmocka_unit_test(telegram_ack_then_owner_reply_go_out_as_send_message),
       cmocka_unit_test(a_non_owner_reply_sends_nothing),
       cmocka_unit_test(an_envelope_re_sent_to_notify_sends_once),

@@ -359,8 +359,9 @@ static const char PLAN_NOTIFY[] =
     "{\"outbound\": {\"accounts\": [{\"platform\": \"telegram\", \"account\": \"bot-1\", \"token\": \"t\"}]},"
     " \"templates\": {\"ack\": {\"en\": \"Hi {customer_name}, within {expected_response}\","
     "                             \"fr\": \"Bonjour {customer_name}, sous {expected_response}\"},"
-    "               \"mp\": {\"en\": \"Go: {secure_link}\", \"fr\": \"Allez : {secure_link}\"}},"
-    " \"acknowledge\": {\"template\": \"ack\"},"
+    "               \"mp\": {\"en\": \"Go: {secure_link}\", \"fr\": \"Allez : {secure_link}\"},"
+    "               \"late\": {\"en\": \"Sorry {customer_name}: about {expected_response}\"}},"
+    " \"acknowledge\": {\"template\": \"ack\"}, \"breach_ack\": {\"template\": \"late\"},"
     " \"redirect\": {\"template\": \"mp\", \"link\": \"https://h.example/p\", \"link_secret\": \"k\","
     "               \"link_ttl_s\": 600}}";
 
@@ -420,6 +421,38 @@ static void message_init(message_t *m, const char *source, const char *lang, int
   m->cl.move_private = move_private;
   m->env.routing = &m->rd;
   m->rd.new_conversation = new_conv;
+}
+
+/* A breach that says acknowledge_customer sends the breach_ack text (no
+ * address of its own: the conversation's is used); a warning, or a breach
+ * without the flag, sends nothing. */
+static void plan_acknowledges_a_breach_only_when_the_policy_says_so(void **state) {
+  (void)state;
+  plan_fixture_t f;
+  plan_setup(&f);
+  Switchboard__V1__SlaEvent e = SWITCHBOARD__V1__SLA_EVENT__INIT;
+  sb_envelope_t env = SWITCHBOARD__V1__ENVELOPE__INIT;
+  env.source = "/sla-timer";
+  env.conversation = "conv-1";
+  env.body_case = SWITCHBOARD__V1__ENVELOPE__BODY_SLA;
+  env.sla = &e;
+  e.kind = SWITCHBOARD__V1__SLA_KIND__SLA_BREACH;
+  e.acknowledge_customer = 1;
+  sb_out_plan_t p;
+  assert_int_equal(sb_channel_plan(&f.ctx, &env, &p), 0);
+  assert_string_equal(p.purpose, "breach_ack");
+  assert_string_equal(p.text, "Sorry : about 15 min");
+  assert_null(p.address);
+  sb_out_plan_clear(&p);
+  e.acknowledge_customer = 0;
+  assert_int_equal(sb_channel_plan(&f.ctx, &env, &p), 0);
+  assert_string_equal(p.purpose, "");
+  assert_null(p.text);
+  e.acknowledge_customer = 1;
+  e.kind = SWITCHBOARD__V1__SLA_KIND__SLA_WARNING;
+  assert_int_equal(sb_channel_plan(&f.ctx, &env, &p), 0);
+  assert_string_equal(p.purpose, "");
+  plan_teardown(&f);
 }
 
 static void plan_acknowledges_a_new_conversation_with_its_address(void **state) {
@@ -535,6 +568,9 @@ static void policy_errors_and_durations(void **state) {
       {"{\"acknowledge\": {\"template\": \"nope\"}}",
        "tenant acme: notify.acknowledge.template \"nope\" is not in notify.templates"},
       {"{\"acknowledge\": {\"tempate\": \"ack\"}}", "tenant acme: notify.acknowledge.tempate is not a known member"},
+      {"{\"breach_ack\": {\"template\": \"nope\"}}",
+       "tenant acme: notify.breach_ack.template \"nope\" is not in notify.templates"},
+      {"{\"breach_ack\": []}", "tenant acme: notify.breach_ack must be an object"},
       {"{\"redirect\": {\"template\": \"mp\", \"link\": \"ftp://x\", \"link_secret\": \"k\"}}",
        "tenant acme: notify.redirect.link must be an http(s) URL"},
       {"{\"redirect\": {\"template\": \"mp\", \"link\": \"https://x\"}}",
@@ -576,6 +612,7 @@ int main(void) {
       cmocka_unit_test(outbound_config_errors_name_tenant_and_field),
       cmocka_unit_test(http_status_alone_and_urlencoding),
       cmocka_unit_test(plan_acknowledges_a_new_conversation_with_its_address),
+      cmocka_unit_test(plan_acknowledges_a_breach_only_when_the_policy_says_so),
       cmocka_unit_test(plan_redirects_a_public_move_private_message_in_its_language),
       cmocka_unit_test(plan_sends_only_replies_route_accepted),
       cmocka_unit_test(policy_errors_and_durations),

@@ -74,10 +74,46 @@ static void an_agent_event_names_its_agent_and_conversation(void **state) {
   free(json);
 }
 
+static void an_incident_says_what_kind_and_which_queue(void **state) {
+  (void)state;
+  Switchboard__V1__Incident in = SWITCHBOARD__V1__INCIDENT__INIT;
+  sb_envelope_t env = SWITCHBOARD__V1__ENVELOPE__INIT;
+  in.kind = "queue_stuck";
+  in.key = in.queue = "billing";
+  in.id = "queue_stuck:billing:1764000000000";
+  in.observed = 612000;
+  in.baseline = 600000;
+  in.waiting = 4;
+  in.supervisor_alert = 1;
+  env.id = "incident-queue_stuck:billing:1764000000000";
+  env.key = "k3";
+  env.source = "/sla-timer";
+  env.type = "com.switchboard.incident.queue_stuck";
+  env.tenant = "acme";
+  env.body_case = SWITCHBOARD__V1__ENVELOPE__BODY_INCIDENT;
+  env.incident = &in;
+  char *json = sb_hooks_event_json(&env);
+  cJSON *o = cJSON_Parse(json);
+  assert_non_null(o);
+  assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "incident");
+  assert_null(cJSON_GetObjectItem(o, "conversation"));
+  const cJSON *i = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "data"), "incident");
+  assert_non_null(i);
+  assert_string_equal(cJSON_GetObjectItem(i, "kind")->valuestring, "queue_stuck");
+  assert_string_equal(cJSON_GetObjectItem(i, "queue")->valuestring, "billing");
+  assert_string_equal(cJSON_GetObjectItem(i, "id")->valuestring, in.id);
+  assert_int_equal(cJSON_GetObjectItem(i, "waiting")->valueint, 4);
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItem(i, "supervisor_alert")));
+  assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "data"), "sla"));
+  cJSON_Delete(o);
+  free(json);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_service_level_envelope_is_not_read_as_another_body),
       cmocka_unit_test(an_agent_event_names_its_agent_and_conversation),
+      cmocka_unit_test(an_incident_says_what_kind_and_which_queue),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,6 +83,30 @@ static void queue_update_and_breach_actions_are_read(void **state) {
   assert_null(p);
 }
 
+static void breach_actions_and_the_stuck_check_are_read(void **state) {
+  (void)state;
+  char err[256];
+  sb_sla_policies_t *p = load("{\"on_breach\": [\"widen_routing\", \"acknowledge_customer\"],"
+                              " \"calendars\": {\"office\": {\"tz\": \"UTC\", \"hours\": {\"mon\": [[\"09:00\", \"17:00\"]]}}},"
+                              " \"stuck\": {\"after_ms\": 120000, \"queues\": [\"billing\", \"vip\"],"
+                              " \"supervisor_calendar\": \"office\"}}",
+                              err, sizeof err);
+  if (!p)
+    fail_msg("%s", err);
+  assert_int_equal(sb_sla_policies_default(p)->on_breach, SB_SLA_ACT_WIDEN_ROUTING | SB_SLA_ACT_ACKNOWLEDGE_CUSTOMER);
+  const sb_sla_stuck_cfg_t *st = sb_sla_policies_stuck(p);
+  assert_int_equal(st->after_ms, 120000);
+  assert_int_equal(st->nqueues, 2);
+  assert_string_equal(st->queues[1], "vip");
+  assert_non_null(st->calendar);
+  assert_ptr_equal(st->calendar, sb_sla_policies_calendar(p, "office"));
+  sb_sla_policies_destroy(&p);
+  p = load("{}", err, sizeof err);
+  assert_non_null(p);
+  assert_int_equal(sb_sla_policies_stuck(p)->after_ms, 0); /* no check unless asked */
+  sb_sla_policies_destroy(&p);
+}
+
 static void bad_rules_are_refused_with_the_field_named(void **state) {
   (void)state;
   static const struct {
@@ -105,6 +129,18 @@ static void bad_rules_are_refused_with_the_field_named(void **state) {
       {"{\"policies\": [{\"on_breach\": [\"raise_priority\", \"x\"]}]}",
        "tenant acme: sla.policies[0].on_breach: unknown action"},
       {"{\"policies\": [{\"channel\": \"x\", \"on_hold\": true}]}", "tenant acme: sla.policies[0].on_hold: unknown field"},
+      {"{\"on_breach\": [\"widen\"]}", "tenant acme: sla.on_breach: unknown action"},
+      {"{\"stuck\": true}", "tenant acme: sla.stuck: must be an object"},
+      {"{\"stuck\": {\"queues\": [\"billing\"]}}", "tenant acme: sla.stuck.after_ms: must be a number of ms"},
+      {"{\"stuck\": {\"after_ms\": 999, \"queues\": [\"billing\"]}}", "tenant acme: sla.stuck.after_ms: must be"},
+      {"{\"stuck\": {\"after_ms\": 60000}}", "tenant acme: sla.stuck.queues: must be a non-empty list"},
+      {"{\"stuck\": {\"after_ms\": 60000, \"queues\": []}}", "tenant acme: sla.stuck.queues: must be a non-empty list"},
+      {"{\"stuck\": {\"after_ms\": 60000, \"queues\": [\"ok\", \"a b\"]}}",
+       "tenant acme: sla.stuck.queues[1]: must be a queue id"},
+      {"{\"stuck\": {\"after_ms\": 60000, \"queues\": [\"q\"], \"supervisor_calendar\": \"night\"}}",
+       "tenant acme: sla.stuck.supervisor_calendar: names no calendar"},
+      {"{\"stuck\": {\"after_ms\": 60000, \"queues\": [\"q\"], \"every_ms\": 5}}",
+       "tenant acme: sla.stuck.every_ms: unknown field"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char err[256];
@@ -254,6 +290,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(queue_update_and_breach_actions_are_read),
       cmocka_unit_test(bad_rules_are_refused_with_the_field_named),
+      cmocka_unit_test(breach_actions_and_the_stuck_check_are_read),
       cmocka_unit_test(a_resume_adds_the_business_time_the_pause_lasted),
       cmocka_unit_test(a_policy_change_retargets_from_the_original_start),
       cmocka_unit_test(malformed_tasks_are_refused_with_a_reason),
