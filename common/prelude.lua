@@ -8,6 +8,7 @@
 -- (a routing decision, a conversation id) to a stored envelope: protobuf
 -- merges a field appended to a message, the last value of a scalar wins.
 local P = string.sub(KEYS[1], 1, -6)
+local TENANT = string.match(P, '^sb:{t:(.*)}:$')
 
 local function pb_varint(n)
   local t = {}
@@ -29,6 +30,24 @@ end
 local function pb_bool(field, b)
   if b then return pb_varint(field * 8) .. '\1' end
   return ''
+end
+local function pb_double(field, x)
+  return pb_varint(field * 8 + 1) .. struct.pack('<d', x)
+end
+
+-- An event a script makes itself (an SLA event, an incident): an Envelope
+-- (id, source, type, time, the tenant, its key, then `fields`, protobuf
+-- bytes), stored under ev:<key> for ttl s with the lease of the stage that
+-- takes it recorded due at `due` ms, as every hand-off (a replica that
+-- dies before sending it leaves it to the sweeper). key: the first 32 hex
+-- of sha1(source "\n" id). Returns the envelope.
+local function sb_event_store(id, source, type_, now_ms, fields, ttl, lease, due)
+  local key = string.sub(redis.sha1hex(source .. '\n' .. id), 1, 32)
+  local env = pb_bytes(1, id) .. pb_bytes(2, source) .. pb_bytes(3, type_) .. pb_bytes(4, '1.0') ..
+              pb_uint(5, now_ms) .. pb_bytes(6, TENANT) .. pb_bytes(9, key) .. fields
+  redis.call('SET', P .. 'ev:' .. key, env, 'EX', ttl)
+  redis.call('ZADD', P .. 'lease:' .. lease, due, key)
+  return env
 end
 
 -- A variadic command over a long list, in chunks: Lua's unpack has a limit

@@ -1,7 +1,7 @@
 -- classify.lua: classify's commit. The durable hand-off (sb_handoff in
 -- prelude.lua: clear the input lease, store the envelope, record route's
 -- lease, once per event) plus, in the same script, the customer's repeat
--- contacts.
+-- contacts and the spike incidents.
 -- Extra args per item (services/classify/main.c, CLASSIFY_NEXTRA):
 --   [1] thread "<channel>:<customer>" ("" : not counted)
 --   [2] the event's conversation id ("" : not counted)
@@ -9,6 +9,12 @@
 --   [4] repeat_min: earlier contacts that make a repeat contact
 --   [5] the priority classify computed in C (0..100)
 --   [6] points a repeat contact adds (the tenant's "repeat" weight)
+--   [7] incident records (sb_incident.h), ';'-joined, "" for none:
+--       "<kind>|<key>|<bucket start ms>|<observed>|<baseline>", kind v:
+--       spike_volume, n: spike_negative, upper case (V, N) for the
+--       message's own incident (Classification.spike, set in C); the
+--       others are incidents it opened
+--   [8] how long an incident is de-duplicated, ms
 -- Keys (prefix P = "sb:{t:<tenant>}:", see sb_keys.h):
 --   rc:<thread>  string "<contacts>|<last conversation>", expires one window
 --                after the start of the customer's latest conversation
@@ -23,7 +29,21 @@
 -- runs from the start of the latest conversation, not from its last message
 -- (refreshing it would cost a write per message). A re-sent event (lease cleared) is not counted twice:
 -- sb_handoff runs the effect only for a lease it clears.
+--   incident:<kind>:<key>  string: the id of the tenant's incident of that
+--                kind and key, expires [8] ms after it opened
+-- Spikes: every replica derives the same id for the same burst (kind, key,
+-- wall-clock bucket), but a replica that saw less may open it a bucket
+-- later, under a later id. One SET NX GET per record settles it: the first
+-- writer's id is THE incident; the winner stores its Incident envelope
+-- (ev:<key>, key = sha1("/classify\n" .. id)) and records lease:notify due
+-- now, so the sweeper hands it to notify within one --sweep-ms (no socket
+-- of its own); a message whose own id lost carries the winner's id
+-- (Classification.spike appended: the last value wins). So one event per
+-- incident whatever the number of replicas, at one command per message in
+-- an incident (none otherwise).
 local NEXTRA_THREAD, NEXTRA_CONV, NEXTRA_WINDOW, NEXTRA_MIN, NEXTRA_PRIO, NEXTRA_WEIGHT = 0, 1, 2, 3, 4, 5
+local NEXTRA_INCIDENTS, NEXTRA_INCIDENT_TTL = 6, 7
+local INCIDENT_KINDS = {v = 'spike_volume', n = 'spike_negative'}
 
 local function repeat_contacts(key, blob, i)
   local thread, conv = ARGV[i + NEXTRA_THREAD], ARGV[i + NEXTRA_CONV]
@@ -50,4 +70,41 @@ local function repeat_contacts(key, blob, i)
   return pb_bytes(30, pb_uint(17, earlier) .. pb_uint(11, prio))
 end
 
-return sb_handoff(repeat_contacts)
+-- The Incident event of a record this script won, stored and due for notify.
+local function incident_event(id, kind, key, started, observed, baseline)
+  local now = math.floor(tonumber(ARGV[1]) / 1000)
+  local body = pb_bytes(1, kind) .. pb_bytes(2, key) .. pb_bytes(3, id) .. pb_uint(4, started) ..
+               pb_double(5, observed) .. pb_double(6, baseline) .. pb_bool(9, true)
+  sb_event_store(id, '/classify', 'com.switchboard.incident.' .. kind, now, pb_bytes(24, body), ARGV[7],
+                 'notify', now)
+  stat('spike_incidents')
+  stat('spike_incidents_' .. kind)
+end
+
+-- One record: the incident's id as the tenant knows it, and the record's.
+local function incident(rec, ttl)
+  local k, key, started, observed, baseline = string.match(rec, '^([VNvn])|([^|]+)|(%d+)|([^|]+)|([^|]+)$')
+  if not k or not tonumber(observed) or not tonumber(baseline) then return nil end
+  local kind = INCIDENT_KINDS[string.lower(k)]
+  local id = kind .. ':' .. key .. ':' .. started
+  local known = redis.call('SET', P .. 'incident:' .. kind .. ':' .. key, id, 'NX', 'GET', 'PX', ttl)
+  if known then return known, id end
+  incident_event(id, kind, key, tonumber(started), tonumber(observed), tonumber(baseline))
+  return id, id
+end
+
+local function spikes(i)
+  local recs, ttl = ARGV[i + NEXTRA_INCIDENTS], tonumber(ARGV[i + NEXTRA_INCIDENT_TTL]) or 0
+  if recs == nil or recs == '' or ttl <= 0 then return '' end
+  local out = ''
+  for rec in string.gmatch(recs, '[^;]+') do
+    local known, mine = incident(rec, ttl)
+    local own = string.match(rec, '^[VN]') ~= nil
+    if own and known and known ~= mine then out = pb_bytes(30, pb_bytes(18, known)) end
+  end
+  return out
+end
+
+return sb_handoff(function(key, blob, i)
+  return repeat_contacts(key, blob, i) .. spikes(i)
+end)

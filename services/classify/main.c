@@ -15,14 +15,25 @@
  * The commit is classify.lua: the hand-off plus the customer's repeat
  * contacts (Classification.repeat_contacts, and the priority raised by the
  * tenant's "repeat" weight at "repeat_min" earlier contacts).
+ *
+ * Spikes: each tenant with "spike" on has a tracker (sb_spikes,
+ * sb_incident) that counts every message this replica classifies; a
+ * message in an open incident gets Classification.spike = its id, and
+ * classify.lua stores one Incident event per incident across replicas,
+ * handed to notify by the lease sweeper (see the script's header).
+ * sb_classify_spike_incidents_total{kind} counts the incidents this
+ * replica's trackers opened (replicas that see the same burst open the
+ * same one; the tenant's stats field "spike_incidents" counts it once).
  */
 #include "sb_classify.h"
 #include "sb_error.h"
+#include "sb_spikes.h"
 #include "sb_ruleset.h"
 #include "sb_lang.h"
 #include "sb_log.h"
 #include "sb_script.h"
 #include "sb_stage.h"
+#include "sb_time.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +52,8 @@ static const sb_option_t classify_options[] = {
 typedef struct {
   sb_service_t *s;
   sb_ruleset_t *set;       /* the live rules; replaced whole on reload */
+  sb_spikes_t *spikes;     /* per-tenant spike trackers, in step with set */
+  sb_counter_t *incidents[SB_INCIDENT_KINDS];
   /* reload (SIGHUP): built on a libuv worker thread, swapped in by the loop */
   uv_signal_t sighup;
   int sighup_open, closed;
@@ -52,21 +65,79 @@ typedef struct {
   sb_counter_t *reloads_ok, *reloads_failed;
 } classify_ctx_t;
 
-/* classify.lua's extra arguments: what it needs to count the customer's
- * repeat contacts and raise the priority (see the script's header). */
-enum { CLASSIFY_NEXTRA = 6 };
+/* classify.lua's extra arguments (see the script's header): what it needs
+ * to count the customer's repeat contacts and raise the priority (6), then
+ * the message's spike incidents (2). */
+enum { CLASSIFY_NREPEAT = 6, CLASSIFY_NEXTRA = 8 };
+/* Bytes of the incident records argument (3 records of ~110 bytes). */
+#define INCIDENT_RECORDS_MAX 400
 
 static void repeat_args(sb_stage_item_t *it, const sb_rules_t *rules, const Switchboard__V1__Interaction *in,
                         const char *conversation, int priority) {
   int64_t window_s = sb_rules_repeat_window_s(rules);
-  if (!in->customer || !*in->customer || !conversation || !*conversation || window_s <= 0)
-    return; /* padded with "": not counted */
+  if (!in->customer || !*in->customer || !conversation || !*conversation || window_s <= 0) {
+    for (int i = 0; i < CLASSIFY_NREPEAT; i++)
+      sb_stage_item_arg(it, ""); /* not counted; keeps the spike args in place */
+    return;
+  }
   sb_stage_item_argf(it, "%s:%s", sb_channel_name(in->channel), in->customer);
   sb_stage_item_arg(it, conversation);
   sb_stage_item_argf(it, "%lld", (long long)window_s * 1000);
   sb_stage_item_argf(it, "%d", sb_rules_repeat_min(rules));
   sb_stage_item_argf(it, "%d", priority);
   sb_stage_item_argf(it, "%d", (int)(sb_rules_priority(rules)->repeat + 0.5));
+}
+
+/* The records classify.lua needs, "<kind>|<key>|<started ms>|<observed>|
+ * <baseline>" joined by ';' (kind v or n; V or N for the message's own
+ * incident): its own and any it opened; then the script's de-duplication
+ * time. */
+static void spike_args(sb_stage_item_t *it, const sb_incident_t *t, const sb_incident_hits_t *h) {
+  char recs[INCIDENT_RECORDS_MAX];
+  size_t at = 0;
+  recs[0] = '\0';
+  for (size_t i = 0; i < h->n; i++) {
+    const sb_incident_ref_t *r = &h->refs[i];
+    if ((i > 0 || !r->member) && !r->opened)
+      continue;
+    const char *kinds = i == 0 && r->member ? "VN" : "vn"; /* indexed by sb_incident_kind_t */
+    int n = snprintf(recs + at, sizeof recs - at, "%s%c|%s|%lld|%.6g|%.6g", at ? ";" : "", kinds[r->kind], r->key, (long long)r->started_ms, r->observed,
+                     r->baseline);
+    if (n < 0 || (size_t)n >= sizeof recs - at) {
+      recs[at] = '\0'; /* cannot happen with keys of at most 64 bytes */
+      break;
+    }
+    at += (size_t)n;
+  }
+  sb_stage_item_argf(it, "%s", recs);
+  sb_stage_item_argf(it, "%lld", (long long)(sb_incident_opts(t)->bucket_ms * SB_INCIDENT_TTL_BUCKETS));
+}
+
+/* Counts the message in its tenant's spike tracker; a message in an open
+ * incident carries its id (Classification.spike). */
+static int observe_spike(classify_ctx_t *c, sb_stage_item_t *it, const sb_classify_verdict_t *v) {
+  sb_incident_t *t = sb_spikes_of(c->spikes, it->tenant);
+  Switchboard__V1__Classification *cl = it->env->classification;
+  if (!t || !cl)
+    return 0;
+  sb_incident_hits_t h;
+  const char *intent = v->intent.n ? v->intent.intents[0].name : NULL;
+  int rc = sb_incident_observe(t, intent, v->sentiment.label == SB_SENTIMENT_NEGATIVE, sb_now_ms(), &h);
+  if (rc || h.n == 0)
+    return rc;
+  for (size_t i = 0; i < h.n; i++)
+    if (h.refs[i].opened)
+      sb_counter_add(c->incidents[h.refs[i].kind], 1);
+  if (h.refs[0].member) {
+    char *id = strdup(h.refs[0].id);
+    if (!id)
+      return SB_ENOMEM;
+    if (cl->spike != protobuf_c_empty_string)
+      free(cl->spike);
+    cl->spike = id;
+  }
+  spike_args(it, t, &h);
+  return 0;
 }
 
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
@@ -87,6 +158,8 @@ static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
     rc = sb_classify_envelope_apply_rules(env, &v, rules);
   if (rc == 0)
     repeat_args(it, rules, in, env->conversation, v.priority.score);
+  if (rc == 0)
+    rc = observe_spike(c, it, &v);
   sb_classify_verdict_clear(&v);
   if (rc && rc != SB_EEXISTS) {
     *why = "classification failed";
@@ -116,6 +189,8 @@ static void reload_done(uv_work_t *w, int status) {
     c->set = c->next; /* prepare runs on this thread: nothing holds the old set */
     c->next = NULL;
     sb_ruleset_destroy(&old);
+    if (sb_spikes_sync(c->spikes, c->set))
+      sb_log(SB_LOG_ERROR, "spike_trackers_failed", "why", "out of memory", NULL);
     sb_counter_add(c->reloads_ok, 1);
     sb_log(SB_LOG_INFO, "rules_reloaded", "file", c->src.tenants_path, NULL);
   } else {
@@ -166,6 +241,17 @@ static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
     return SB_ECONFIG;
   }
   c->src.tenants_path = sb_config_str(s->config, "tenants");
+  c->spikes = sb_spikes_new(s->tenants);
+  if (!c->spikes || sb_spikes_sync(c->spikes, c->set))
+    return SB_ENOMEM;
+  for (int k = 0; k < SB_INCIDENT_KINDS; k++) {
+    char label[64];
+    snprintf(label, sizeof label, "kind=\"%s\"", sb_incident_kind_name((sb_incident_kind_t)k));
+    c->incidents[k] = sb_metrics_counter(s->metrics, "sb_classify_spike_incidents_total",
+                                         "spike incidents this replica's detectors opened, by kind", label);
+    if (!c->incidents[k])
+      return SB_ENOMEM;
+  }
   c->reloads_ok = sb_metrics_counter(s->metrics, "sb_classify_reloads_total",
                                      "rule reloads (SIGHUP) by result", "result=\"ok\"");
   c->reloads_failed = sb_metrics_counter(s->metrics, "sb_classify_reloads_total",
@@ -192,6 +278,7 @@ static void close_ctx(void *ctx) {
   close_sighup(c);
   c->closed = 1; /* a reload still running frees its own result */
   sb_ruleset_destroy(&c->set);
+  sb_spikes_destroy(&c->spikes);
 }
 
 static const sb_stage_ops_t classify_ops = {

@@ -42,6 +42,7 @@ struct sb_rules {
   sb_priority_weights_t priority;
   int64_t repeat_window_s;
   int repeat_min;
+  sb_rules_spike_t spike;
   sb_rule_answer_t *answers;
   size_t n_answers;
   lang_terms_t sets[TERM_LANGS_MAX];
@@ -443,6 +444,46 @@ static int parse_repeat_min(parse_t *p, const cJSON *j) {
   return rc;
 }
 
+/* One optional number of "spike": 1 with *out when given, 0 when absent,
+ * SB_ECONFIG when out of range (open: lo itself is refused too). */
+static int spike_number(parse_t *p, const cJSON *obj, const char *name, double lo, double hi, int open,
+                        double *out) {
+  const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, name);
+  if (!j)
+    return 0;
+  if (!cJSON_IsNumber(j) || !(j->valuedouble >= lo && j->valuedouble <= hi) || (open && j->valuedouble == lo))
+    return fail(p, "spike.%s: must be a number %s %g to %g", name, open ? "above" : "from", lo, hi);
+  *out = j->valuedouble;
+  return 1;
+}
+
+/* "spike": {"enabled", "bucket_s", "k", "alpha", "warmup_buckets", "min_count"} */
+static int parse_spike(parse_t *p, const cJSON *obj) {
+  static const char *const keys[] = {"enabled", "bucket_s", "k", "alpha", "warmup_buckets", "min_count", NULL};
+  sb_rules_spike_t *sp = &p->r->spike;
+  int rc = expect(p, obj, cJSON_IsObject, "spike", "an object");
+  if (!rc)
+    rc = only_keys(p, obj, "spike", keys);
+  if (rc)
+    return rc;
+  const cJSON *en = cJSON_GetObjectItemCaseSensitive(obj, "enabled");
+  if (en && !cJSON_IsBool(en))
+    return fail(p, "spike.enabled: must be true or false");
+  sp->enabled = !en || cJSON_IsTrue(en);
+  double v = 0;
+  if ((rc = spike_number(p, obj, "bucket_s", 1, SB_RULES_SPIKE_BUCKET_S_MAX, 0, &v)) == 1)
+    sp->opts.bucket_ms = (int64_t)(v * 1000);
+  if (rc >= 0 && (rc = spike_number(p, obj, "k", 0, SB_RULES_SPIKE_K_MAX, 1, &v)) == 1)
+    sp->opts.k = v;
+  if (rc >= 0 && (rc = spike_number(p, obj, "alpha", 0, 1, 1, &v)) == 1)
+    sp->opts.alpha = v;
+  if (rc >= 0 && (rc = spike_number(p, obj, "warmup_buckets", 0, SB_RULES_SPIKE_WARMUP_MAX, 0, &v)) == 1)
+    sp->opts.warmup_buckets = (int)v;
+  if (rc >= 0 && (rc = spike_number(p, obj, "min_count", 1, SB_RULES_SPIKE_MIN_COUNT_MAX, 0, &v)) == 1)
+    sp->opts.min_count = (int)v;
+  return rc < 0 ? rc : 0;
+}
+
 static int answer_fields(parse_t *p, const cJSON *o, const char *path, sb_rule_answer_t *a) {
   static const char *const keys[] = {"id", "intent", "language", "text", NULL};
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
@@ -500,7 +541,7 @@ static const struct {
     {"languages", parse_languages}, {"intents", parse_intents}, {"competitors", parse_competitors},
     {"vip", parse_vip},             {"legal", parse_legal},     {"priority", parse_priority},
     {"answers", parse_answers},     {"repeat_window_s", parse_repeat_window},
-    {"repeat_min", parse_repeat_min},
+    {"repeat_min", parse_repeat_min}, {"spike", parse_spike},
 };
 #define NMEMBERS (sizeof members / sizeof members[0])
 
@@ -535,6 +576,8 @@ static sb_rules_t *rules_from_json(const cJSON *root, char *err, size_t errlen) 
   sb_priority_weights_default(&p.r->priority);
   p.r->repeat_window_s = SB_RULES_REPEAT_WINDOW_DEFAULT;
   p.r->repeat_min = 1;
+  p.r->spike.enabled = 1;
+  sb_spike_opts_default(&p.r->spike.opts);
   int rc = parse_root(&p, root);
   if (!rc)
     rc = build_hyperscan(&p);
@@ -663,6 +706,8 @@ const sb_priority_weights_t *sb_rules_priority(const sb_rules_t *r) { return &r-
 int64_t sb_rules_repeat_window_s(const sb_rules_t *r) { return r->repeat_window_s; }
 
 int sb_rules_repeat_min(const sb_rules_t *r) { return r->repeat_min; }
+
+const sb_rules_spike_t *sb_rules_spike(const sb_rules_t *r) { return &r->spike; }
 size_t sb_rules_answer_count(const sb_rules_t *r) { return r->n_answers; }
 const sb_rule_answer_t *sb_rules_answer(const sb_rules_t *r, size_t i) {
   return i < r->n_answers ? &r->answers[i] : NULL;

@@ -25,9 +25,15 @@
  *                 "text": "We're sorry ..."}],
  *    "repeat_window_s": 604800,   a customer's earlier contacts count as
  *                                 repeats within this window (0: off)
- *    "repeat_min": 1}             earlier contacts in the window that make
+ *    "repeat_min": 1,             earlier contacts in the window that make
  *                                 a repeat contact (raises priority by the
  *                                 "repeat" weight; see classify.lua)
+ *    "spike": {"enabled": true,   spike incidents (sb_incident.h); every
+ *              "bucket_s": 60,    member optional, defaults from sb_spike.h:
+ *              "k": 4,            bucket width (s), standard deviations,
+ *              "alpha": 0.1,      EWMA weight of the newest bucket,
+ *              "warmup_buckets": 10,  buckets before anything is judged,
+ *              "min_count": 10}}  messages a bucket needs to be an incident
  *
  * Every member is optional; an empty object is a valid (empty) rule set.
  * Keywords, competitor names and legal words are phrases of up to
@@ -51,6 +57,7 @@
 #define SB_RULES_H
 
 #include "sb_priority.h"
+#include "sb_spike.h"
 #include "sb_termset.h"
 
 #include <regex.h>
@@ -77,6 +84,17 @@
 #define SB_RULES_REPEAT_WINDOW_DEFAULT (7 * 86400)
 #define SB_RULES_REPEAT_WINDOW_MAX (90 * 86400)
 #define SB_RULES_REPEAT_MIN_MAX 1000
+/* Limits of the "spike" member (the detector's own are in sb_spike.h). */
+#define SB_RULES_SPIKE_BUCKET_S_MAX 86400
+#define SB_RULES_SPIKE_K_MAX 100
+#define SB_RULES_SPIKE_WARMUP_MAX 10000
+#define SB_RULES_SPIKE_MIN_COUNT_MAX 1000000
+
+/* The tenant's spike detector settings ("spike"). */
+typedef struct {
+  int enabled;          /* default 1 */
+  sb_spike_opts_t opts; /* sb_spike_opts_default + the members given */
+} sb_rules_spike_t;
 
 /* A term's value in the rules' termsets: its kind and the index of what it
  * names (intent, competitor; 0 for legal). */
@@ -141,6 +159,9 @@ const sb_priority_weights_t *sb_rules_priority(const sb_rules_t *r);
  * of earlier contacts in it that flag a repeat (>= 1). */
 int64_t sb_rules_repeat_window_s(const sb_rules_t *r);
 int sb_rules_repeat_min(const sb_rules_t *r);
+
+/* The "spike" settings (defaults when the member is absent). */
+const sb_rules_spike_t *sb_rules_spike(const sb_rules_t *r);
 
 size_t sb_rules_answer_count(const sb_rules_t *r);
 const sb_rule_answer_t *sb_rules_answer(const sb_rules_t *r, size_t i);

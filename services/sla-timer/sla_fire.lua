@@ -69,13 +69,8 @@ local function cal_state(name)
 end
 
 local function emit(id, type_, conv, sla)
-  local key = string.sub(redis.sha1hex('/sla-timer\n' .. id), 1, 32)
-  local env = pb_bytes(1, id) .. pb_bytes(2, '/sla-timer') .. pb_bytes(3, 'com.switchboard.sla.' .. type_) ..
-              pb_bytes(4, '1.0') .. pb_uint(5, now) .. pb_bytes(6, ARGV[4]) .. pb_bytes(9, key) ..
-              pb_bytes(10, conv) .. pb_bytes(22, sla)
-  redis.call('SET', P .. 'ev:' .. key, env, 'EX', ttl)
-  redis.call('ZADD', P .. 'lease:notify', ARGV[2], key)
-  envs[#envs + 1] = env
+  envs[#envs + 1] = sb_event_store(id, '/sla-timer', 'com.switchboard.sla.' .. type_, now,
+                                   pb_bytes(10, conv) .. pb_bytes(22, sla), ttl, 'notify', ARGV[2])
 end
 
 local function raise_priority(conv, by, st)

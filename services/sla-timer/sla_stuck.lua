@@ -15,23 +15,13 @@ local now, after = tonumber(ARGV[1]), tonumber(ARGV[4])
 local TWO40, EPOCH = 1099511627776, 1500000000000
 local envs, states = {}, {}
 
-local function pb_double(field, x)
-  return pb_varint(field * 8 + 1) .. struct.pack('<d', x)
-end
-
 local function incident(queue, waited, waiting, started)
   local id = 'queue_stuck:' .. queue .. ':' .. now
   local body = pb_bytes(1, 'queue_stuck') .. pb_bytes(2, queue) .. pb_bytes(3, id) .. pb_uint(4, started) ..
                pb_double(5, waited) .. pb_double(6, after) .. pb_bytes(7, queue) .. pb_uint(8, waiting) ..
                pb_bool(9, true)
-  local eid = 'incident-' .. id
-  local key = string.sub(redis.sha1hex('/sla-timer\n' .. eid), 1, 32)
-  local env = pb_bytes(1, eid) .. pb_bytes(2, '/sla-timer') .. pb_bytes(3, 'com.switchboard.incident.queue_stuck') ..
-              pb_bytes(4, '1.0') .. pb_uint(5, now) .. pb_bytes(6, ARGV[3]) .. pb_bytes(9, key) ..
-              pb_bytes(24, body)
-  redis.call('SET', P .. 'ev:' .. key, env, 'EX', ARGV[5])
-  redis.call('ZADD', P .. 'lease:notify', ARGV[2], key)
-  envs[#envs + 1] = env
+  envs[#envs + 1] = sb_event_store('incident-' .. id, '/sla-timer', 'com.switchboard.incident.queue_stuck', now,
+                                   pb_bytes(24, body), ARGV[5], 'notify', ARGV[2])
   return id
 end
 

@@ -1,13 +1,15 @@
 /*
  * fuzz_classify: libFuzzer target over every classify analyser at once:
  * sb_classify_message (PII, redaction, language, tokens, sentiment,
- * intents, flags, priority, suggestion) and a spike detector fed from it.
+ * intents, flags, priority, suggestion) and the service's spike tracker
+ * (sb_incident, over sb_spike) fed from it, tuned to open incidents often.
  *
  * The first input byte chooses the options (public, repeat contact, VIP
  * customer); the rest is the message, never NUL-terminated, so ASan sees
  * any overread. Checked: every documented range (spans sorted inside the
  * input, code points monotone, scores and priority in range, redaction
- * NUL-terminated, the move_private rule, the truncation flag), and that no
+ * NUL-terminated, the move_private rule, the truncation flag, incident
+ * ids "<kind>:<key>:<bucket start>" with the message's own first), and that no
  * input stalls (libFuzzer's -timeout catches that).
  *
  * The rules and lexicon are small inline copies exercising every feature
@@ -16,7 +18,9 @@
  */
 #include "sb_classify.h"
 #include "sb_error.h"
-#include "sb_spike.h"
+#include "sb_incident.h"
+
+#include <stdio.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,7 +48,7 @@ typedef struct {
   sb_rules_t *rules;
   sb_sentiment_t *sentiment;
   sb_classify_t *c;
-  sb_spike_t *spike;
+  sb_incident_t *spike;
 } world_t;
 
 static void check(int ok) {
@@ -63,7 +67,10 @@ static world_t *world(void) {
   check(sb_sentiment_add_lexicon(w.sentiment, "en", LEXICON, strlen(LEXICON), err, sizeof err) == 0);
   check(sb_sentiment_add_lexicon(w.sentiment, "*", COMMON, strlen(COMMON), err, sizeof err) == 0);
   w.c = sb_classify_new(w.rules, w.sentiment);
-  w.spike = sb_spike_new(NULL);
+  sb_spike_opts_t o;
+  sb_spike_opts_default(&o);
+  o.warmup_buckets = 1, o.min_count = 2, o.k = 1;
+  w.spike = sb_incident_new(&o);
   check(w.c && w.spike);
   return &w;
 }
@@ -93,6 +100,21 @@ static void check_analysis(const sb_classify_verdict_t *v, const sb_classify_inp
   check(v->truncated == (v->redacted_len > SB_CLASSIFY_TEXT_MAX));
 }
 
+static void check_incidents(sb_incident_t *t, const char *intent, int64_t now_ms, int negative) {
+  sb_incident_hits_t h;
+  check(sb_incident_observe(t, intent, negative, now_ms, &h) == 0);
+  check(h.n <= SB_INCIDENT_PER_MESSAGE);
+  for (size_t k = 0; k < h.n; k++) {
+    const sb_incident_ref_t *r = &h.refs[k];
+    char want[SB_INCIDENT_ID_MAX];
+    snprintf(want, sizeof want, "%s:%s:%lld", sb_incident_kind_name(r->kind), r->key, (long long)r->started_ms);
+    check(!strcmp(r->id, want) && r->started_ms % 60000 == 0);
+    check(r->member || r->opened);
+    check(k == 0 || !r->member || h.refs[0].member); /* own first */
+    check(r->kind == SB_INCIDENT_VOLUME || !r->member || negative);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   world_t *w = world();
   unsigned flags = size ? data[0] : 0;
@@ -106,9 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check(sb_classify_message(w->c, &in, &v) == 0);
   check_pii(copy, len, &v);
   check_analysis(&v, &in);
-  int rc = sb_spike_observe(w->spike, "fuzz", v.intent.n ? v.intent.intents[0].name : "*",
-                            (int64_t)(flags & 0xF0) * 60000, v.sentiment.label < 0, NULL);
-  check(rc == 0 || rc == 1);
+  check_incidents(w->spike, v.intent.n ? v.intent.intents[0].name : NULL, (int64_t)(flags & 0xF0) * 60000,
+                  v.sentiment.label < 0);
   sb_classify_verdict_clear(&v);
   free(copy);
   return 0;

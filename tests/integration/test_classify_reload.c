@@ -32,6 +32,9 @@
 #define RULES_BETA "{\"intents\":[{\"name\":\"beta\",\"keywords\":{\"*\":[\"zebra\"]}}],\"repeat_window_s\":3600}"
 /* valid JSON, invalid rules: an intent name with a space */
 #define RULES_BROKEN "{\"intents\":[{\"name\":\"no good\",\"keywords\":{\"*\":[\"zebra\"]}}]}"
+/* the beta rules with spike settings: valid, then out of range */
+#define RULES_SPIKE(k) \
+  "{\"intents\":[{\"name\":\"beta\",\"keywords\":{\"*\":[\"zebra\"]}}],\"spike\":{\"k\":" k "}}"
 #define TENANTS_WITH(rules) "{\"tenants\":[{\"id\":\"" TENANT "\",\"classify\":" rules "}]}"
 #define WAIT_MS 10000
 
@@ -167,6 +170,19 @@ static void sighup_swaps_in_valid_rules_and_keeps_them_over_a_broken_file(void *
   assert_int_equal(kill(pid, SIGHUP), 0);
   wait_reloads(st, "failed", 2);
   env = send_message(st, "r-4", "cust-r", "I saw a zebra at the gate");
+  assert_true(has_intent(env, "beta"));
+  sb_envelope_free(env);
+
+  /* the "spike" settings reload with the rules: valid ones are taken,
+   * out-of-range ones refuse the whole file */
+  sb_test_write_file(tenants, TENANTS_WITH(RULES_SPIKE("3")));
+  assert_int_equal(kill(pid, SIGHUP), 0);
+  wait_reloads(st, "ok", 2);
+  sb_test_write_file(tenants, TENANTS_WITH(RULES_SPIKE("0")));
+  assert_int_equal(kill(pid, SIGHUP), 0);
+  wait_reloads(st, "failed", 3);
+  assert_int_equal(reloads(st, "ok"), 2);
+  env = send_message(st, "r-5", "cust-r", "I saw a zebra at the gate");
   assert_true(has_intent(env, "beta"));
   sb_envelope_free(env);
 

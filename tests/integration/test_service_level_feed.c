@@ -6,6 +6,7 @@
  * (the replicas never both publish a period), numbered on its topic like
  * any feed event, and shown as gauges on sla-timer's /metrics.
  */
+#include "sb_testfeed.h"
 #include "sb_testutil.h"
 #include "sb_teststack.h"
 
@@ -44,34 +45,26 @@ typedef struct {
   sb_envelope_t *last_complete;
 } seen_t;
 
-static void read_feed(void *sub, seen_t *seen, int ms) {
-  int64_t until = sb_now_ms() + ms;
-  while (sb_now_ms() < until && seen->n < IDS_MAX) {
-    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 20) <= 0)
-      continue;
-    zmq_msg_t t, b;
-    zmq_msg_init(&t);
-    zmq_msg_init(&b);
-    zmq_msg_recv(&t, sub, 0);
-    zmq_msg_recv(&b, sub, 0);
-    assert_int_equal(zmq_msg_size(&t), strlen("lvl.service_level"));
-    assert_memory_equal(zmq_msg_data(&t), "lvl.service_level", zmq_msg_size(&t));
-    sb_envelope_t *env = sb_envelope_unpack(zmq_msg_data(&b), zmq_msg_size(&b));
-    assert_non_null(env);
-    assert_int_equal(env->body_case, SWITCHBOARD__V1__ENVELOPE__BODY_SERVICE_LEVEL);
-    snprintf(seen->ids[seen->n], sizeof seen->ids[0], "%s", env->id);
-    seen->seq[seen->n++] = env->feed_seq;
-    if (complete(env->service_level)) {
-      sb_envelope_free(seen->last_complete);
-      seen->last_complete = env;
-    } else {
-      sb_envelope_free(env);
-    }
-    zmq_msg_close(&t);
-    zmq_msg_close(&b);
+static void on_message(const char *topic, const sb_envelope_t *env, void *arg) {
+  seen_t *seen = arg;
+  if (seen->n >= IDS_MAX)
+    return;
+  assert_string_equal(topic, "lvl.service_level");
+  assert_non_null(env);
+  assert_int_equal(env->body_case, SWITCHBOARD__V1__ENVELOPE__BODY_SERVICE_LEVEL);
+  snprintf(seen->ids[seen->n], sizeof seen->ids[0], "%s", env->id);
+  seen->seq[seen->n++] = env->feed_seq;
+  if (complete(env->service_level)) { /* keep a copy: the loop frees env */
+    size_t len = 0;
+    uint8_t *blob = sb_envelope_pack(env, &len);
+    assert_non_null(blob);
+    sb_envelope_free(seen->last_complete);
+    seen->last_complete = sb_envelope_unpack(blob, len);
+    free(blob);
   }
 }
+
+static void read_feed(void *sub, seen_t *seen, int ms) { sb_testfeed_read(sub, ms, on_message, seen); }
 
 static void publish_one(sb_teststack_t *st, sb_envelope_t *env) {
   sbctl_client_queue(sb_teststack_client(st), env);
@@ -96,12 +89,7 @@ static void service_level_published_once_per_period_with_known_figures(void **st
   assert_non_null(st);
   assert_true(sb_teststack_add_replica(st, "sla-timer") > 0);
   unsetenv("SB_SERVICE_LEVEL_S");
-  void *zctx = zmq_ctx_new(), *sub = zmq_socket(zctx, ZMQ_SUB);
-  char ep[64];
-  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_NOTIFY_PUB + sb_teststack_offset(st));
-  zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "lvl.service_level", strlen("lvl.service_level"));
-  assert_int_equal(zmq_connect(sub, ep), 0);
-  usleep(200000);
+  void *zctx = zmq_ctx_new(), *sub = sb_testfeed_subscribe(st, zctx, "lvl.service_level");
   publish_one(st, sb_teststack_agent_event(st, "lvl", "login-1", "login", "bo", NULL, 5));
   publish_one(st, sb_teststack_message(st, "lvl", "m-a", "x", "@ann", "hello"));
   publish_one(st, sb_teststack_message(st, "lvl", "m-b", "x", "@bob", "hello"));

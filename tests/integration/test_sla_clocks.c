@@ -17,6 +17,7 @@
  *    window, else per conversation and target), and defers the alert to
  *    the supervisors' next opening when their calendar is closed.
  */
+#include "sb_testfeed.h"
 #include "sb_testutil.h"
 #include "sb_teststack.h"
 
@@ -87,14 +88,10 @@ static int setup(void **state) {
   if (!st)
     return -1;
   zctx = zmq_ctx_new();
-  sub = zmq_socket(zctx, ZMQ_SUB);
-  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_NOTIFY_PUB + sb_teststack_offset(st));
-  zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
-  zmq_connect(sub, ep);
   push = zmq_socket(zctx, ZMQ_PUSH);
   snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_SLA_IN + sb_teststack_offset(st));
   zmq_connect(push, ep);
-  usleep(200000); /* the subscription reaches the publisher */
+  sub = sb_testfeed_subscribe(st, zctx, "");
   return 0;
 }
 
@@ -107,38 +104,26 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* Records the feed's SLA events for ms. */
-static void read_feed(int ms) {
-  int64_t until = sb_now_ms() + ms;
-  while (sb_now_ms() < until) {
-    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 20) <= 0)
-      continue;
-    zmq_msg_t t, b;
-    zmq_msg_init(&t);
-    zmq_msg_init(&b);
-    zmq_msg_recv(&t, sub, 0);
-    zmq_msg_recv(&b, sub, 0);
-    sb_envelope_t *env = sb_envelope_unpack(zmq_msg_data(&b), zmq_msg_size(&b));
-    if (env && env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA && env->sla && feed.n < 512) {
-      const Switchboard__V1__SlaEvent *s = env->sla;
-      event_t *e = &feed.ev[feed.n++];
-      snprintf(e->topic, sizeof e->topic, "%.*s", (int)zmq_msg_size(&t), (char *)zmq_msg_data(&t));
-      snprintf(e->timer, sizeof e->timer, "%s", s->timer);
-      snprintf(e->conv, sizeof e->conv, "%s", s->conversation);
-      snprintf(e->alert_key, sizeof e->alert_key, "%s", s->alert_key);
-      e->kind = s->kind;
-      e->raised = s->raised_priority;
-      e->alert = s->supervisor_alert;
-      e->due = s->due_ms;
-      e->deferred = s->alert_deferred_ms;
-      e->at = sb_now_ms();
-    }
-    sb_envelope_free(env);
-    zmq_msg_close(&t);
-    zmq_msg_close(&b);
-  }
+static void on_message(const char *topic, const sb_envelope_t *env, void *arg) {
+  (void)arg;
+  if (!env || env->body_case != SWITCHBOARD__V1__ENVELOPE__BODY_SLA || !env->sla || feed.n >= 512)
+    return;
+  const Switchboard__V1__SlaEvent *s = env->sla;
+  event_t *e = &feed.ev[feed.n++];
+  snprintf(e->topic, sizeof e->topic, "%s", topic);
+  snprintf(e->timer, sizeof e->timer, "%s", s->timer);
+  snprintf(e->conv, sizeof e->conv, "%s", s->conversation);
+  snprintf(e->alert_key, sizeof e->alert_key, "%s", s->alert_key);
+  e->kind = s->kind;
+  e->raised = s->raised_priority;
+  e->alert = s->supervisor_alert;
+  e->due = s->due_ms;
+  e->deferred = s->alert_deferred_ms;
+  e->at = sb_now_ms();
 }
+
+/* Records the feed's SLA events for ms. */
+static void read_feed(int ms) { sb_testfeed_read(sub, ms, on_message, NULL); }
 
 static const event_t *find(const char *topic, const char *timer, const char *conv, size_t *count) {
   const event_t *first = NULL;

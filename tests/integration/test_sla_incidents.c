@@ -9,6 +9,7 @@
  *    take to the queue's overflow at the breach, long before its max_wait;
  *    the same tenant without the action keeps it waiting.
  */
+#include "sb_testfeed.h"
 #include "sb_testutil.h"
 #include "sb_teststack.h"
 
@@ -54,18 +55,13 @@ static size_t nfeed;
 
 static int setup(void **state) {
   (void)state;
-  char ep[64];
   setenv("SB_STUCK_CHECK_MS", "200", 1);
   st = sb_teststack_start(TENANTS, NULL);
   unsetenv("SB_STUCK_CHECK_MS");
   if (!st)
     return -1;
   zctx = zmq_ctx_new();
-  sub = zmq_socket(zctx, ZMQ_SUB);
-  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_NOTIFY_PUB + sb_teststack_offset(st));
-  zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
-  zmq_connect(sub, ep);
-  usleep(200000); /* the subscription reaches the publisher */
+  sub = sb_testfeed_subscribe(st, zctx, "");
   return 0;
 }
 
@@ -77,9 +73,9 @@ static int teardown(void **state) {
   return 0;
 }
 
-static void keep(event_t *e, const char *topic, size_t tlen, const sb_envelope_t *env) {
+static void keep(event_t *e, const char *topic, const sb_envelope_t *env) {
   memset(e, 0, sizeof *e);
-  snprintf(e->topic, sizeof e->topic, "%.*s", (int)tlen, topic);
+  snprintf(e->topic, sizeof e->topic, "%s", topic);
   snprintf(e->conv, sizeof e->conv, "%s", env->conversation ? env->conversation : "");
   e->at = sb_now_ms();
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INCIDENT && env->incident) {
@@ -104,26 +100,14 @@ static void keep(event_t *e, const char *topic, size_t tlen, const sb_envelope_t
   }
 }
 
-/* Records the feed for ms. */
-static void read_feed(int ms) {
-  int64_t until = sb_now_ms() + ms;
-  while (sb_now_ms() < until) {
-    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 20) <= 0)
-      continue;
-    zmq_msg_t t, b;
-    zmq_msg_init(&t);
-    zmq_msg_init(&b);
-    zmq_msg_recv(&t, sub, 0);
-    zmq_msg_recv(&b, sub, 0);
-    sb_envelope_t *env = sb_envelope_unpack(zmq_msg_data(&b), zmq_msg_size(&b));
-    if (env && nfeed < sizeof feed / sizeof feed[0])
-      keep(&feed[nfeed++], zmq_msg_data(&t), zmq_msg_size(&t), env);
-    sb_envelope_free(env);
-    zmq_msg_close(&t);
-    zmq_msg_close(&b);
-  }
+static void on_message(const char *topic, const sb_envelope_t *env, void *arg) {
+  (void)arg;
+  if (env && nfeed < sizeof feed / sizeof feed[0])
+    keep(&feed[nfeed++], topic, env);
 }
+
+/* Records the feed for ms. */
+static void read_feed(int ms) { sb_testfeed_read(sub, ms, on_message, NULL); }
 
 static size_t count_topic(const char *topic, size_t from) {
   size_t n = 0;

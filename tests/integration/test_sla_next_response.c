@@ -8,6 +8,7 @@
  *  - with three sla-timer replicas claiming the same timers, each of 150
  *    conversations gets exactly one warning and one breach.
  */
+#include "sb_testfeed.h"
 #include "sb_testutil.h"
 #include "sb_teststack.h"
 
@@ -41,53 +42,29 @@ typedef struct {
   size_t n, cap;
 } feed_t;
 
-static void *subscribe(void *zctx, sb_teststack_t *st, const char *prefix) {
-  void *sub = zmq_socket(zctx, ZMQ_SUB);
-  char ep[64];
-  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_NOTIFY_PUB + sb_teststack_offset(st));
-  zmq_setsockopt(sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
-  int hwm = 100000;
-  zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-  assert_int_equal(zmq_connect(sub, ep), 0);
-  usleep(200000); /* the subscription reaches the publisher */
-  return sub;
+static void on_message(const char *topic, const sb_envelope_t *env, void *arg) {
+  feed_t *f = arg;
+  const Switchboard__V1__SlaEvent *sla = NULL; /* body is a oneof: env->sla shares its storage */
+  if (env)
+    sla = env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA ? env->sla : env->sla_armed;
+  if (env && getenv("SB_TEST_VERBOSE")) /* the whole feed, when a run needs explaining */
+    fprintf(stderr, "all: %s %s attempt=%u t=%lld\n", topic, env->id, env->attempt, (long long)env->time_ms);
+  if (!sla || !strstr(topic, ".sla."))
+    return;
+  if (f->n == f->cap) {
+    f->cap = f->cap ? 2 * f->cap : 64;
+    f->ev = realloc(f->ev, f->cap * sizeof *f->ev);
+    assert_non_null(f->ev);
+  }
+  event_t *e = &f->ev[f->n++];
+  snprintf(e->topic, sizeof e->topic, "%s", topic);
+  snprintf(e->timer, sizeof e->timer, "%s", sla->timer);
+  snprintf(e->conv, sizeof e->conv, "%s", sla->conversation);
+  snprintf(e->id, sizeof e->id, "%s", env->id);
 }
 
 /* Records the feed's SLA events for ms. */
-static void read_feed(void *sub, feed_t *f, int ms) {
-  int64_t until = sb_now_ms() + ms;
-  while (sb_now_ms() < until) {
-    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 20) <= 0)
-      continue;
-    zmq_msg_t t, b;
-    zmq_msg_init(&t);
-    zmq_msg_init(&b);
-    zmq_msg_recv(&t, sub, 0);
-    zmq_msg_recv(&b, sub, 0);
-    sb_envelope_t *env = sb_envelope_unpack(zmq_msg_data(&b), zmq_msg_size(&b));
-    const Switchboard__V1__SlaEvent *sla = NULL; /* body is a oneof: env->sla shares its storage */
-    if (env)
-      sla = env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA ? env->sla : env->sla_armed;
-    if (env && getenv("SB_TEST_VERBOSE")) /* the whole feed, when a run needs explaining */
-      fprintf(stderr, "all: %.*s %s attempt=%u t=%lld\n", (int)zmq_msg_size(&t), (char *)zmq_msg_data(&t), env->id,
-              env->attempt, (long long)env->time_ms);
-    if (sla && strstr((char *)zmq_msg_data(&t), ".sla.") != NULL) {
-      if (f->n == f->cap) {
-        f->cap = f->cap ? 2 * f->cap : 64;
-        f->ev = realloc(f->ev, f->cap * sizeof *f->ev);
-      }
-      event_t *e = &f->ev[f->n++];
-      snprintf(e->topic, sizeof e->topic, "%.*s", (int)zmq_msg_size(&t), (char *)zmq_msg_data(&t));
-      snprintf(e->timer, sizeof e->timer, "%s", sla->timer);
-      snprintf(e->conv, sizeof e->conv, "%s", sla->conversation);
-      snprintf(e->id, sizeof e->id, "%s", env->id);
-    }
-    sb_envelope_free(env);
-    zmq_msg_close(&t);
-    zmq_msg_close(&b);
-  }
-}
+static void read_feed(void *sub, feed_t *f, int ms) { sb_testfeed_read(sub, ms, on_message, f); }
 
 static size_t count(const feed_t *f, const char *topic, const char *timer, const char *conv) {
   size_t n = 0;
@@ -138,7 +115,7 @@ static void next_response_rearms_on_each_message_and_the_reply_stops_it(void **s
   (void)state;
   sb_teststack_t *st = sb_teststack_start(TENANTS_NEXT, NULL);
   assert_non_null(st);
-  void *zctx = zmq_ctx_new(), *sub = subscribe(zctx, st, "nr.");
+  void *zctx = zmq_ctx_new(), *sub = sb_testfeed_subscribe(st, zctx, "nr.");
   feed_t f = {0};
   char conv[SB_EVENT_KEY_LEN + 1];
   sb_event_key("/tests", "m1", conv); /* a new conversation is named after its first event */
@@ -211,7 +188,7 @@ static void three_replicas_fire_each_timer_exactly_once(void **state) {
   int admin[3] = {SB_PORT_ADMIN_SLA + sb_teststack_offset(st), sb_teststack_add_replica(st, "sla-timer"),
                    sb_teststack_add_replica(st, "sla-timer")};
   assert_true(admin[1] > 0 && admin[2] > 0);
-  void *zctx = zmq_ctx_new(), *sub = subscribe(zctx, st, "many.sla.");
+  void *zctx = zmq_ctx_new(), *sub = sb_testfeed_subscribe(st, zctx, "many.sla.");
   feed_t f = {0};
   for (int i = 0; i < CONVS; i++) { /* nobody logged in: every conversation waits */
     char id[32], customer[32];

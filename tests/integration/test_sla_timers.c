@@ -4,6 +4,7 @@
  * feed under the tenant's topic; a conversation answered in time is "met"
  * and never breaches.
  */
+#include "sb_testfeed.h"
 #include "sb_testutil.h"
 #include "sb_teststack.h"
 
@@ -24,48 +25,31 @@ typedef struct {
   char first_conv[64];
 } seen_t;
 
-static void read_feed(void *sub, seen_t *seen, int ms) {
-  int64_t until = sb_now_ms() + ms;
-  while (sb_now_ms() < until) {
-    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&it, 1, 20) <= 0)
-      continue;
-    zmq_msg_t t, b;
-    zmq_msg_init(&t);
-    zmq_msg_init(&b);
-    zmq_msg_recv(&t, sub, 0);
-    zmq_msg_recv(&b, sub, 0);
-    sb_envelope_t *env = sb_envelope_unpack(zmq_msg_data(&b), zmq_msg_size(&b));
-    char topic[64];
-    snprintf(topic, sizeof topic, "%.*s", (int)zmq_msg_size(&t), (char *)zmq_msg_data(&t));
-    if (strncmp(topic, "fast.", 5) != 0)
-      seen->other_tenant++;
-    if (strcmp(topic, "fast.sla.warning") == 0) {
-      seen->warnings++;
-      assert_string_equal(env->sla->conversation, seen->first_conv);
-    }
-    if (strcmp(topic, "fast.sla.breach") == 0) {
-      seen->breaches++;
-      assert_string_equal(env->sla->conversation, seen->first_conv);
-      assert_int_equal(env->sla->target_ms, TARGET_MS);
-    }
-    seen->met += strcmp(topic, "fast.sla.met") == 0;
-    sb_envelope_free(env);
-    zmq_msg_close(&t);
-    zmq_msg_close(&b);
+static void on_message(const char *topic, const sb_envelope_t *env, void *arg) {
+  seen_t *seen = arg;
+  if (strncmp(topic, "fast.", 5) != 0)
+    seen->other_tenant++;
+  if (strcmp(topic, "fast.sla.warning") == 0) {
+    seen->warnings++;
+    assert_non_null(env);
+    assert_string_equal(env->sla->conversation, seen->first_conv);
   }
+  if (strcmp(topic, "fast.sla.breach") == 0) {
+    seen->breaches++;
+    assert_non_null(env);
+    assert_string_equal(env->sla->conversation, seen->first_conv);
+    assert_int_equal(env->sla->target_ms, TARGET_MS);
+  }
+  seen->met += strcmp(topic, "fast.sla.met") == 0;
 }
+
+static void read_feed(void *sub, seen_t *seen, int ms) { sb_testfeed_read(sub, ms, on_message, seen); }
 
 static void timers_warn_breach_once_and_stop_on_first_reply(void **state) {
   (void)state;
   sb_teststack_t *st = sb_teststack_start(TENANTS, NULL);
   assert_non_null(st);
-  void *zctx = zmq_ctx_new(), *sub = zmq_socket(zctx, ZMQ_SUB);
-  char ep[64];
-  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_NOTIFY_PUB + sb_teststack_offset(st));
-  zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "fast.", 5);
-  assert_int_equal(zmq_connect(sub, ep), 0);
-  usleep(200000); /* the subscription reaches the publisher */
+  void *zctx = zmq_ctx_new(), *sub = sb_testfeed_subscribe(st, zctx, "fast.");
   seen_t seen = {0};
   /* nobody logged in: the conversation waits and breaches */
   sbctl_client_queue(sb_teststack_client(st), sb_teststack_message(st, "fast", "late-1", "x", "@ann", "hello?"));
