@@ -38,7 +38,17 @@ typedef struct sb_feed sb_feed_t;
 
 /* Binds a PUB socket on endpoint; a CURVE server when the service's
  * --edge-curve-secret-key-file is set (SB_CURVE_EDGE_OPTIONS, sb_zap.h:
- * only subscribers with an allowed key receive anything). NULL on error. */
+ * only subscribers with an allowed key receive anything). A key bound to a
+ * tenant in the allow-list receives that tenant's topics only: its
+ * subscription to "" (or to the bare tenant id) is narrowed to
+ * "<tenant>.", one to another tenant's prefix is refused, counted in
+ *   sb_feed_subscriptions_refused_total{reason="other_tenant"}
+ * and logged (feed_subscription_refused, the 1st, 2nd, 4th, ...); narrowed
+ * ones count in sb_feed_subscriptions_narrowed_total. Unbound keys and the
+ * plaintext feed take every subscription as is. Caveat: one connection
+ * subscribed both to "" and to "<tenant>." holds a single "<tenant>."
+ * subscription, which the first of the two unsubscriptions removes.
+ * NULL on error. */
 sb_feed_t *sb_feed_new(sb_service_t *s, const char *endpoint);
 void sb_feed_destroy(sb_feed_t **f);
 

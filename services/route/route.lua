@@ -11,7 +11,8 @@
 --     spec, ';'-separated),
 --     target agent, status, reason
 -- Specs come compiled from sb_route_config.c:
---   queue spec  "id|strategy|fair_max|fair_period_s"
+--   queue spec  "id|strategy|fair_max|fair_period_s|...": see queue_of in
+--               route_lib.lua and sb_route_config.h; rings "<queue>~<k>"
 --   agent spec  "q|strategy|skill_score|fair_max|fair_period_s,..." (the
 --               queues the agent's skills qualify for)
 --   windows     "reopen_s|sticky_s|grace_s"
@@ -20,7 +21,15 @@
 --                    units, prio, started_ms, thread, channel, rule,
 --                    assigned_ms, offer_until, tried, hops, accepted_ms,
 --                    first_reply_ms, closed_ms, hold (the agent's last
---                    conversation status: pending_customer, on_hold, open)}
+--                    conversation status: pending_customer, on_hold, open),
+--                    rung (a ring-all offer's agents, comma-separated;
+--                    "agent" is empty until one of them takes it),
+--                    qin_ms (when it began waiting in its configured
+--                    queue: its rings' times count from there)}
+--   waitdue          zset: waiting conversations with a next step (a ring,
+--                    max_wait's target), score = when it is due;
+--                    sla-timer's widen_routing sets it to now
+--                    (route_tick.lua advances them)
 --   offers           zset: conversations offered and not yet accepted,
 --                    score = offer deadline ms (route_tick.lua expires them)
 --   agent:<id>       hash {cap, free (units), status, reason, spec, last_ms,
@@ -61,9 +70,9 @@ local function on_message(conv, thread, started, channel, qspec, prio, units, ru
   local fields = {'started_ms', started, 'thread', thread, 'channel', channel, 'units', units,
                   'prio', prio, 'rule', rule}
   local extra = pb_bool(5, true) .. pb_uint(9, started)
-  local a, reason, cands = pick(q, units, thread, windows, nil)
+  local a, reason, cands, all = pick(q, units, thread, windows, nil, q.ring_all)
   if a then
-    local offer_until = assign(conv, a, q, units, fields)
+    local offer_until = place(conv, q, units, all, fields)
     return decision(ASSIGNED, conv, a.id, reason,
                     extra .. why(q.id, rule, q.strategy, cands) .. pb_uint(14, offer_until))
   end
@@ -117,27 +126,51 @@ local function logout(agent, windows)
   return decision(AGENT_OK, '', agent, 'logged_out')
 end
 
--- the agent's own conversation's fields, or nil
-local function owned(conv, agent)
-  if conv == '' then return nil end
-  local st = redis.call('HMGET', P .. 'conv:' .. conv, 'state', 'agent', 'started_ms',
-                        'first_reply_ms', 'thread', 'units', 'prio', 'queue')
-  if (st[1] ~= 'assigned' and st[1] ~= 'offered') or st[2] ~= agent then return nil end
-  return st
+local function listed(list, item)
+  for _, v in ipairs(split(list or '', ',')) do if v == item then return true end end
+  return false
 end
 
--- an offer taken up: by accept, or implicitly by a reply or transfer
-local function take_offer(conv, st)
-  if st[1] ~= 'offered' then return end
+-- the agent's own conversation's fields (a ring-all offer is every rung
+-- agent's until one takes it), or nil and why not
+local function owned(conv, agent)
+  if conv == '' then return nil, 'not_owner' end
+  local st = redis.call('HMGET', P .. 'conv:' .. conv, 'state', 'agent', 'started_ms',
+                        'first_reply_ms', 'thread', 'units', 'prio', 'queue', 'rung')
+  if (st[1] == 'assigned' or st[1] == 'offered') and st[2] == agent then return st end
+  if st[1] == 'offered' and (st[2] or '') == '' and listed(st[9], agent) then return st end
+  -- a ring-all offer another agent took first
+  if st[1] == 'assigned' and listed(st[9], agent) then return nil, 'offer_taken' end
+  return nil, 'not_owner'
+end
+
+-- An offer taken up: by accept, or implicitly by a reply, close or
+-- transfer. A ring-all offer goes to the agent who took it: the other
+-- agents rung get their units back (and pull what waits). Returns those
+-- pulls (Assignment bytes).
+local function take_offer(conv, st, agent)
+  if st[1] ~= 'offered' then return '' end
   redis.call('ZREM', P .. 'offers', conv)
-  redis.call('HSET', P .. 'conv:' .. conv, 'state', 'assigned')
-  st[1] = 'assigned'
+  local pulled = ''
+  if (st[2] or '') == '' then
+    for _, o in ipairs(split(st[9] or '', ',')) do
+      local a = (o ~= '' and o ~= agent) and agent_get(o) or nil
+      if a then
+        add_units(a, tonumber(st[6] or '1'), conv)
+        pulled = pulled .. pull(a)
+        stat('offer_withdrawn')
+      end
+    end
+  end
+  redis.call('HSET', P .. 'conv:' .. conv, 'state', 'assigned', 'agent', agent)
+  st[1], st[2] = 'assigned', agent
   stat('offer_accepted')
+  return pulled
 end
 
 local function close(agent, conv, st)
   local c = P .. 'conv:' .. conv
-  take_offer(conv, st)
+  local withdrawn = take_offer(conv, st, agent)
   redis.call('HSET', c, 'state', 'closed', 'closed_ms', now_ms)
   redis.call('EXPIRE', c, ttl)
   if st[5] and st[5] ~= '' then
@@ -147,13 +180,13 @@ local function close(agent, conv, st)
   local a = agent_get(agent)
   add_units(a, tonumber(st[6] or '1'), conv)
   stat('closed')
-  return decision(AGENT_OK, conv, agent, 'closed', pb_uint(9, tonumber(st[3])) .. pull(a))
+  return decision(AGENT_OK, conv, agent, 'closed', pb_uint(9, tonumber(st[3])) .. withdrawn .. pull(a))
 end
 
 -- to a queue (route it afresh, never back to the same agent) or an agent
 local function transfer(agent, conv, st, tqspec, tagent)
   local units, started = tonumber(st[6] or '1'), tonumber(st[3])
-  take_offer(conv, st)
+  local withdrawn = take_offer(conv, st, agent)
   local target
   if tagent ~= '' then
     target = agent_get(tagent)
@@ -183,7 +216,7 @@ local function transfer(agent, conv, st, tqspec, tagent)
       reason = 'transferred_queued'
     end
   end
-  return decision(AGENT_OK, conv, agent, reason, pb_uint(9, started) .. moved .. pull(a))
+  return decision(AGENT_OK, conv, agent, reason, pb_uint(9, started) .. moved .. withdrawn .. pull(a))
 end
 
 -- A conversation's state as its agent sets it (a status with a
@@ -198,8 +231,8 @@ local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, 
   if action == 'status' and not CONVERSATION_STATES[status] then
     return set_status(agent, status, reason)
   end
-  local st = owned(conv, agent)
-  if not st then return reject(conv, agent, 'not_owner') end
+  local st, not_mine = owned(conv, agent)
+  if not st then return reject(conv, agent, not_mine) end
   local c = P .. 'conv:' .. conv
   local started = pb_uint(9, tonumber(st[3]))
   if action == 'status' then
@@ -207,19 +240,31 @@ local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, 
     return decision(AGENT_OK, conv, agent, 'conversation_' .. status, started)
   end
   if action == 'accept' then
-    take_offer(conv, st)
+    local withdrawn = take_offer(conv, st, agent)
     redis.call('HSET', c, 'accepted_ms', now_ms)
-    return decision(AGENT_OK, conv, agent, 'accepted', started)
+    return decision(AGENT_OK, conv, agent, 'accepted', started .. withdrawn)
   elseif action == 'reject' then
     if st[1] ~= 'offered' then return reject(conv, agent, 'not_an_offer') end
+    -- one of several agents rung: only its own offer is withdrawn
+    local rest = {}
+    for _, o in ipairs(split(st[9] or '', ',')) do
+      if o ~= '' and o ~= agent then rest[#rest + 1] = o end
+    end
+    if (st[2] or '') == '' and #rest > 0 then
+      redis.call('HSET', c, 'rung', table.concat(rest, ','))
+      local a = agent_get(agent)
+      add_units(a, tonumber(st[6] or '1'), conv)
+      stat('offer_rejected')
+      return decision(AGENT_OK, conv, agent, 'offer_withdrawn', started .. pull(a))
+    end
     -- the decision says where the conversation went next
     return reoffer(conv, 'rejected', queue_map(tqspec)) or
            decision(AGENT_OK, conv, agent, 'rejected', started)
   elseif action == 'reply' then
-    take_offer(conv, st)
-    if st[4] then return decision(AGENT_OK, conv, agent, 'replied', started) end
+    local withdrawn = take_offer(conv, st, agent)
+    if st[4] then return decision(AGENT_OK, conv, agent, 'replied', started .. withdrawn) end
     redis.call('HSET', c, 'first_reply_ms', now_ms)
-    return decision(AGENT_OK, conv, agent, 'first_reply', started .. pb_bool(8, true))
+    return decision(AGENT_OK, conv, agent, 'first_reply', started .. withdrawn .. pb_bool(8, true))
   elseif action == 'close' then
     return close(agent, conv, st)
   elseif action == 'transfer' then

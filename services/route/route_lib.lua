@@ -22,13 +22,17 @@ local function split(s, sep)
 end
 
 -- a queue spec "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback|
--- max_wait_s|then"
+-- next_s|next|base|next_at_s|ring_all" (sb_route_config.h): next is where a
+-- conversation waiting here goes next (its next ring, else max_wait's
+-- target), next_at_s when (s after entering the configured queue), next_s
+-- the same from entering this one; base is a ring's configured queue
 local function queue_of(spec)
   local f = split(spec, '|')
+  local next_s = tonumber(f[9]) or 0
   return {id = f[1], strategy = f[2], fmax = tonumber(f[3]) or 0, fperiod = tonumber(f[4]) or 3600,
           offer_s = tonumber(f[5]) or 0, hops = tonumber(f[6]) or 3, away = f[7] == '1',
-          fallback = f[8] or '', max_wait_s = tonumber(f[9]) or 0, max_wait_then = f[10] or '',
-          skill = 0}
+          fallback = f[8] or '', next_s = next_s, next = f[10] or '', base = f[11] or '',
+          next_at = tonumber(f[12]) or next_s, ring_all = tonumber(f[13]) or 0, skill = 0}
 end
 
 -- every queue of the tenant by id, from "spec;spec;..."
@@ -164,12 +168,14 @@ local function assign(conv, a, q, units, more)
     until_ms = now_ms + q.offer_s * 1000
     local o = redis.call('HMGET', P .. 'conv:' .. conv, 'tried', 'hops')
     local tried = (o[1] and o[1] ~= '') and (o[1] .. ',' .. a.id) or a.id
-    conv_set(conv, {'state', 'offered', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms,
-                    'offer_until', until_ms, 'tried', tried, 'hops', (tonumber(o[2]) or 0) + 1}, more)
+    conv_set(conv, {'state', 'offered', 'agent', a.id, 'rung', '', 'queue', q.id, 'assigned_ms',
+                    now_ms, 'offer_until', until_ms, 'tried', tried, 'hops', (tonumber(o[2]) or 0) + 1},
+             more)
     redis.call('ZADD', P .. 'offers', until_ms, conv)
     stat('offered')
   else
-    conv_set(conv, {'state', 'assigned', 'agent', a.id, 'queue', q.id, 'assigned_ms', now_ms}, more)
+    conv_set(conv, {'state', 'assigned', 'agent', a.id, 'rung', '', 'queue', q.id, 'assigned_ms',
+                    now_ms}, more)
   end
   add_units(a, -units, conv)
   if q.strategy == 'round_robin' then redis.call('SET', qkey(q.id, 'rr'), a.id) end
@@ -179,6 +185,34 @@ local function assign(conv, a, q, units, more)
     redis.call('EXPIRE', fk, 2 * q.fperiod)
   end
   stat('assigned')
+  return until_ms
+end
+
+-- Ring-all: conv offered to every agent of list at once, each holding the
+-- units until one takes it (take_offer in route.lua withdraws the others)
+-- or it times out. The conversation has no agent meanwhile; "rung" names
+-- the holders. Fairness counts every offer, as for single offers.
+-- Returns the offer's deadline (ms).
+local function offer_all(conv, list, q, units, more)
+  local until_ms = now_ms + q.offer_s * 1000
+  local o = redis.call('HMGET', P .. 'conv:' .. conv, 'tried', 'hops')
+  local ids = {}
+  for _, a in ipairs(list) do ids[#ids + 1] = a.id end
+  local rung = table.concat(ids, ',')
+  local tried = (o[1] and o[1] ~= '') and (o[1] .. ',' .. rung) or rung
+  conv_set(conv, {'state', 'offered', 'agent', '', 'rung', rung, 'queue', q.id, 'assigned_ms', now_ms,
+                  'offer_until', until_ms, 'tried', tried, 'hops', (tonumber(o[2]) or 0) + 1}, more)
+  redis.call('ZADD', P .. 'offers', until_ms, conv)
+  for _, a in ipairs(list) do
+    add_units(a, -units, conv)
+    if q.fmax > 0 then
+      local fk = fair_key(q)
+      redis.call('HINCRBY', fk, a.id, 1)
+      redis.call('EXPIRE', fk, 2 * q.fperiod)
+    end
+  end
+  stat('offered')
+  stat('rung', #list)
   return until_ms
 end
 
@@ -223,7 +257,8 @@ local function preferred(q, thread, windows)
 end
 
 -- The agent for a new conversation in q, or nil; and the explanation.
-local function pick(q, units, thread, windows, skip)
+-- With n > 1 (ring-all), up to n agents (verdict "rung"): the 4th value.
+local function pick(q, units, thread, windows, skip, n)
   local cands, chosen, reason = '', nil, q.strategy
   local want, why_pref = nil, nil
   if thread ~= '' then want, why_pref = preferred(q, thread, windows) end
@@ -236,13 +271,13 @@ local function pick(q, units, thread, windows, skip)
       cands = cands .. candidate(want, 0, 'unavailable')
     end
   end
-  local seen = {}
+  local seen, all, want = {}, {}, math.max(n or 1, 1)
   for _, c in ipairs(list) do
     if not seen[c[1]] then
       seen[c[1]] = true
       local verdict
-      local a = chosen == nil and agent_get(c[1]) or nil
-      if chosen then
+      local a = #all < want and agent_get(c[1]) or nil
+      if #all >= want then
         verdict = 'ranked_lower'
       elseif not a or a.status ~= 'available' then
         verdict = 'unavailable'
@@ -251,13 +286,26 @@ local function pick(q, units, thread, windows, skip)
       elseif not fair_ok(q, a.id) then
         verdict = 'fairness_cap'
       else
-        verdict, chosen = 'chosen', a
-        if c[3] then reason = c[3] end
+        verdict = want > 1 and 'rung' or 'chosen'
+        all[#all + 1] = a
+        if not chosen then
+          chosen = a
+          if c[3] then reason = c[3] end
+        end
       end
       cands = cands .. candidate(c[1], c[2], verdict)
     end
   end
-  return chosen, reason, cands
+  if want > 1 and chosen and reason == q.strategy then reason = 'ring_all' end
+  return chosen, reason, cands, all
+end
+
+-- The agents pick found become conv's agent: one offer or assignment, or
+-- with ring-all (q.ring_all > 1 in a queue that offers) one offer to all.
+-- Returns the offer's deadline (0: assigned).
+local function place(conv, q, units, all, more)
+  if (q.ring_all or 0) > 1 and (q.offer_s or 0) > 0 then return offer_all(conv, all, q, units, more) end
+  return assign(conv, all[1], q, units, more)
 end
 
 -- conversations waiting in the tenant's queues (stats field "waiting",
@@ -270,11 +318,21 @@ local function waiting(delta)
   return WAITING
 end
 
+-- Waiting in a configured queue starts its clock (conv field qin_ms); in a
+-- ring it goes on: the next step is due at qin_ms + next_at_s, whenever
+-- the conversation came into the ring (on time, or early by sla-timer).
 local function enqueue(conv, q, prio, started, more)
-  conv_set(conv, {'state', 'queued', 'queue', q.id}, more)
+  local due, fields = 0, {'state', 'queued', 'queue', q.id}
+  if (q.base or '') == '' then
+    fields[#fields + 1], fields[#fields + 2] = 'qin_ms', now_ms
+    if (q.next_s or 0) > 0 then due = now_ms + q.next_s * 1000 end
+  elseif (q.next_at or 0) > 0 then
+    due = tonumber(redis.call('HGET', P .. 'conv:' .. conv, 'qin_ms') or now_ms) + q.next_at * 1000
+  end
+  conv_set(conv, fields, more)
   redis.call('ZADD', qkey(q.id, 'wait'), int((200 - prio) * TWO40 + (started - EPOCH)), conv)
-  if (q.max_wait_s or 0) > 0 then -- route_tick.lua acts when it is due
-    redis.call('ZADD', P .. 'waitdue', now_ms + q.max_wait_s * 1000, conv)
+  if due > 0 then -- route_tick.lua moves it on when it is due
+    redis.call('ZADD', P .. 'waitdue', due, conv)
   end
   stat('queued')
   waiting(1)
@@ -318,20 +376,33 @@ local function reoffer(conv, why_, queues)
   local c = P .. 'conv:' .. conv
   redis.call('ZREM', P .. 'offers', conv)
   local st = redis.call('HMGET', c, 'state', 'agent', 'units', 'prio', 'started_ms', 'queue', 'tried',
-                        'hops')
+                        'hops', 'rung')
   if st[1] ~= 'offered' then return nil end
   local units, started = tonumber(st[3] or '1'), tonumber(st[5] or '0')
   local q = queues[st[6] or ''] or queue_of((st[6] or 'default') .. '|longest_idle|0|3600|0|3|0|')
-  local a = agent_get(st[2])
-  local pulled = ''
-  if a then
-    add_units(a, units, conv)
-    if why_ == 'timeout' and q.away and a.status == 'available' then
-      redis.call('HSET', P .. 'agent:' .. a.id, 'status', 'away', 'reason', 'offer_timeout')
-      a.status = 'away'
-      reindex(a)
+  -- the offer's holders: its agent, or (ring-all) every agent rung
+  local holders = {}
+  local names = (st[2] or '') ~= '' and {st[2]} or split(st[9] or '', ',')
+  for _, h in ipairs(names) do
+    local a = h ~= '' and agent_get(h) or nil
+    if a then
+      holders[#holders + 1] = a
+      add_units(a, units, conv)
+      if why_ == 'timeout' and q.away and a.status == 'available' then
+        redis.call('HSET', P .. 'agent:' .. a.id, 'status', 'away', 'reason', 'offer_timeout')
+        a.status = 'away'
+        reindex(a)
+      end
     end
   end
+  -- once the conversation is placed, the holders may pull what waits
+  local function pull_all()
+    local out = ''
+    for _, a in ipairs(holders) do out = out .. pull(a) end
+    return out
+  end
+  local pulled = ''
+  redis.call('HSET', c, 'rung', '')
   stat('offer_' .. why_)
   local skip = {}
   for _, t in ipairs(split(st[7] or '', ',')) do skip[t] = true end
@@ -341,7 +412,7 @@ local function reoffer(conv, why_, queues)
     if not fb then
       redis.call('HSET', c, 'state', 'queued', 'agent', '')
       enqueue(conv, q, tonumber(st[4] or '0'), started)
-      if a then pulled = pull(a) end
+      pulled = pull_all()
       return decision(QUEUED, conv, '', 'waiting_after_' .. why_,
                       pb_uint(9, started) .. pulled .. why(q.id, 'offer', q.strategy, ''))
     end
@@ -349,15 +420,15 @@ local function reoffer(conv, why_, queues)
     redis.call('HSET', c, 'hops', 0, 'tried', '')
   end
   redis.call('HSET', c, 'state', 'queued', 'agent', '')
-  local t, _, cands = pick(q, units, '', '', skip)
+  local t, _, cands, all = pick(q, units, '', '', skip, q.ring_all)
   if t then
-    local offer_until = assign(conv, t, q, units)
-    if a then pulled = pull(a) end
+    local offer_until = place(conv, q, units, all)
+    pulled = pull_all()
     return decision(ASSIGNED, conv, t.id, reason, pb_uint(9, started) .. pulled ..
                     why(q.id, 'offer', q.strategy, cands) .. pb_uint(14, offer_until))
   end
   enqueue(conv, q, tonumber(st[4] or '0'), started)
-  if a then pulled = pull(a) end
+  pulled = pull_all()
   return decision(QUEUED, conv, '', reason, pb_uint(9, started) .. pulled ..
                   why(q.id, 'offer', q.strategy, cands))
 end

@@ -1,5 +1,5 @@
 -- route_tick.lua: offers that were not accepted in time, and conversations
--- that waited past their queue's maximum, for one tenant.
+-- due to widen or that waited past their queue's maximum, for one tenant.
 -- Runs after prelude.lua and route_lib.lua; called every --offer-tick-ms
 -- by every route replica (sb_route_tick.c).
 -- KEYS[1] the tenant's stats key. ARGV: [1] now us [2] lease deadline ms
@@ -8,9 +8,11 @@
 -- For each offer due (offers zset, score <= now): ZREM it (the claim: with
 -- any number of replicas each expiry is handled once) and re-offer the
 -- conversation (route_lib reoffer). For each wait due (waitdue zset, score
--- = when the queue's max_wait passes): ZREM it (the claim), then move the
--- conversation to the overflow queue, or divert it (ROUTE_DIVERTED, reason
--- = the action: callback, email, offline_form). Each decision is handed on
+-- = when its next step is due; sla-timer's widen_routing sets it to now):
+-- ZREM it (the claim), then move the conversation one step out (advance):
+-- its queue's next ring (event kind "widen"), else max_wait's overflow
+-- queue or diversion (ROUTE_DIVERTED, reason = the action: callback,
+-- email, offline_form; kind "max_wait"). Each decision is handed on
 -- like any routing decision: an Envelope built here, stored under ev:<key>
 -- with its lease for sla-timer, so that a crash before the send loses
 -- nothing (the sweeper re-sends it). For each agent whose grace period
@@ -32,32 +34,44 @@ local function emit(conv, what, d)
   out[#out + 1] = env
 end
 
--- a conversation that waited past its queue's max_wait
-local function waited_too_long(conv)
+-- A waiting conversation due to move one step out (its time came, or
+-- sla-timer asked for it early): to its queue's next ring ("widened"),
+-- else max_wait's overflow queue or action. A queue with neither leaves it
+-- waiting (counted: widen_nothing). The ring's own next step is scheduled
+-- by enqueue, from when the conversation entered its queue. Returns the
+-- decision and the event's kind, or nil.
+local function advance(conv)
   local c = P .. 'conv:' .. conv
   local st = redis.call('HMGET', c, 'state', 'queue', 'prio', 'started_ms', 'units')
   local q = queues[st[2] or '']
-  if st[1] ~= 'queued' or not q or q.max_wait_s <= 0 then return nil end
+  if st[1] ~= 'queued' or not q then return nil end
+  if q.next == '' then
+    stat('widen_nothing')
+    return nil
+  end
   redis.call('ZREM', qkey(q.id, 'wait'), conv)
   waiting(-1)
   local started, prio, units = tonumber(st[4] or '0'), tonumber(st[3] or '0'), tonumber(st[5] or '1')
-  local oq = queues[q.max_wait_then]
+  local oq = queues[q.next]
   if not oq then -- an alternate action: integrations take it from here
-    redis.call('HSET', c, 'state', 'diverted', 'diverted_to', q.max_wait_then)
+    redis.call('HSET', c, 'state', 'diverted', 'diverted_to', q.next)
     stat('diverted')
-    return decision(DIVERTED, conv, '', q.max_wait_then, pb_uint(9, started) ..
-                    why(q.id, 'max_wait', q.strategy, ''))
+    return decision(DIVERTED, conv, '', q.next, pb_uint(9, started) ..
+                    why(q.id, 'max_wait', q.strategy, '')), 'max_wait'
   end
-  stat('overflowed')
-  local t, _, cands = pick(oq, units, '', '', nil)
+  local ring = oq.base ~= ''
+  local reason, rule = 'overflow_after_max_wait', 'max_wait'
+  if ring then reason, rule = 'widened', 'widen' end
+  stat(ring and 'widened' or 'overflowed')
+  local t, _, cands, all = pick(oq, units, '', '', nil, oq.ring_all)
   if t then
-    local offer_until = assign(conv, t, oq, units)
-    return decision(ASSIGNED, conv, t.id, 'overflow_after_max_wait', pb_uint(9, started) ..
-                    why(oq.id, 'max_wait', oq.strategy, cands) .. pb_uint(14, offer_until))
+    local offer_until = place(conv, oq, units, all)
+    return decision(ASSIGNED, conv, t.id, reason, pb_uint(9, started) ..
+                    why(oq.id, rule, oq.strategy, cands) .. pb_uint(14, offer_until)), rule
   end
   enqueue(conv, oq, prio, started)
-  return decision(QUEUED, conv, '', 'overflow_after_max_wait', pb_uint(9, started) ..
-                  why(oq.id, 'max_wait', oq.strategy, cands))
+  return decision(QUEUED, conv, '', reason, pb_uint(9, started) ..
+                  why(oq.id, rule, oq.strategy, cands)), rule
 end
 
 -- an agent logged out past its grace period: its conversations go back to
@@ -105,8 +119,8 @@ if #due > 0 then
   queues = queues or queue_map(ARGV[5])
   for _, conv in ipairs(due) do
     redis.call('ZREM', P .. 'waitdue', conv)
-    local d = waited_too_long(conv)
-    if d then emit(conv, 'max_wait', d) end
+    local d, kind = advance(conv)
+    if d then emit(conv, kind, d) end
   end
 end
 due = redis.call('ZRANGEBYSCORE', P .. 'gone', '-inf', now_ms, 'LIMIT', 0, budget)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPEC_MAX 256
+#define SPEC_MAX 512
 #define CHANNELS_MAX 32 /* above the largest Channel value */
 
 static const char *const strategy_names[SB_ROUTE_STRATEGY_N] = {
@@ -21,7 +21,11 @@ typedef struct {
 } skill_t;
 
 typedef struct {
-  char id[SB_ROUTE_NAME_MAX + 1];
+  int64_t after_s, lower_by;
+} widen_t;
+
+typedef struct {
+  char id[SB_ROUTE_NAME_MAX + 16]; /* rings: "<queue>~<k>", k 1..4 */
   sb_route_strategy_t strategy;
   skill_t skills[SB_ROUTE_SKILLS_MAX];
   size_t nskills;
@@ -32,8 +36,12 @@ typedef struct {
   char fallback[SB_ROUTE_NAME_MAX + 1];
   int64_t max_wait_s; /* 0: wait as long as it takes */
   char max_wait_then[SB_ROUTE_NAME_MAX + 1]; /* a queue id or an action */
-  /* "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback|
-   *  max_wait_s|then" */
+  int64_t ring_all;                         /* offer to this many at once, 0/1: one */
+  widen_t widen[SB_ROUTE_WIDEN_MAX];
+  size_t nwiden;
+  int ring;    /* 0: a configured queue; k: its k-th ring (widen step k) */
+  size_t base; /* a ring's queue */
+  /* see "Specs" in sb_route_config.h */
   char spec[SPEC_MAX];
 } queue_t;
 
@@ -47,7 +55,7 @@ typedef struct {
 typedef struct {
   char name[SB_ROUTE_NAME_MAX + 1];
   list_t language, channel, intent, sentiment, pii;
-  int any_pii, is_public, vip, competitor, legal;
+  int any_pii, is_public, vip, competitor, legal, spike;
   int64_t priority_min, reach_min, repeat_min; /* -1: not asked */
   size_t queue;
 } rule_t;
@@ -58,8 +66,8 @@ typedef struct {
 } agent_t;
 
 struct sb_route_config {
-  queue_t *queues;
-  size_t nqueues;
+  queue_t *queues; /* the configured ones, then their rings */
+  size_t nqueues, nconfigured;
   rule_t *rules;
   size_t nrules;
   size_t default_queue;
@@ -151,8 +159,10 @@ static int skills_read(const ctx_t *x, const cJSON *o, skill_t *out, size_t *n, 
   return 0;
 }
 
+/* A queue a user may name: rings are internal (once they exist, only the
+ * configured queues are searched). */
 static int queue_find(const sb_route_config_t *c, const char *id) {
-  for (size_t i = 0; i < c->nqueues; i++)
+  for (size_t i = 0; i < (c->nconfigured ? c->nconfigured : c->nqueues); i++)
     if (strcmp(c->queues[i].id, id) == 0)
       return (int)i;
   return -1;
@@ -160,6 +170,7 @@ static int queue_find(const sb_route_config_t *c, const char *id) {
 
 static int offer_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where);
 static int max_wait_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where);
+static int widen_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where);
 
 static int queue_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size_t k) {
   queue_t *q = &c->queues[k];
@@ -192,7 +203,72 @@ static int queue_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size
   q->fair_max = fmax;
   q->fair_period_s = fperiod;
   return offer_read(x, q, cJSON_GetObjectItemCaseSensitive(o, "offer"), where) ||
-         max_wait_read(x, q, cJSON_GetObjectItemCaseSensitive(o, "max_wait"), where);
+         max_wait_read(x, q, cJSON_GetObjectItemCaseSensitive(o, "max_wait"), where) ||
+         widen_read(x, q, cJSON_GetObjectItemCaseSensitive(o, "widen"), where);
+}
+
+/* A required level lowered by a widening step: never below 1, and a
+ * requirement of 0 (any level) stays 0. */
+static int lowered(int level, int64_t by) {
+  if (level <= 1)
+    return level;
+  return level - by < 1 ? 1 : (int)(level - by);
+}
+
+/* "widen": [{"after_s", "lower_by"}, ...]: 1..SB_ROUTE_WIDEN_MAX steps,
+ * both strictly increasing, each lowering some required level further
+ * than the step before (a step that changes nothing is a mistake). The
+ * order against max_wait is checked by the caller, once both are read. */
+static int widen_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *where) {
+  if (!o)
+    return 0;
+  int n = cJSON_GetArraySize(o);
+  if (!cJSON_IsArray(o) || n < 1 || n > SB_ROUTE_WIDEN_MAX)
+    return fail(x, "%s.widen must be a list of 1..%d steps {\"after_s\": N, \"lower_by\": N}", where,
+                SB_ROUTE_WIDEN_MAX);
+  const cJSON *s;
+  cJSON_ArrayForEach(s, o) {
+    size_t k = q->nwiden;
+    char w[64];
+    snprintf(w, sizeof w, "%s.widen[%zu]", where, k);
+    if (!cJSON_IsObject(s) || !cJSON_GetObjectItemCaseSensitive(s, "after_s") ||
+        !cJSON_GetObjectItemCaseSensitive(s, "lower_by"))
+      return fail(x, "%s must be {\"after_s\": N, \"lower_by\": N}", w);
+    widen_t *st = &q->widen[k];
+    if (int_member(x, s, "after_s", 1, 86400, 0, w, &st->after_s) ||
+        int_member(x, s, "lower_by", 1, 10, 0, w, &st->lower_by))
+      return SB_ECONFIG;
+    if (k > 0 && st->after_s <= q->widen[k - 1].after_s)
+      return fail(x, "%s.after_s must be later than widen[%zu].after_s", w, k - 1);
+    if (k > 0 && st->lower_by <= q->widen[k - 1].lower_by)
+      return fail(x, "%s.lower_by must be more than widen[%zu].lower_by", w, k - 1);
+    int changes = 0;
+    for (size_t i = 0; i < q->nskills; i++)
+      changes |= lowered(q->skills[i].level, st->lower_by) !=
+                 lowered(q->skills[i].level, k ? q->widen[k - 1].lower_by : 0);
+    if (!changes)
+      return fail(x, "%s lowers no required skill level (levels stop at 1)", w);
+    q->nwiden++;
+  }
+  return 0;
+}
+
+/* Each widening step of a configured queue as a queue of its own (a ring)
+ * after the configured ones: same settings, lower levels. */
+static void rings_add(sb_route_config_t *c) {
+  for (size_t i = 0; i < c->nconfigured; i++) {
+    const queue_t *q = &c->queues[i];
+    for (size_t k = 0; k < q->nwiden; k++) {
+      queue_t *r = &c->queues[c->nqueues++];
+      *r = *q;
+      snprintf(r->id, sizeof r->id, "%.64s~%d", q->id, (int)k + 1);
+      r->ring = (int)k + 1;
+      r->base = i;
+      r->nwiden = 0;
+      for (size_t s = 0; s < r->nskills; s++)
+        r->skills[s].level = lowered(q->skills[s].level, q->widen[k].lower_by);
+    }
+  }
 }
 
 static const char *const divert_actions[] = {"callback", "email", "offline_form"};
@@ -230,11 +306,13 @@ static int offer_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *wh
   char w[48];
   snprintf(w, sizeof w, "%s.offer", where);
   if (!cJSON_IsObject(o))
-    return fail(x, "%s must be an object {timeout_s, hops, away_on_timeout, fallback}", w);
+    return fail(x, "%s must be an object {timeout_s, hops, away_on_timeout, fallback, ring_all}",
+                w);
   const cJSON *away = cJSON_GetObjectItemCaseSensitive(o, "away_on_timeout");
   const cJSON *fb = cJSON_GetObjectItemCaseSensitive(o, "fallback");
   if (int_member(x, o, "timeout_s", 1, 3600, 30, w, &q->offer_s) ||
-      int_member(x, o, "hops", 1, 100, 3, w, &q->offer_hops))
+      int_member(x, o, "hops", 1, 100, 3, w, &q->offer_hops) ||
+      int_member(x, o, "ring_all", 2, SB_ROUTE_RING_ALL_MAX, 0, w, &q->ring_all))
     return SB_ECONFIG;
   if (away && !cJSON_IsBool(away))
     return fail(x, "%s.away_on_timeout must be true or false", w);
@@ -246,11 +324,24 @@ static int offer_read(const ctx_t *x, queue_t *q, const cJSON *o, const char *wh
   return 0;
 }
 
-static void queue_compile(queue_t *q) {
-  snprintf(q->spec, sizeof q->spec, "%s|%s|%lld|%lld|%lld|%lld|%d|%s|%lld|%s", q->id,
+/* The spec (see sb_route_config.h): a conversation's next step out of
+ * this queue or ring (the next ring, else max_wait's), when it comes
+ * counted from entering the configured queue (next_at_s) and from entering
+ * this one (next_s). */
+static void queue_compile(const sb_route_config_t *c, queue_t *q) {
+  const queue_t *b = q->ring ? &c->queues[q->base] : q;
+  int64_t from = q->ring ? b->widen[q->ring - 1].after_s : 0, next_at = b->max_wait_s;
+  char next[SB_ROUTE_NAME_MAX + 16];
+  snprintf(next, sizeof next, "%s", b->max_wait_then);
+  if ((size_t)q->ring < b->nwiden) {
+    next_at = b->widen[q->ring].after_s;
+    snprintf(next, sizeof next, "%.64s~%d", b->id, q->ring + 1);
+  }
+  snprintf(q->spec, sizeof q->spec, "%s|%s|%lld|%lld|%lld|%lld|%d|%s|%lld|%s|%s|%lld|%lld", q->id,
            strategy_names[q->strategy], (long long)q->fair_max, (long long)q->fair_period_s,
            (long long)q->offer_s, (long long)q->offer_hops, q->away_on_timeout, q->fallback,
-           (long long)q->max_wait_s, q->max_wait_then);
+           (long long)(next_at ? next_at - from : 0), next, q->ring ? b->id : "",
+           (long long)next_at, (long long)q->ring_all);
 }
 
 static int list_read(const ctx_t *x, const cJSON *cond, const char *name, list_t *l, size_t k) {
@@ -283,7 +374,7 @@ static int bool_read(const ctx_t *x, const cJSON *cond, const char *name, int *o
 
 static const char *const condition_names[] = {
     "language", "channel",  "public", "intent",     "sentiment", "priority_min",
-    "vip",      "pii",      "competitor", "legal",  "reach_min", "repeat_min"};
+    "vip",      "pii",      "competitor", "legal",  "reach_min", "repeat_min", "spike"};
 
 static int rule_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size_t k) {
   rule_t *r = &c->rules[k];
@@ -322,7 +413,7 @@ static int rule_read(const ctx_t *x, sb_route_config_t *c, const cJSON *o, size_
       (pii && !cJSON_IsBool(pii) && list_read(x, cond, "pii", &r->pii, k)) ||
       bool_read(x, cond, "public", &r->is_public, k) || bool_read(x, cond, "vip", &r->vip, k) ||
       bool_read(x, cond, "competitor", &r->competitor, k) ||
-      bool_read(x, cond, "legal", &r->legal, k))
+      bool_read(x, cond, "legal", &r->legal, k) || bool_read(x, cond, "spike", &r->spike, k))
     return SB_ECONFIG;
   if (cJSON_IsFalse(pii))
     return fail(x, "rules[%zu].if.pii must be true or a list of types", k);
@@ -371,7 +462,10 @@ static char *agent_spec(const sb_route_config_t *c, const skill_t *s, size_t n) 
                               q->id, strategy_names[q->strategy], score, (long long)q->fair_max,
                               (long long)q->fair_period_s, (long long)q->offer_s);
   }
-  return out;
+  /* the room was for every queue and ring: keep only what is used (one
+   * spec per roster agent) */
+  char *fit = realloc(out, len + 1);
+  return fit ? fit : out;
 }
 
 static int agent_cmp(const void *a, const void *b) {
@@ -441,7 +535,8 @@ static int config_read(const ctx_t *x, sb_route_config_t *c, const cJSON *root) 
     return fail(x, "queues must be a list of 1..%d queues", SB_ROUTE_QUEUES_MAX);
   if (rules && (!cJSON_IsArray(rules) || nr > SB_ROUTE_RULES_MAX))
     return fail(x, "rules must be a list of at most %d rules", SB_ROUTE_RULES_MAX);
-  c->queues = calloc(nq ? (size_t)nq : 1, sizeof *c->queues);
+  /* room for every queue's rings */
+  c->queues = calloc((nq ? (size_t)nq : 1) * (1 + SB_ROUTE_WIDEN_MAX), sizeof *c->queues);
   c->rules = calloc(nr ? (size_t)nr : 1, sizeof *c->rules);
   if (!c->queues || !c->rules)
     return SB_ENOMEM;
@@ -457,17 +552,23 @@ static int config_read(const ctx_t *x, sb_route_config_t *c, const cJSON *root) 
       return SB_ECONFIG;
     c->nqueues++;
   }
-  for (size_t i = 0; i < c->nqueues; i++) {
+  c->nconfigured = c->nqueues;
+  for (size_t i = 0; i < c->nconfigured; i++) {
     queue_t *q = &c->queues[i];
+    if (q->nwiden && q->max_wait_s && q->widen[q->nwiden - 1].after_s >= q->max_wait_s)
+      return fail(x, "queues[%zu].widen[%zu].after_s must come before max_wait.after_s", i,
+                  q->nwiden - 1);
     if (q->fallback[0] && (queue_find(c, q->fallback) < 0 || strcmp(q->fallback, q->id) == 0))
       return fail(x, "queues[%zu].offer.fallback: no other queue \"%s\"", i, q->fallback);
     if (q->max_wait_then[0] && !is_action(q->max_wait_then) &&
         (queue_find(c, q->max_wait_then) < 0 || strcmp(q->max_wait_then, q->id) == 0))
       return fail(x, "queues[%zu].max_wait.then: \"%s\" is neither another queue nor callback, "
                   "email or offline_form", i, q->max_wait_then);
-    c->offers |= q->offer_s > 0 || q->max_wait_s > 0;
-    queue_compile(q);
+    c->offers |= q->offer_s > 0 || q->max_wait_s > 0 || q->nwiden > 0;
   }
+  rings_add(c);
+  for (size_t i = 0; i < c->nqueues; i++)
+    queue_compile(c, &c->queues[i]);
   cJSON_ArrayForEach(o, rules) {
     int rc = rule_read(x, c, o, c->nrules);
     c->nrules++; /* counted even when half-read: destroy frees its lists */
@@ -486,6 +587,11 @@ static int config_read(const ctx_t *x, sb_route_config_t *c, const cJSON *root) 
   if (!root)
     reopen = 3600, sticky = 86400 * 7, grace = 0;
   c->offers |= grace > 0;
+  /* sla-timer's "widen_routing" puts conversations due in waitdue: the
+   * tick must run for them even where no queue widens (a false match on
+   * the text only costs ticks) */
+  const char *sla = x->t->section_json[SB_TENANT_SLA];
+  c->offers |= sla && strstr(sla, "widen_routing") != NULL;
   snprintf(c->windows, sizeof c->windows, "%lld|%lld|%lld", (long long)reopen, (long long)sticky,
            (long long)grace);
   if (agents_read(x, c, root ? cJSON_GetObjectItemCaseSensitive(root, "agents") : NULL))
@@ -573,6 +679,8 @@ static bool rule_holds(const rule_t *r, const sb_envelope_t *env) {
   if (r->sentiment.n && !(cl && cl->sentiment && in_list(&r->sentiment, cl->sentiment)))
     return false;
   if (r->priority_min >= 0 && !(cl && cl->priority >= r->priority_min))
+    return false;
+  if (!flag_ok(r->spike, cl && cl->spike && cl->spike[0]))
     return false;
   if (!flag_ok(r->vip, cl && cl->vip) || !flag_ok(r->legal, cl && cl->legal_threat) ||
       !flag_ok(r->competitor, cl && cl->n_competitors > 0))

@@ -44,17 +44,60 @@
  * "then" one of callback, email, offline_form it leaves the waiting line
  * and a ROUTE_DIVERTED decision tells integrations to take that action.
  *
+ * Widening ("bullseye of rings"). "widen": [{"after_s": 30, "lower_by": 1},
+ * {"after_s": 90, "lower_by": 2}] (1..4 steps, after_s 1..86400 and
+ * lower_by 1..10 both strictly increasing, every after_s before
+ * max_wait.after_s): once a conversation has waited after_s seconds in the
+ * queue, agents whose levels are up to lower_by below the queue's also
+ * qualify. A required level L becomes L - lower_by but never below 1; a
+ * requirement of 0 (the skill at any level) stays. Each step must lower
+ * some level further than the one before, else it is refused. Step k is
+ * compiled into an internal queue (a ring) "<id>~<k>": the queue's
+ * strategy, priority, fairness (counted per ring) and offer, the lowered
+ * skills. Every agent of the queue qualifies for its rings too, so a ring's
+ * candidates include the queue's. The conversation moves ring to ring
+ * through the waitdue zset (decision reason "widened", queue = the ring);
+ * times count from when it entered the configured queue, so a step taken
+ * early (sla-timer's "widen_routing" sets it due now) leaves the later ones
+ * at their times; after the last ring comes max_wait's action, if any, at
+ * max_wait.after_s. A freed agent pulls the best head of all its queues
+ * and rings (priority, then age). Users cannot name rings (ids with '~'
+ * are not queue ids).
+ *
+ * Ring-all. "offer": {..., "ring_all": N} (2..8) offers a conversation
+ * routed into the queue (new, re-offered, widened or overflowed; a pull,
+ * a transfer or a re-route after logout offers to one agent) to up to N
+ * candidates at once, each holding the units
+ * (so capacity holds) and counted by fairness. The decision names the
+ * best-ranked as its agent, reason "ring_all", every agent offered with
+ * verdict "rung". The first to accept (or reply, close, transfer) wins and
+ * the others' offers are withdrawn in the same script (their units come
+ * back and they pull what waits); an action on it by one of them afterwards
+ * is rejected ("offer_taken") and changes nothing. A reject withdraws that
+ * agent's offer only ("offer_withdrawn"); when none accepts by timeout_s
+ * (or all reject), it moves on as offers do (all of them count as tried,
+ * the round as one hop; away_on_timeout sets each away).
+ *
  * Rules are tried in order; the first whose every condition holds names
  * the queue; none: default_queue. Conditions (a list means any of):
  *   language [codes]   channel [names]   public bool    intent [names]
  *   sentiment [neg..]  priority_min int  vip bool       pii [types] or true
  *   competitor bool    legal bool        reach_min int (author followers)
  *   repeat_min int (classify's repeat_contacts: earlier conversations)
+ *   spike bool (the message belongs to a spike incident: Classification.spike)
  *
  * Capacity is in units: an agent logs in with a capacity, each
  * conversation takes channel_units[channel] of it (default 1 for every
  * channel). With capacity 15 and {"voice": 15, "messenger": 5, "email": 3},
  * an agent takes 1 call, or 3 chats, or 5 e-mails.
+ *
+ * Specs (compiled for route.lua, '|'-separated):
+ *   "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback|next_s|
+ *    next|base|next_at_s|ring_all"
+ * next: where a conversation waiting here goes next (the next ring, else
+ * max_wait.then, "" none); next_at_s: when, in seconds after it entered
+ * the configured queue; next_s: the same counted from entering this queue
+ * or ring (0: never); base: a ring's configured queue ("" for a queue).
  *
  * A tenant without "route" gets one queue "default" (longest_idle, no
  * skills): the behaviour of a single-queue contact centre.
@@ -74,6 +117,8 @@
 #define SB_ROUTE_SKILLS_MAX 32   /* skills a queue requires / an agent lists */
 #define SB_ROUTE_NAME_MAX 64     /* queue ids, skill names, rule names */
 #define SB_ROUTE_LIST_MAX 16     /* values in one rule condition */
+#define SB_ROUTE_WIDEN_MAX 4     /* widening steps (rings) per queue */
+#define SB_ROUTE_RING_ALL_MAX 8  /* agents one ring-all offer goes to at once */
 
 typedef enum {
   SB_ROUTE_LONGEST_IDLE,
@@ -114,8 +159,10 @@ const char *sb_route_config_agent_spec(const sb_route_config_t *c, const char *a
 const char *sb_route_config_windows(const sb_route_config_t *c);
 /* Every queue's spec, ';'-separated (route_tick.lua, reject). */
 const char *sb_route_config_all_specs(const sb_route_config_t *c);
-/* 1 if the tenant needs the clock (route_tick.lua): a queue with "offer"
- * or "max_wait", or a presence grace period. */
+/* 1 if the tenant needs the clock (route_tick.lua): a queue with "offer",
+ * "max_wait" or "widen", a presence grace period, or an "sla" section that
+ * mentions widen_routing (sla-timer puts conversations due in waitdue; one
+ * whose queue has no step left stays waiting, counted as widen_nothing). */
 int sb_route_config_offers(const sb_route_config_t *c);
 
 const char *sb_route_strategy_name(sb_route_strategy_t s);

@@ -650,6 +650,49 @@ static void a_logged_out_agent_keeps_conversations_for_the_grace_period(void **s
 
 /* Lua's unpack limit is a few thousand values and a script that fails
  * half-way keeps its writes: big batches must go through whole. */
+/* A message of a spike incident (Classification.spike) meets a rule
+ * {"spike": true}; the others go by the rest of the rules. */
+static sb_envelope_t *message_in_spike(const char *conv, const char *spike) {
+  Switchboard__V1__Interaction in = SWITCHBOARD__V1__INTERACTION__INIT;
+  Switchboard__V1__Classification cl = SWITCHBOARD__V1__CLASSIFICATION__INIT;
+  sb_envelope_t env = SWITCHBOARD__V1__ENVELOPE__INIT;
+  in.channel = SWITCHBOARD__V1__CHANNEL__CHANNEL_X;
+  env.interaction = &in;
+  env.classification = &cl;
+  cl.spike = (char *)spike;
+  sb_route_target_t t = sb_route_config_match(cfg, &env);
+  char key[32], prio[8], units[8];
+  snprintf(key, sizeof key, "k%d", ++seq);
+  snprintf(prio, sizeof prio, "%d", t.priority);
+  snprintf(units, sizeof units, "%d", t.units);
+  const char *extra[10] = {"m", conv, conv, "1000", "x", t.queue_spec, prio,
+                           units, t.rule, sb_route_config_windows(cfg)};
+  return route(key, extra, 1);
+}
+
+static void spike_messages_go_to_the_incident_queue(void **state) {
+  (void)state;
+  fresh("{\"queues\": [{\"id\": \"general\"}, {\"id\": \"incident\", \"priority\": 20,"
+        "  \"skills\": {\"crisis\": 1}}],"
+        " \"rules\": [{\"name\": \"spikes\", \"if\": {\"spike\": true}, \"queue\": \"incident\"}],"
+        " \"agents\": [{\"id\": \"cara\", \"skills\": {\"crisis\": 1}}]}");
+  expect(agent("login", "cara", "", "1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "cara");
+  expect(agent("login", "gus", "", "1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "gus");
+  sb_envelope_t *e = message_in_spike("c1", "inc-7");
+  assert_string_equal(e->routing->queue, "incident");
+  assert_string_equal(e->routing->rule, "spikes");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "cara");
+  e = message_in_spike("c2", "");
+  assert_string_equal(e->routing->queue, "general");
+  assert_string_equal(e->routing->rule, "default");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "gus");
+  /* the incident queue's priority rides on the waiting line */
+  e = message_in_spike("c3", "inc-7");
+  assert_string_equal(e->routing->queue, "incident");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  assert_int_equal(zcard(P "q:incident:wait"), 1);
+}
+
 static void a_hand_off_of_thousands_of_items_in_one_call_goes_through(void **state) {
   (void)state;
   enum { ITEMS = 5000, FIXED = 11 };
@@ -699,6 +742,7 @@ int main(void) {
       cmocka_unit_test(offers_move_on_until_accepted),
       cmocka_unit_test(a_long_wait_overflows_then_diverts),
       cmocka_unit_test(a_logged_out_agent_keeps_conversations_for_the_grace_period),
+      cmocka_unit_test(spike_messages_go_to_the_incident_queue),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

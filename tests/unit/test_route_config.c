@@ -59,7 +59,7 @@ static void a_tenant_without_route_gets_one_default_queue(void **state) {
   msg_t m;
   msg_init(&m, "fr", SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE);
   sb_route_target_t t = sb_route_config_match(c, &m.env);
-  assert_string_equal(t.queue_spec, "default|longest_idle|0|3600|0|3|0||0|");
+  assert_string_equal(t.queue_spec, "default|longest_idle|0|3600|0|3|0||0|||0|0");
   assert_string_equal(t.rule, "default");
   assert_int_equal(t.units, 1);
   assert_string_equal(sb_route_config_agent_spec(c, "anyone"), "default|longest_idle|0|0|3600|0");
@@ -155,9 +155,9 @@ static void skills_decide_which_queues_an_agent_serves(void **state) {
                       "general|longest_idle|0|0|3600|0");
   /* outside the roster: the queues that ask for no skill */
   assert_string_equal(sb_route_config_agent_spec(c, "zed"), sb_route_config_agent_spec(c, "bob"));
-  assert_string_equal(sb_route_config_queue_spec(c, "vip"), "vip|longest_idle|3|600|20|2|1|general|0|");
+  assert_string_equal(sb_route_config_queue_spec(c, "vip"), "vip|longest_idle|3|600|20|2|1|general|0|||0|0");
   assert_true(sb_route_config_offers(c));
-  assert_non_null(strstr(sb_route_config_all_specs(c), ";vip|longest_idle|3|600|20|2|1|general|0|;"));
+  assert_non_null(strstr(sb_route_config_all_specs(c), ";vip|longest_idle|3|600|20|2|1|general|0|||0|0;"));
   assert_null(sb_route_config_queue_spec(c, "nope"));
   assert_string_equal(sb_route_config_windows(c), "60|120|0");
   sb_route_config_destroy(&c);
@@ -205,6 +205,60 @@ static void a_wrong_configuration_is_refused_with_the_field_named(void **state) 
       {"{\"presence_grace_s\": 86401}", "presence_grace_s"},
       {"{\"agents\": [{\"id\": \"a\"}, {\"id\": \"a\"}]}", "agents: a is listed twice"},
       {"{\"agents\": [{\"skills\": {}}]}", "agents[0] needs an \"id\""},
+      /* widening */
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": {}}]}",
+       "queues[0].widen must be a list of 1..4 steps"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": []}]}",
+       "queues[0].widen must be a list"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 9}, \"widen\": [{\"after_s\": 1, "
+       "\"lower_by\": 1}, {\"after_s\": 2, \"lower_by\": 2}, {\"after_s\": 3, \"lower_by\": 3}, "
+       "{\"after_s\": 4, \"lower_by\": 4}, {\"after_s\": 5, \"lower_by\": 5}]}]}",
+       "queues[0].widen must be a list of 1..4"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": [{\"after_s\": 30}]}]}",
+       "queues[0].widen[0] must be {\"after_s\": N, \"lower_by\": N}"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": [7]}]}",
+       "queues[0].widen[0] must be"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": [{\"after_s\": 0, "
+       "\"lower_by\": 1}]}]}",
+       "queues[0].widen[0].after_s must be an integer in 1..86400"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": [{\"after_s\": 5, "
+       "\"lower_by\": 1.5}]}]}",
+       "queues[0].widen[0].lower_by must be an integer in 1..10"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 5}, \"widen\": [{\"after_s\": 30, "
+       "\"lower_by\": 1}, {\"after_s\": 30, \"lower_by\": 2}]}]}",
+       "queues[0].widen[1].after_s must be later than widen[0].after_s"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 5}, \"widen\": [{\"after_s\": 30, "
+       "\"lower_by\": 2}, {\"after_s\": 60, \"lower_by\": 1}]}]}",
+       "queues[0].widen[1].lower_by must be more than widen[0].lower_by"},
+      /* nothing to lower: no skills, levels 1, or already down to 1 */
+      {"{\"queues\": [{\"id\": \"a\", \"widen\": [{\"after_s\": 30, \"lower_by\": 1}]}]}",
+       "queues[0].widen[0] lowers no required skill level"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 1, \"y\": 0}, \"widen\": "
+       "[{\"after_s\": 30, \"lower_by\": 1}]}]}",
+       "queues[0].widen[0] lowers no required skill level"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 2}, \"widen\": [{\"after_s\": 30, "
+       "\"lower_by\": 1}, {\"after_s\": 60, \"lower_by\": 2}]}]}",
+       "queues[0].widen[1] lowers no required skill level"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": [{\"after_s\": 300, "
+       "\"lower_by\": 1}], \"max_wait\": {\"after_s\": 300, \"then\": \"email\"}}]}",
+       "queues[0].widen[0].after_s must come before max_wait.after_s"},
+      /* a ring is no queue a user can name */
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": [{\"after_s\": 3, "
+       "\"lower_by\": 1}]}], \"default_queue\": \"a~1\"}",
+       "default_queue must name one of the queues"},
+      {"{\"queues\": [{\"id\": \"a\", \"skills\": {\"x\": 3}, \"widen\": [{\"after_s\": 3, "
+       "\"lower_by\": 1}]}], \"rules\": [{\"if\": {}, \"queue\": \"a~1\"}]}",
+       "rules[0].queue: no queue \"a~1\""},
+      /* spikes, ring-all */
+      {"{\"queues\": [{\"id\": \"a\"}], \"rules\": [{\"if\": {\"spike\": \"yes\"}, \"queue\": "
+       "\"a\"}]}",
+       "rules[0].if.spike must be true or false"},
+      {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"ring_all\": 1}}]}",
+       "queues[0].offer.ring_all must be an integer in 2..8"},
+      {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"ring_all\": 9}}]}",
+       "queues[0].offer.ring_all must be an integer in 2..8"},
+      {"{\"queues\": [{\"id\": \"a\", \"offer\": {\"ring_all\": \"all\"}}]}",
+       "queues[0].offer.ring_all"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char err[256];
@@ -212,6 +266,108 @@ static void a_wrong_configuration_is_refused_with_the_field_named(void **state) 
     if (c || !strstr(err, bad[i].says) || !strstr(err, "tenant acme"))
       fail_msg("%s: got \"%s\", want \"%s\"", bad[i].json, err, bad[i].says);
   }
+}
+
+/* Each widening step becomes a ring "<id>~<k>" with the queue's settings
+ * and lowered levels (never below 1; 0 stays 0); agents qualify for rings
+ * as for queues; the specs chain queue -> rings -> max_wait's target. */
+static void widening_compiles_rings_of_lower_levels(void **state) {
+  (void)state;
+  char err[256];
+  sb_route_config_t *c =
+      load("{\"queues\": [{\"id\": \"billing\", \"strategy\": \"best_skill\","
+           "  \"skills\": {\"billing\": 4, \"lang:fr\": 2, \"any\": 0},"
+           "  \"offer\": {\"timeout_s\": 20, \"ring_all\": 3},"
+           "  \"widen\": [{\"after_s\": 30, \"lower_by\": 1}, {\"after_s\": 90, \"lower_by\": 3}],"
+           "  \"max_wait\": {\"after_s\": 300, \"then\": \"experts\"}},"
+           " {\"id\": \"experts\"}],"
+           " \"agents\": [{\"id\": \"pro\", \"skills\": {\"billing\": 4, \"lang:fr\": 2, \"any\": 1}},"
+           "  {\"id\": \"mid\", \"skills\": {\"billing\": 3, \"lang:fr\": 1, \"any\": 0}},"
+           "  {\"id\": \"new\", \"skills\": {\"billing\": 1, \"lang:fr\": 1, \"any\": 0}},"
+           "  {\"id\": \"none\", \"skills\": {\"billing\": 1, \"lang:fr\": 1}}]}",
+           err, sizeof err);
+  if (!c)
+    fail_msg("%s", err);
+  /* the queue: next step the first ring at 30 s */
+  assert_string_equal(sb_route_config_queue_spec(c, "billing"),
+                      "billing|best_skill|0|3600|20|3|0||30|billing~1||30|3");
+  /* ring 1 (billing 3, lang:fr 1): ring 2 at 90 s, 60 s after entering it;
+   * ring 2 (billing 1, lang:fr 1): max_wait's overflow at 300 s */
+  assert_non_null(strstr(sb_route_config_all_specs(c),
+                         ";billing~1|best_skill|0|3600|20|3|0||60|billing~2|billing|90|3;"
+                         "billing~2|best_skill|0|3600|20|3|0||210|experts|billing|300|3"));
+  assert_null(sb_route_config_queue_spec(c, "billing~1")); /* internal */
+  assert_true(sb_route_config_offers(c));
+  /* pro is in the queue and both rings; mid from ring 1, new from ring 2;
+   * none lacks "any" (required at level 0, which no ring lowers) */
+  assert_string_equal(sb_route_config_agent_spec(c, "pro"),
+                      "billing|best_skill|7|0|3600|20,experts|longest_idle|0|0|3600|0,"
+                      "billing~1|best_skill|7|0|3600|20,billing~2|best_skill|7|0|3600|20");
+  assert_string_equal(sb_route_config_agent_spec(c, "mid"),
+                      "experts|longest_idle|0|0|3600|0,billing~1|best_skill|4|0|3600|20,"
+                      "billing~2|best_skill|4|0|3600|20");
+  assert_string_equal(sb_route_config_agent_spec(c, "new"),
+                      "experts|longest_idle|0|0|3600|0,billing~2|best_skill|2|0|3600|20");
+  assert_string_equal(sb_route_config_agent_spec(c, "none"), "experts|longest_idle|0|0|3600|0");
+  sb_route_config_destroy(&c);
+  /* widening alone (no max_wait): the last ring has no next step */
+  c = load("{\"queues\": [{\"id\": \"q\", \"skills\": {\"x\": 2},"
+           " \"widen\": [{\"after_s\": 10, \"lower_by\": 5}]}]}",
+           err, sizeof err);
+  if (!c)
+    fail_msg("%s", err);
+  assert_string_equal(sb_route_config_all_specs(c),
+                      "q|longest_idle|0|3600|0|3|0||10|q~1||10|0;q~1|longest_idle|0|3600|0|3|0||0||q|0|0");
+  assert_true(sb_route_config_offers(c));
+  sb_route_config_destroy(&c);
+}
+
+/* "spike": true takes messages of a spike incident, false the others. */
+static void a_rule_can_match_spikes(void **state) {
+  (void)state;
+  char err[256];
+  sb_route_config_t *c =
+      load("{\"queues\": [{\"id\": \"incident\"}, {\"id\": \"calm\"}, {\"id\": \"general\"}],"
+           " \"rules\": [{\"name\": \"spikes\", \"if\": {\"spike\": true, \"channel\": [\"x\"]},"
+           "   \"queue\": \"incident\"},"
+           "  {\"name\": \"quiet-mail\", \"if\": {\"spike\": false, \"channel\": [\"email\"]},"
+           "   \"queue\": \"calm\"}],"
+           " \"default_queue\": \"general\"}",
+           err, sizeof err);
+  if (!c)
+    fail_msg("%s", err);
+  const char *rule;
+  msg_t m;
+  msg_init(&m, "en", SWITCHBOARD__V1__CHANNEL__CHANNEL_X);
+  assert_string_equal(queue_of(c, &m, &rule), "general"); /* no spike (NULL) */
+  m.cl.spike = "";
+  assert_string_equal(queue_of(c, &m, &rule), "general"); /* "" is none */
+  m.cl.spike = "inc-42";
+  assert_string_equal(queue_of(c, &m, &rule), "incident");
+  assert_string_equal(rule, "spikes");
+  msg_init(&m, "en", SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL);
+  m.cl.spike = "";
+  assert_string_equal(queue_of(c, &m, &rule), "calm");
+  m.cl.spike = "inc-42";
+  assert_string_equal(queue_of(c, &m, &rule), "general");
+  sb_route_config_destroy(&c);
+}
+
+/* sla-timer's widen_routing needs route's clock even where no queue
+ * widens, offers or has a max_wait. */
+static void an_sla_that_widens_needs_the_tick(void **state) {
+  (void)state;
+  char err[256];
+  sb_tenant_t t = {.id = "acme"};
+  sb_route_config_t *c = sb_route_config_new(&t, "{\"queues\": [{\"id\": \"a\"}]}", err, sizeof err);
+  assert_non_null(c);
+  assert_false(sb_route_config_offers(c));
+  sb_route_config_destroy(&c);
+  t.section_json[SB_TENANT_SLA] = "{\"on_breach\": [\"widen_routing\"]}";
+  c = sb_route_config_new(&t, "{\"queues\": [{\"id\": \"a\"}]}", err, sizeof err);
+  assert_non_null(c);
+  assert_true(sb_route_config_offers(c));
+  sb_route_config_destroy(&c);
 }
 
 static void strategies_have_one_name_each(void **state) {
@@ -227,6 +383,9 @@ int main(void) {
       cmocka_unit_test(rules_are_tried_in_order_and_every_condition_must_hold),
       cmocka_unit_test(skills_decide_which_queues_an_agent_serves),
       cmocka_unit_test(a_wrong_configuration_is_refused_with_the_field_named),
+      cmocka_unit_test(widening_compiles_rings_of_lower_levels),
+      cmocka_unit_test(a_rule_can_match_spikes),
+      cmocka_unit_test(an_sla_that_widens_needs_the_tick),
       cmocka_unit_test(strategies_have_one_name_each),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,292 @@
+#!/usr/bin/python3
+"""rolling_restart.py: p50/p99 latency and loss across a rolling restart.
+
+Starts its own redis-server (AOF everysec) and the services wired by hand
+on free ports: two replicas each of classify, route and sla-timer (the
+stage before lists both in --next, so ZeroMQ PUSH spreads the hand-offs
+over them), and ONE ingest and ONE notify: loadgen publishes to a single
+ingest endpoint and reads a single feed endpoint, so those two are
+restarted in place (SIGTERM, wait for the exit, a new process on the same
+ports). Then `loadgen --ingest --feed` offers an open-loop load in two
+steps of --seconds each at --rate: step 1 is the baseline; as soon as step
+2 starts every process is restarted one after another (graceful SIGTERM,
+the next one only once the new process answers /readyz 200).
+
+Reported (one JSON object on stdout, also in bench/results/<date>-rolling/):
+- latency_ms of both windows (publish-to-assigned, loadgen's definition:
+  read from the feed) and p99_ratio = restart p99 / baseline p99;
+- acked events vs Redis's own count of routed messages (sb:{t:T}:stats
+  field routed_messages, counted inside route's idempotent commit, before
+  and after): lost = acked - routed, duplicated = routed - acked (each
+  clamped at 0); open leases and new dead letters at the end;
+- the restarts: service, replica, seconds from SIGTERM to the new process
+  ready.
+
+  bench/rolling_restart.py [--build build] [--rate 500] [--seconds 30]
+                           [--drain 15] [--out FILE] [--no-save] [--keep-logs]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPLICAS = {"ingest": 1, "classify": 2, "route": 2, "sla-timer": 2, "notify": 1}
+ORDER = ["ingest", "classify", "route", "sla-timer", "notify"]  # restart order
+NEXT = {"ingest": "classify", "classify": "route", "route": "sla-timer", "sla-timer": "notify"}
+LEASE_STAGES = ["classify", "route", "sla", "notify"]  # sbctl_stage_names
+READY_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 30  # a graceful stop drains for at most --drain-timeout-ms (10 s)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def readyz(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+class Stack:
+    """redis-server and the replicas; every process is ours (killed by pid)."""
+
+    def __init__(self, build, tmp):
+        self.build, self.tmp = build, tmp
+        self.tenants = os.path.join(SRC, "corpus", "tenants.json")
+        self.redis_port = free_port()
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}"
+        self.procs = {}  # (service, replica) -> Popen
+        self.ports = {}  # (service, replica) -> {admin, listen, ...}
+        for svc, n in REPLICAS.items():
+            for r in range(n):
+                p = {"admin": free_port(), "listen": free_port()}
+                if svc == "ingest":
+                    p.update(http=free_port())
+                if svc == "notify":
+                    p.update(feed=free_port())
+                self.ports[(svc, r)] = p
+        self.ingest = f"tcp://127.0.0.1:{self.ports[('ingest', 0)]['listen']}"
+        self.feed = f"tcp://127.0.0.1:{self.ports[('notify', 0)]['feed']}"
+        self.redis = None
+
+    def start_redis(self):
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", self.tmp,
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
+            stdout=open(os.path.join(self.tmp, "redis.log"), "w"), stderr=subprocess.STDOUT)
+        for _ in range(100):
+            if self.redis_cli("PING") == "PONG":
+                return
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def redis_cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(self.redis_port)] + list(args),
+                           capture_output=True, text=True, timeout=10)
+        return r.stdout.strip()
+
+    def argv(self, svc, r):
+        p = self.ports[(svc, r)]
+        a = [os.path.join(self.build, "sb-" + svc), "--redis-url", self.redis_url, "--tenants", self.tenants,
+             "--admin-port", str(p["admin"]), "--log-level", "warn"]
+        if svc == "ingest":  # its ZeroMQ door is "publish"; it has no PULL
+            a += ["--http-port", str(p["http"]), "--publish", self.ingest]
+        else:
+            a += ["--listen", f"tcp://127.0.0.1:{p['listen']}"]
+        if svc == "notify":
+            a += ["--feed", self.feed]
+        if svc in NEXT:
+            nxt = NEXT[svc]
+            a += ["--next", ",".join(f"tcp://127.0.0.1:{self.ports[(nxt, k)]['listen']}"
+                                     for k in range(REPLICAS[nxt]))]
+        return a
+
+    def spawn(self, svc, r):
+        env = dict(os.environ, SB_RULES=os.path.join(SRC, "corpus/rules/default.json"),
+                   SB_LEXICONS=os.path.join(SRC, "corpus/lexicons"))
+        log = open(os.path.join(self.tmp, f"{svc}-{r}.log"), "a")
+        self.procs[(svc, r)] = subprocess.Popen(self.argv(svc, r), env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + READY_TIMEOUT_S
+        while not readyz(self.ports[(svc, r)]["admin"]):
+            if self.procs[(svc, r)].poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"{svc}-{r} not ready (see {log.name})")
+            time.sleep(0.05)
+
+    def start(self):
+        self.start_redis()
+        for svc in reversed(ORDER):  # downstream first, as sbctl_stack does
+            for r in range(REPLICAS[svc]):
+                self.spawn(svc, r)
+
+    def restart(self, svc, r):
+        """Graceful: SIGTERM, wait for the exit, a new process, its /readyz."""
+        t0 = time.time()
+        p = self.procs[(svc, r)]
+        p.send_signal(signal.SIGTERM)
+        try:
+            status = p.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            status = "killed"
+        stopped = time.time()
+        self.spawn(svc, r)
+        return {"service": svc, "replica": r, "exit": status, "stop_s": round(stopped - t0, 3),
+                "total_s": round(time.time() - t0, 3)}
+
+    def stop(self):
+        for p in list(self.procs.values()) + ([self.redis] if self.redis else []):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in list(self.procs.values()) + ([self.redis] if self.redis else []):
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    def tenant_ids(self):
+        with open(self.tenants) as f:
+            return [t["id"] for t in json.load(f)["tenants"]]
+
+    def stats(self):
+        """Per field, summed over tenants: sb:{t:T}:stats, and the open
+        leases of each stage as inflight_<stage> (ZCARD sb:{t:T}:lease:<stage>,
+        as sbctl stats reads them)."""
+        out = {}
+        for t in self.tenant_ids():
+            lines = self.redis_cli("HGETALL", f"sb:{{t:{t}}}:stats").splitlines()
+            for k, v in zip(lines[::2], lines[1::2]):
+                try:
+                    out[k] = out.get(k, 0) + int(v)
+                except ValueError:
+                    pass
+            for stage in LEASE_STAGES:
+                n = self.redis_cli("ZCARD", f"sb:{{t:{t}}}:lease:{stage}")
+                out["inflight_" + stage] = out.get("inflight_" + stage, 0) + int(n or 0)
+        return out
+
+
+def run(a):
+    tmp = tempfile.mkdtemp(prefix="sb-rolling-")
+    st = Stack(a.build, tmp)
+    restarts, window = [], {}
+    try:
+        st.start()
+        before = st.stats()
+        lg = subprocess.Popen(
+            [os.path.join(a.build, "loadgen"), "--ingest", st.ingest, "--feed", st.feed, "--tenants", st.tenants,
+             "--rates", f"{a.rate},{a.rate}", "--duration", str(a.seconds), "--drain-timeout", str(a.drain)],
+            stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "loadgen.log"), "w"), text=True)
+        steps = []
+
+        def roll():
+            window["start"] = time.time()
+            for svc in ORDER:
+                for r in range(REPLICAS[svc]):
+                    restarts.append(st.restart(svc, r))
+            window["end"] = time.time()
+
+        roller = None
+        for line in lg.stdout:
+            steps.append(json.loads(line))
+            if len(steps) == 1:  # step 2 has begun: roll now
+                window["step2_start"] = time.time()
+                roller = threading.Thread(target=roll)
+                roller.start()
+        lg.wait()
+        if roller:
+            roller.join()
+        if lg.returncode != 0 or len(steps) != 2:
+            raise RuntimeError(f"loadgen exited {lg.returncode} with {len(steps)} steps (see {tmp}/loadgen.log)")
+        # Let every lease settle (sweeper re-sends of what a restart caught).
+        deadline = time.time() + a.drain
+        while time.time() < deadline:
+            s = st.stats()
+            acked = sum(x["acked"] for x in steps)
+            open_ = sum(v for k, v in s.items() if k.startswith("inflight"))
+            if s.get("routed_messages", 0) - before.get("routed_messages", 0) >= acked and not open_:
+                break
+            time.sleep(0.5)
+        time.sleep(1)
+        after = st.stats()
+    finally:
+        st.stop()
+    d = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
+    acked = sum(s["acked"] for s in steps)
+    sent = sum(s["sent"] for s in steps)
+    routed = d.get("routed_messages", 0)
+    base, roll_ = steps[0]["latency_ms"], steps[1]["latency_ms"]
+    rep = {
+        "rate_per_s": a.rate, "seconds_per_window": a.seconds,
+        "replicas": REPLICAS,
+        "baseline": {"latency_ms": base, "sent": steps[0]["sent"], "acked": steps[0]["acked"],
+                     "feed_backlog": steps[0]["backlog"]},
+        "rolling": {"latency_ms": roll_, "sent": steps[1]["sent"], "acked": steps[1]["acked"],
+                    "feed_backlog": steps[1]["backlog"],
+                    "restart_s": round(window["end"] - window["start"], 3),
+                    "worst_second_p99_ms": max((t["p99_ms"] for t in steps[1]["timeline"]), default=0),
+                    "restart_outlasted_window": window["end"] - window["step2_start"] > a.seconds},
+        "p50_ratio": round(roll_["p50"] / base["p50"], 3) if base["p50"] else None,
+        "p99_ratio": round(roll_["p99"] / base["p99"], 3) if base["p99"] else None,
+        # unanswered: requests a restarted ingest took down with it (loadgen
+        # does not resend them); never acknowledged, so not a loss
+        "sent": sent, "acked": acked, "unanswered": sent - acked,
+        "routed_in_redis": routed,
+        "lost": max(acked - routed, 0), "duplicated": max(routed - acked, 0),
+        "open_leases": sum(v for k, v in after.items() if k.startswith("inflight")),
+        "dead_letters": d.get("dead_letters", 0),
+        # hand-offs a restart caught, re-sent by a sweeper once their lease
+        # expired (--lease-ms): what the worst seconds of the window wait for
+        "lease_expired": d.get("lease_expired", 0),
+        "restarts": restarts,
+    }
+    if a.keep_logs:
+        rep["logs"] = tmp
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rep
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(SRC, "build"))
+    ap.add_argument("--rate", type=float, default=500)
+    ap.add_argument("--seconds", type=int, default=30, help="seconds of each window (baseline, rolling)")
+    ap.add_argument("--drain", type=int, default=15, help="seconds to wait for stragglers after each step")
+    ap.add_argument("--out", help="also write the JSON here")
+    ap.add_argument("--keep-logs", action="store_true", help="keep the services' logs (folder in the report)")
+    ap.add_argument("--no-save", action="store_true", help="do not write bench/results/")
+    a = ap.parse_args()
+    rep = run(a)
+    text = json.dumps(rep, indent=1)
+    print(text)
+    print(f"rolling restart: p50 {rep['baseline']['latency_ms']['p50']} -> {rep['rolling']['latency_ms']['p50']} ms, "
+          f"p99 {rep['baseline']['latency_ms']['p99']} -> {rep['rolling']['latency_ms']['p99']} ms "
+          f"(x{rep['p99_ratio']}), acked {rep['acked']}, lost {rep['lost']}, duplicated {rep['duplicated']}",
+          file=sys.stderr)
+    paths = [a.out] if a.out else []
+    if not a.no_save:
+        d = os.path.join(SRC, "bench", "results", time.strftime("%Y-%m-%d") + "-rolling")
+        os.makedirs(d, exist_ok=True)
+        paths.append(os.path.join(d, time.strftime("%H%M%S") + ".json"))
+    for p in paths:
+        with open(p, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
