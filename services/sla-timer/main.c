@@ -34,6 +34,13 @@ static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
   return sb_sla_prepare(((sla_t *)ctx)->policies, it, why);
 }
 
+/* a committed event may have armed a timer or a rearm task */
+static void committed(void *ctx, sb_stage_item_t *it, const uint8_t *blob, size_t len) {
+  (void)blob;
+  (void)len;
+  sb_sla_firer_touch(((sla_t *)ctx)->firer, it->tenant);
+}
+
 static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
   sla_t *sla = ctx;
   char err[512];
@@ -73,6 +80,7 @@ static const sb_stage_ops_t sla_ops = {
     .script_body = sb_script_sla_arm,
     .nextra = SB_SLA_NEXTRA,
     .prepare = prepare,
+    .committed = committed,
 };
 
 int main(int argc, char **argv) {

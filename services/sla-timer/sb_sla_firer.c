@@ -23,10 +23,14 @@
 
 typedef struct sb_sla_firer sb_sla_firer_t;
 
-/* per tenant: the claim's context and its calendars' state */
+/* per tenant: the claim's context, when it must be claimed next, and its
+ * calendars' state */
 typedef struct {
   sb_sla_firer_t *f;
   const sb_tenant_t *tenant;
+  int64_t next_due;   /* its earliest timer at the last claim; 0: claim now */
+  int64_t checked_ms; /* when that claim ran */
+  int claiming;       /* a claim is in flight */
   char cals[CALS_MAX];
   int64_t cals_until;
 } tenant_t;
@@ -38,7 +42,7 @@ struct sb_sla_firer {
   int script, rearm_script;
   uv_timer_t timer;
   size_t pending; /* replies outstanding */
-  int64_t next_due;
+  size_t cursor;  /* where the next round's recheck of idle tenants starts */
   int stopped, closing, timer_closed;
   tenant_t *tenants;
   size_t ntenants;
@@ -125,13 +129,16 @@ static void on_claim(const redisReply *reply, int err, void *arg) {
     maybe_free(f);
     return;
   }
+  t->claiming = 0;
   if (err || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
       reply->element[1]->type != REDIS_REPLY_ARRAY || reply->element[2]->type != REDIS_REPLY_ARRAY) {
     sb_counter_add(f->claim_failed, 1);
+    t->next_due = 0; /* try again next round */
   } else {
     const redisReply *nd = reply->element[0], *envs = reply->element[1], *tasks = reply->element[2];
-    if (nd->type == REDIS_REPLY_INTEGER && nd->integer > 0 && (f->next_due == 0 || nd->integer < f->next_due))
-      f->next_due = nd->integer;
+    /* -1: no timer at all; a full claim (more due than it took) leaves
+     * next due <= now: claimed again at once */
+    t->next_due = nd->type == REDIS_REPLY_INTEGER && nd->integer > 0 ? nd->integer : INT64_MAX;
     for (size_t i = 0; i < envs->elements; i++) {
       const redisReply *e = envs->element[i];
       if (e->type != REDIS_REPLY_STRING)
@@ -182,23 +189,50 @@ static void claim_tenant(sb_sla_firer_t *f, tenant_t *t, const char *now, const 
   snprintf(ttl, sizeof ttl, "%lld", sb_config_int(f->svc->config, "event-ttl-s"));
   const char *cals = calendars_now(t, sb_sla_policies_of(f->policies, t->tenant), ms);
   const char *argv[] = {stats, now, deadline, SB_SLA_CLAIM_MAX, t->tenant->id, target, warn, ttl, cals};
-  if (sb_redis_evalsha(f->svc->redis, f->script, 1, 9, argv, NULL, on_claim, t) == 0)
+  if (sb_redis_evalsha(f->svc->redis, f->script, 1, 9, argv, NULL, on_claim, t) == 0) {
     f->pending++;
+    t->claiming = 1;
+    t->checked_ms = ms;
+  }
+}
+
+/* A tenant is claimed when its earliest timer is due, when this replica
+ * just committed an event of it (sb_sla_firer_touch: it may have armed an
+ * earlier timer or a rearm task), and at least every SB_SLA_RECHECK_MS
+ * (timers other replicas armed). So a round costs one script call per
+ * tenant with something to do, not one per tenant: with thousands of
+ * tenants, claiming every tenant every SB_SLA_RESCAN_MS kept Redis so busy
+ * that nothing fired at all (sla_bench --tenants 5000). */
+static int claim_needed(const tenant_t *t, int64_t now) {
+  return !t->claiming && (t->next_due <= now || now - t->checked_ms >= SB_SLA_RECHECK_MS);
 }
 
 static void on_timer(uv_timer_t *h) {
   sb_sla_firer_t *f = h->data;
-  if (f->stopped || f->pending || !sb_redis_is_connected(f->svc->redis)) {
-    schedule(f);
+  if (f->stopped || f->pending)
+    return; /* the last reply schedules the next round */
+  if (!sb_redis_is_connected(f->svc->redis)) {
+    uv_timer_start(&f->timer, on_timer, SB_SLA_RESCAN_MS, 0);
     return;
   }
   char now[24], deadline[24];
   int64_t ms = sb_now_ms();
   snprintf(now, sizeof now, "%" PRId64, ms);
   snprintf(deadline, sizeof deadline, "%" PRId64, (int64_t)(ms + sb_config_int(f->svc->config, "lease-ms")));
-  f->next_due = 0;
-  for (size_t i = 0; i < f->ntenants; i++)
-    claim_tenant(f, &f->tenants[i], now, deadline, ms);
+  /* the recheck of idle tenants is spread: at most one round's share of
+   * them per round, so that a replica's start does not claim every tenant
+   * at once every SB_SLA_RECHECK_MS */
+  size_t recheck_max = f->ntenants * SB_SLA_RESCAN_MS / SB_SLA_RECHECK_MS + 1, rechecked = 0;
+  for (size_t i = 0; i < f->ntenants; i++) {
+    tenant_t *t = &f->tenants[(f->cursor + i) % f->ntenants];
+    if (!claim_needed(t, ms))
+      continue;
+    if (t->next_due > ms && ++rechecked > recheck_max)
+      continue;
+    claim_tenant(f, t, now, deadline, ms);
+  }
+  if (f->ntenants)
+    f->cursor = (f->cursor + recheck_max) % f->ntenants;
   if (f->pending == 0)
     schedule(f);
 }
@@ -206,12 +240,24 @@ static void on_timer(uv_timer_t *h) {
 static void schedule(sb_sla_firer_t *f) {
   if (f->closing || f->stopped)
     return;
-  int64_t wait = SB_SLA_RESCAN_MS;
-  if (f->next_due) {
-    int64_t until = f->next_due - sb_now_ms();
-    wait = until < 0 ? 0 : (until < wait ? until : wait);
+  int64_t wait = SB_SLA_RESCAN_MS, now = sb_now_ms();
+  for (size_t i = 0; i < f->ntenants; i++) {
+    int64_t until = f->tenants[i].next_due - now;
+    if (until < wait)
+      wait = until < 0 ? 0 : until;
   }
   uv_timer_start(&f->timer, on_timer, (uint64_t)wait, 0);
+}
+
+void sb_sla_firer_touch(sb_sla_firer_t *f, const sb_tenant_t *tenant) {
+  if (!f || !f->ntenants || !tenant)
+    return;
+  /* the tenants are one array (sb_tenants_at), in the order f->tenants
+   * was built: the index is the pointer's offset */
+  const sb_tenant_t *first = f->tenants[0].tenant;
+  size_t i = (size_t)(tenant - first);
+  if (tenant >= first && i < f->ntenants && f->tenants[i].tenant == tenant)
+    f->tenants[i].next_due = 0;
 }
 
 sb_sla_firer_t *sb_sla_firer_new(sb_service_t *s, sb_handoff_t *out, const sb_sla_t *policies) {

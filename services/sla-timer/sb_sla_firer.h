@@ -1,10 +1,13 @@
 /*
  * sb_sla_firer: the firing side of the service-level timers.
  *
- * One loop timer set at the earliest due time the last claim reported,
- * capped at SB_SLA_RESCAN_MS so that timers armed by other replicas are
- * seen within that bound (no per-timer polling). Each claim runs
- * sla_fire.lua per tenant: it fires due warnings and breaches (with their
+ * One loop timer set at the earliest due time the last claims reported,
+ * capped at SB_SLA_RESCAN_MS. A round claims only the tenants with
+ * something due, those this replica just committed events of
+ * (sb_sla_firer_touch), and a share of the others so that each is looked
+ * at every SB_SLA_RECHECK_MS (timers armed by other replicas: a timer due
+ * sooner than that after another replica armed it may fire up to that
+ * late if that replica dies). Each claim runs sla_fire.lua per tenant: it fires due warnings and breaches (with their
  * on_breach actions) and deferred supervisor alerts, storing each event
  * with its notify lease, and returns the events, which are handed to
  * notify, and the rearm tasks (sb_sla_rearm.h), which are computed here
@@ -24,7 +27,8 @@
 extern const char sb_script_sla_fire[];
 extern const char sb_script_sla_rearm[];
 
-#define SB_SLA_RESCAN_MS 50       /* longest wait between claims */
+#define SB_SLA_RESCAN_MS 50       /* longest wait between claim rounds */
+#define SB_SLA_RECHECK_MS 1000    /* every tenant is claimed at least this often */
 #define SB_SLA_CAL_REFRESH_MS 1000 /* calendars' open/closed state kept this long */
 
 typedef struct sb_sla_firer sb_sla_firer_t;
@@ -32,6 +36,10 @@ typedef struct sb_sla_firer sb_sla_firer_t;
 /* Starts claiming (out: notify's hand-off, policies: every tenant's; both
  * borrowed and outliving the firer). NULL on OOM. */
 sb_sla_firer_t *sb_sla_firer_new(sb_service_t *s, sb_handoff_t *out, const sb_sla_t *policies);
+/* This replica committed an event of tenant: claim it next round (it may
+ * have armed a timer due sooner than the tenant's known next one, or a
+ * rearm task). */
+void sb_sla_firer_touch(sb_sla_firer_t *f, const sb_tenant_t *tenant);
 /* No further claims start. */
 void sb_sla_firer_stop(sb_sla_firer_t *f);
 /* 1 when no Redis reply is awaited. */
