@@ -1072,3 +1072,136 @@ void sb_agent_data_clear(sb_agent_data_t *d) {
   free(d->target_agent);
   memset(d, 0, sizeof *d);
 }
+
+/* -------------------------------------------------------------- voice */
+
+static const char *const voice_kinds[] = {NULL, "offered", "answered", "abandoned"};
+
+sb_voice_kind_t sb_voice_kind(const char *type) {
+  size_t plen = strlen(SB_CLOUDEVENT_TYPE_VOICE_PREFIX);
+  if (type == NULL || strncmp(type, SB_CLOUDEVENT_TYPE_VOICE_PREFIX, plen) != 0)
+    return 0;
+  for (size_t k = 1; k < COUNT(voice_kinds); k++)
+    if (strcmp(type + plen, voice_kinds[k]) == 0) return (sb_voice_kind_t)k;
+  return 0;
+}
+
+static bool is_call_char(unsigned char c) {
+  return is_agent_char(c) || c == ':';
+}
+
+static bool check_call(const char *s) {
+  return all_chars(s, SB_VOICE_CALL_MAX, is_call_char);
+}
+
+static bool is_number_char(unsigned char c) {
+  return is_digit(c) || c == '+' || c == ' ' || c == '(' || c == ')' || c == '.' || c == '-';
+}
+
+static bool check_number(const char *s) {
+  size_t digits = 0;
+  for (const char *p = s; *p; p++) {
+    if (!is_number_char((unsigned char)*p)) return false;
+    if (*p == '+' && p != s) return false;
+    digits += is_digit((unsigned char)*p);
+  }
+  return digits >= 3 && digits <= 15;
+}
+
+static bool is_ivr_char(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-';
+}
+
+#define VO_FIELD(name, member_, flags, max, check, why) \
+  {name, offsetof(sb_voice_data_t, member_), (flags), (max), (check), (why)}
+
+static const field_spec_t voice_call_field =
+    VO_FIELD("call", call, F_REQUIRED | F_NONEMPTY, SB_VOICE_CALL_MAX, check_call,
+             "must match [A-Za-z0-9_.:@-]{1,128}");
+static const field_spec_t voice_caller_field =
+    VO_FIELD("caller", caller, F_REQUIRED | F_NONEMPTY, SB_VOICE_NUMBER_MAX, check_number,
+             "must be a phone number: an optional leading '+', 3 to 15 digits, separators \" ().-\"");
+static const field_spec_t voice_line_field =
+    VO_FIELD("line", line, F_NONEMPTY, SB_VOICE_NUMBER_MAX, check_number,
+             "must be a phone number: an optional leading '+', 3 to 15 digits, separators \" ().-\"");
+static const field_spec_t voice_text_field =
+    VO_FIELD("text", text, 0, SB_INTERACTION_TEXT_MAX, NULL, NULL);
+static const field_spec_t voice_agent_field =
+    VO_FIELD("agent", agent, F_REQUIRED | F_NONEMPTY, SB_AGENT_ID_MAX, check_agent,
+             "must match [A-Za-z0-9_.@-]{1,128}");
+
+static const char *const voice_names[] = {"call", "caller", "line", "text", "agent", "ivr"};
+
+static int voice_ivr(const cJSON *obj, sb_voice_data_t *d, const reason_t *r) {
+  const cJSON *a = member(obj, "ivr");
+  if (a == NULL) return 0;
+  if (!cJSON_IsArray(a)) {
+    reason_set(r->why, r->whylen, "field \"ivr\" must be an array of strings");
+    return SB_EINVAL;
+  }
+  if (cJSON_GetArraySize(a) > SB_VOICE_IVR_MAX) {
+    reason_set(r->why, r->whylen, "field \"ivr\" has more than %d selections", SB_VOICE_IVR_MAX);
+    return SB_ETOOBIG;
+  }
+  size_t i = 0;
+  for (const cJSON *c = a->child; c != NULL; c = c->next, i++) {
+    if (!cJSON_IsString(c) || c->valuestring == NULL ||
+        !all_chars(c->valuestring, SB_VOICE_IVR_LEN_MAX, is_ivr_char)) {
+      reason_set(r->why, r->whylen, "field \"ivr\"[%zu] must match [a-z0-9_-]{1,%d}", i,
+                 SB_VOICE_IVR_LEN_MAX);
+      return SB_EINVAL;
+    }
+    d->ivr[d->n_ivr] = strdup(c->valuestring);
+    if (d->ivr[d->n_ivr] == NULL) return SB_ENOMEM;
+    d->n_ivr++;
+  }
+  return 0;
+}
+
+static int voice_from_json(const cJSON *obj, sb_voice_data_t *d, const reason_t *r) {
+  int rc = check_duplicates(obj, voice_names, COUNT(voice_names), r);
+  if (rc == 0) rc = take_string(obj, &voice_call_field, 0, &d->call, r);
+  if (d->kind != SB_VOICE_OFFERED) {
+    if (rc == 0) rc = take_string(obj, &voice_agent_field, 0, &d->agent, r);
+    return rc;
+  }
+  if (rc == 0) rc = take_string(obj, &voice_caller_field, 0, &d->caller, r);
+  if (rc == 0) rc = take_string(obj, &voice_line_field, 0, &d->line, r);
+  if (rc == 0) rc = take_string(obj, &voice_text_field, 0, &d->text, r);
+  if (rc == 0 && d->text && !sb_utf8_valid(d->text, strlen(d->text))) {
+    reason_set(r->why, r->whylen, "field \"text\" is not valid UTF-8");
+    rc = SB_EINVAL;
+  }
+  if (rc == 0) rc = voice_ivr(obj, d, r);
+  return rc;
+}
+
+int sb_voice_data_parse(const char *type, const char *data_json, sb_voice_data_t *out,
+                        char *err, size_t errlen) {
+  cJSON *root = NULL;
+  reason_t r = {"field", err, errlen};
+  memset(out, 0, sizeof *out);
+  out->kind = sb_voice_kind(type);
+  if (out->kind == 0) {
+    reason_set(err, errlen,
+               "type must be " SB_CLOUDEVENT_TYPE_VOICE_PREFIX "offered, answered or abandoned");
+    return SB_EINVAL;
+  }
+  int rc = data_object(data_json, &root, err, errlen);
+  if (rc == 0) rc = voice_from_json(root, out, &r);
+  cJSON_Delete(root);
+  if (rc != 0) sb_voice_data_clear(out);
+  if (rc == SB_ENOMEM) reason_set(err, errlen, "out of memory");
+  return rc;
+}
+
+void sb_voice_data_clear(sb_voice_data_t *d) {
+  if (d == NULL) return;
+  free(d->call);
+  free(d->caller);
+  free(d->line);
+  free(d->text);
+  free(d->agent);
+  for (size_t i = 0; i < d->n_ivr; i++) free(d->ivr[i]);
+  memset(d, 0, sizeof *d);
+}

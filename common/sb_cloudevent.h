@@ -185,4 +185,50 @@ int sb_agent_data_parse(const char *type, const char *data_json,
 /* Frees the strings of d and zeroes it; safe on a zeroed struct. */
 void sb_agent_data_clear(sb_agent_data_t *d);
 
+/*
+ * Voice / ACD events, type SB_CLOUDEVENT_TYPE_VOICE_PREFIX + kind:
+ *   offered   {call, caller, ivr: ["billing", "fr"], line, text}: a call
+ *             entered the queue (an Interaction on channel voice);
+ *   answered  {call, agent}: an agent picked it up (the first response);
+ *   abandoned {call, agent}: the caller hung up before the end (closes the
+ *             conversation, reason "abandoned"); agent: the agent the call
+ *             was presented to (route closes only its owner's conversations).
+ * call: 1..SB_VOICE_CALL_MAX of [A-Za-z0-9_.:@-]; caller: E.164-ish ('+'
+ * optional, separators " -.()" dropped later by sb_identity_normalise),
+ * 1..SB_VOICE_NUMBER_MAX bytes of [0-9+ ().-]; line (the DNIS, optional)
+ * the same; ivr (optional): at most SB_VOICE_IVR_MAX selections, each
+ * 1..SB_VOICE_IVR_LEN_MAX of [a-z0-9_-]; text (optional): a transcript or
+ * note, like an interaction's text; agent as in agent events.
+ */
+#define SB_CLOUDEVENT_TYPE_VOICE_PREFIX "com.switchboard.voice."
+#define SB_VOICE_CALL_MAX 128
+#define SB_VOICE_NUMBER_MAX 32
+#define SB_VOICE_IVR_MAX 8
+#define SB_VOICE_IVR_LEN_MAX 32
+
+typedef enum {
+  SB_VOICE_OFFERED = 1,
+  SB_VOICE_ANSWERED = 2,
+  SB_VOICE_ABANDONED = 3,
+} sb_voice_kind_t;
+
+typedef struct {
+  sb_voice_kind_t kind;
+  char *call;
+  char *caller, *line, *text; /* offered; NULL otherwise (line, text optional) */
+  char *agent;                /* answered, abandoned */
+  size_t n_ivr;
+  char *ivr[SB_VOICE_IVR_MAX];
+} sb_voice_data_t;
+
+/* The kind of a voice type, or 0 when type is not one. */
+sb_voice_kind_t sb_voice_kind(const char *type);
+
+/* Parses a voice event's data (same error contract and out handling as
+ * sb_agent_data_parse; a type that is not a voice kind is SB_EINVAL). */
+int sb_voice_data_parse(const char *type, const char *data_json, sb_voice_data_t *out,
+                        char *err, size_t errlen);
+/* Frees the strings of d and zeroes it; safe on a zeroed struct. */
+void sb_voice_data_clear(sb_voice_data_t *d);
+
 #endif

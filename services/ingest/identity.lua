@@ -9,7 +9,13 @@
 -- "customer:<customer>", it adopts the open conversation of the first
 -- linked identity that has one: a person who wrote on WeChat before the
 -- link stays in that conversation when they then write by e-mail.
--- Returns {identities linked, conversation adopted or current, or ""}.
+-- Customer id: the group's id is cid:customer:<customer> (no expiry). A
+-- customer's first link sets it to the id the first listed identity had
+-- until then (its own group's, else the id derived from it: see
+-- ingest.lua), so the events that identity sent before keep the id the
+-- group now carries; the other identities' earlier events keep theirs.
+-- Returns {identities linked, conversation adopted or current, or "",
+-- the group's customer id}.
 -- Invariant: a threads field only ever names a conversation that was open
 -- when it was written (ingest.lua treats a closed one as absent).
 local function open_conv(conv)
@@ -18,6 +24,22 @@ end
 
 local customer = ARGV[1]
 local field = 'customer:' .. customer
+
+local function derived_id(ident)
+  return 'cus_' .. string.sub(redis.sha1hex(TENANT .. '\n' .. ident), 1, 16)
+end
+
+local gkey = P .. 'cid:customer:' .. customer
+local gid = redis.call('GET', gkey)
+if not gid then
+  local before = redis.call('GET', P .. 'ident:' .. ARGV[2])
+  if before then
+    gid = redis.call('GET', P .. 'cid:customer:' .. before) or derived_id('customer:' .. before)
+  else
+    gid = derived_id(ARGV[2])
+  end
+  redis.call('SET', gkey, gid)
+end
 for i = 2, #ARGV do
   redis.call('SET', P .. 'ident:' .. ARGV[i], customer)
 end
@@ -35,4 +57,4 @@ if not open_conv(conv) then
 end
 stat('identities_linked', #ARGV - 1)
 stats_flush()
-return {#ARGV - 1, conv or ''}
+return {#ARGV - 1, conv or '', gid}

@@ -5,6 +5,7 @@
  */
 #include "sb_admit.h"
 #include "sb_error.h"
+#include "sb_identity.h"
 #include "sb_pii.h"
 #include "sb_time.h"
 
@@ -75,6 +76,11 @@ static int check_interaction(sb_envelope_t *env, sb_admit_result_t *res) {
   if (strlen(in->text) > SB_ADMIT_TEXT_MAX)
     return fail(res, SB_ADMIT_INVALID, "text over %d bytes", SB_ADMIT_TEXT_MAX);
   snprintf(res->thread, sizeof res->thread, "%s:%s", sb_channel_name(in->channel), in->customer);
+  snprintf(res->ident, sizeof res->ident, "%s", res->thread);
+  if (in->customer_id != protobuf_c_empty_string) { /* ingest's to set */
+    free(in->customer_id);
+    env->interaction->customer_id = (char *)protobuf_c_empty_string;
+  }
   if (in->channel == SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL) {
     if (!is_empty(in->platform_message_id) && !strchr(in->platform_message_id, '\n'))
       snprintf(res->message, sizeof res->message, "email:%s", in->platform_message_id);
@@ -133,6 +139,87 @@ static int check_agent(sb_envelope_t *env, sb_admit_result_t *res) {
   return 0;
 }
 
+static int call_valid(const char *call) {
+  size_t n = strlen(call);
+  if (n == 0 || n > SB_VOICE_CALL_MAX)
+    return 0;
+  for (const char *p = call; *p; p++)
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@-", *p))
+      return 0;
+  return 1;
+}
+
+static int ivr_valid(const Switchboard__V1__Interaction *in, sb_admit_result_t *res) {
+  if (in->n_ivr > SB_VOICE_IVR_MAX)
+    return fail(res, SB_ADMIT_INVALID, "ivr has more than %d selections", SB_VOICE_IVR_MAX);
+  for (size_t i = 0; i < in->n_ivr; i++) {
+    size_t n = strlen(in->ivr[i]);
+    if (n == 0 || n > SB_VOICE_IVR_LEN_MAX || strspn(in->ivr[i], "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+      return fail(res, SB_ADMIT_INVALID, "ivr[%zu] must match [a-z0-9_-]{1,%d}", i, SB_VOICE_IVR_LEN_MAX);
+  }
+  return 0;
+}
+
+/* A call offered: an interaction on channel voice whose caller is a phone
+ * number (normalised to E.164, as identities are), threaded by its call id
+ * (platform_message_id) rather than by caller. */
+static int check_voice_offered(sb_envelope_t *env, sb_admit_result_t *res) {
+  Switchboard__V1__Interaction *in = env->interaction;
+  if (!in || in->channel != SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE)
+    return fail(res, SB_ADMIT_INVALID, "voice.offered needs an interaction on channel voice");
+  if (!call_valid(in->platform_message_id))
+    return fail(res, SB_ADMIT_INVALID, "call id (platform_message_id) must match [A-Za-z0-9_.:@-]{1,%d}",
+                SB_VOICE_CALL_MAX);
+  char num[SB_IDENTITY_ID_MAX + 1];
+  if (strlen(in->customer) > SB_VOICE_NUMBER_MAX || sb_identity_normalise("voice", in->customer, num, sizeof num))
+    return fail(res, SB_ADMIT_INVALID, "caller must be a phone number in E.164 (up to 15 digits)");
+  if (*in->line && (strlen(in->line) > SB_VOICE_NUMBER_MAX ||
+                    sb_identity_normalise("voice", in->line, num, sizeof num)))
+    return fail(res, SB_ADMIT_INVALID, "line must be a phone number in E.164 (up to 15 digits)");
+  if (ivr_valid(in, res))
+    return -1;
+  sb_identity_normalise("voice", in->customer, num, sizeof num);
+  free(in->customer);
+  in->customer = strdup(num);
+  if (!in->customer || check_interaction(env, res))
+    return in->customer ? -1 : fail(res, SB_ADMIT_INVALID, "out of memory");
+  snprintf(res->thread, sizeof res->thread, "call:%s", in->platform_message_id);
+  return 0;
+}
+
+/* Answered (AGENT_REPLY: the agent's first response) and abandoned
+ * (AGENT_CLOSE, reason "abandoned") name the call, not the conversation:
+ * ingest.lua resolves it from the call (refs "call:<id>"). */
+static int check_voice(sb_envelope_t *env, sb_voice_kind_t kind, sb_admit_result_t *res) {
+  if (kind == SB_VOICE_OFFERED)
+    return check_voice_offered(env, res);
+  Switchboard__V1__AgentEvent *a = env->agent;
+  Switchboard__V1__AgentAction want = kind == SB_VOICE_ANSWERED ? SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY
+                                                                : SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE;
+  if (!a || a->action != want)
+    return fail(res, SB_ADMIT_INVALID, "%s needs an agent event with action %s", env->type,
+                sb_agent_action_name(want));
+  if (!call_valid(a->call_id))
+    return fail(res, SB_ADMIT_INVALID, "call_id must match [A-Za-z0-9_.:@-]{1,%d}", SB_VOICE_CALL_MAX);
+  if (is_empty(a->agent) || strlen(a->agent) > SB_ADMIT_ATTR_MAX)
+    return fail(res, SB_ADMIT_INVALID, "agent must be 1..%d bytes", SB_ADMIT_ATTR_MAX);
+  if (!is_empty(a->conversation))
+    return fail(res, SB_ADMIT_INVALID, "a voice event names its call, not a conversation");
+  if (a->text != protobuf_c_empty_string) {
+    free(a->text);
+    a->text = (char *)protobuf_c_empty_string;
+  }
+  if (kind == SB_VOICE_ABANDONED) {
+    if (a->reason != protobuf_c_empty_string)
+      free(a->reason);
+    a->reason = strdup("abandoned");
+    if (!a->reason)
+      return fail(res, SB_ADMIT_INVALID, "out of memory");
+  }
+  snprintf(res->refs, sizeof res->refs, "call:%s", a->call_id);
+  return 0;
+}
+
 int sb_admit_envelope(sb_envelope_t *env, const sb_tenants_t *tenants, sb_admit_result_t *res) {
   memset(res, 0, sizeof *res);
   if (is_empty(env->id) || is_empty(env->source) || is_empty(env->type))
@@ -147,7 +234,10 @@ int sb_admit_envelope(sb_envelope_t *env, const sb_tenants_t *tenants, sb_admit_
   if (!sb_tenants_find(tenants, env->tenant, strlen(env->tenant)))
     return fail(res, SB_ADMIT_UNKNOWN_TENANT, "unknown tenant \"%s\"", env->tenant);
   int rc;
-  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION)
+  sb_voice_kind_t voice = sb_voice_kind(env->type);
+  if (voice)
+    rc = check_voice(env, voice, res);
+  else if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION)
     rc = check_interaction(env, res);
   else if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_AGENT)
     rc = check_agent(env, res);
@@ -224,6 +314,61 @@ static int fill_agent(sb_envelope_t *env, const sb_cloudevent_t *ce, sb_admit_re
   return 0;
 }
 
+static char *dup_take(char **s) {
+  char *v = *s ? *s : strdup("");
+  *s = NULL;
+  return v;
+}
+
+static int fill_voice_offered(sb_envelope_t *env, sb_voice_data_t *d) {
+  Switchboard__V1__Interaction *in = malloc(sizeof *in);
+  if (!in)
+    return -1;
+  switchboard__v1__interaction__init(in);
+  env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION;
+  env->interaction = in;
+  in->channel = SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE;
+  in->customer = dup_take(&d->caller);
+  in->text = dup_take(&d->text);
+  in->platform_message_id = dup_take(&d->call);
+  in->line = dup_take(&d->line);
+  in->ivr = calloc(d->n_ivr ? d->n_ivr : 1, sizeof *in->ivr);
+  if (!in->customer || !in->text || !in->platform_message_id || !in->line || !in->ivr)
+    return -1;
+  for (; in->n_ivr < d->n_ivr; in->n_ivr++) {
+    in->ivr[in->n_ivr] = d->ivr[in->n_ivr];
+    d->ivr[in->n_ivr] = NULL;
+  }
+  d->n_ivr = 0;
+  return 0;
+}
+
+static int fill_voice_agent(sb_envelope_t *env, sb_voice_data_t *d) {
+  Switchboard__V1__AgentEvent *a = malloc(sizeof *a);
+  if (!a)
+    return -1;
+  switchboard__v1__agent_event__init(a);
+  env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
+  env->agent = a;
+  a->action = d->kind == SB_VOICE_ANSWERED ? SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY
+                                           : SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE;
+  a->agent = dup_take(&d->agent);
+  a->call_id = dup_take(&d->call);
+  return a->agent && a->call_id ? 0 : -1;
+}
+
+/* Voice / ACD events (sb_voice_data_parse) mapped onto the envelope that
+ * sb_admit_envelope then checks like one received over ZeroMQ. */
+static int fill_voice(sb_envelope_t *env, const sb_cloudevent_t *ce, sb_admit_result_t *res) {
+  sb_voice_data_t d;
+  char err[160];
+  if (sb_voice_data_parse(ce->type, ce->data, &d, err, sizeof err))
+    return fail(res, SB_ADMIT_INVALID, "data: %s", err);
+  int rc = d.kind == SB_VOICE_OFFERED ? fill_voice_offered(env, &d) : fill_voice_agent(env, &d);
+  sb_voice_data_clear(&d);
+  return rc ? fail(res, SB_ADMIT_INVALID, "out of memory") : 0;
+}
+
 sb_envelope_t *sb_admit_cloudevent(const sb_cloudevent_t *ce, const sb_tenants_t *tenants,
                                    sb_admit_result_t *res) {
   memset(res, 0, sizeof *res);
@@ -245,6 +390,8 @@ sb_envelope_t *sb_admit_cloudevent(const sb_cloudevent_t *ce, const sb_tenants_t
     rc = fill_interaction(env, ce, res);
   else if (strncmp(ce->type, SB_TYPE_AGENT_PREFIX, strlen(SB_TYPE_AGENT_PREFIX)) == 0)
     rc = fill_agent(env, ce, res);
+  else if (sb_voice_kind(ce->type))
+    rc = fill_voice(env, ce, res);
   else
     rc = fail(res, SB_ADMIT_INVALID, "type \"%s\" is not accepted here", ce->type);
   if (rc == 0)

@@ -37,6 +37,10 @@ typedef struct {
    * when none. */
   char message[SB_ADMIT_THREAD_MAX];
   char refs[SB_ADMIT_REFS_MAX];
+  /* "<channel>:<customer>" of a customer's message: the identity whose
+   * canonical customer id ingest.lua sets (Interaction.customer_id); ""
+   * for agent events. */
+  char ident[SB_ADMIT_THREAD_MAX];
 } sb_admit_result_t;
 
 /* Builds an envelope from a parsed CloudEvent. Returns the envelope (owned

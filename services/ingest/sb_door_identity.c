@@ -62,8 +62,8 @@ static void reject(sb_door_identity_t *d, sb_http_response_t *res, int status, c
 
 static void on_linked(const redisReply *reply, int err, void *arg) {
   pending_t *p = arg;
-  if (err || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-      reply->element[1]->type != REDIS_REPLY_STRING) {
+  if (err || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+      reply->element[1]->type != REDIS_REPLY_STRING || reply->element[2]->type != REDIS_REPLY_STRING) {
     sb_http_respond_error(p->res, 503, "unavailable", "the identity store is unavailable; retry later",
                           "Retry-After: 1\r\n");
     free(p);
@@ -74,6 +74,7 @@ static void on_linked(const redisReply *reply, int err, void *arg) {
   cJSON_AddStringToObject(o, "customer", p->customer);
   cJSON_AddNumberToObject(o, "linked", (double)reply->element[0]->integer);
   cJSON_AddStringToObject(o, "conversation", reply->element[1]->str);
+  cJSON_AddStringToObject(o, "customer_id", reply->element[2]->str);
   char *text = cJSON_PrintUnformatted(o);
   sb_http_respond(p->res, 200, "application/json", text ? text : "{}", text ? strlen(text) : 2, NULL);
   sb_counter_add(p->linked, (uint64_t)reply->element[0]->integer);

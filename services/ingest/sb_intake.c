@@ -18,11 +18,11 @@
 extern const char sb_script_ingest[];
 
 #define SB_INTAKE_FIXED_ARGS 4 /* KEYS[1], now, deadline, ttl */
-#define SB_INTAKE_ARGS_PER_EVENT 5 /* key, thread, blob, message, refs */
+#define SB_INTAKE_ARGS_PER_EVENT 6 /* key, thread, blob, message, refs, ident */
 
 typedef struct {
   sb_envelope_t *env;
-  char *thread, *message, *refs;
+  char *thread, *message, *refs, *ident;
   uint8_t *blob;
   size_t blob_len;
   sb_intake_done_fn fn;
@@ -70,16 +70,26 @@ static void entry_free(entry_t *e) {
   free(e->thread);
   free(e->message);
   free(e->refs);
+  free(e->ident);
   free(e->blob);
 }
 
-/* Forwards an accepted event to classify, with its conversation. */
-static void forward(sb_intake_t *in, entry_t *e, const char *conv) {
-  if (*conv) {
-    if (e->env->conversation != protobuf_c_empty_string)
-      free(e->env->conversation);
-    e->env->conversation = strdup(conv);
-  }
+static void set_string(char **field, const char *v) {
+  if (*field && *field != protobuf_c_empty_string)
+    free(*field);
+  *field = strdup(v);
+}
+
+/* Forwards an accepted event to classify, with its conversation (and the
+ * customer id of a customer's message, or the conversation a voice agent
+ * event's call resolved to), as ingest.lua stored them. */
+static void forward(sb_intake_t *in, entry_t *e, const char *conv, const char *cid) {
+  if (*conv)
+    set_string(&e->env->conversation, conv);
+  if (*cid && e->env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION)
+    set_string(&e->env->interaction->customer_id, cid);
+  if (*conv && e->env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_AGENT && !*e->env->agent->conversation)
+    set_string(&e->env->agent->conversation, conv);
   size_t len;
   uint8_t *blob = sb_envelope_pack(e->env, &len);
   if (blob)
@@ -100,15 +110,16 @@ static void on_group(const redisReply *reply, int err, void *arg) {
   for (size_t i = 0; i < g->count; i++) {
     entry_t *e = &b->entries[g->idx[i]];
     const redisReply *r = ok ? reply->element[i] : NULL;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
       entry_done(in, e, SB_INTAKE_FAILED, NULL);
       continue;
     }
     const char *conv = r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : "";
+    const char *cid = r->element[2]->type == REDIS_REPLY_STRING ? r->element[2]->str : "";
     int fresh = r->element[0]->integer == 1;
     entry_done(in, e, fresh ? SB_INTAKE_ACCEPTED : SB_INTAKE_DUPLICATE, conv);
     if (fresh && !in->closing)
-      forward(in, e, conv);
+      forward(in, e, conv, cid);
   }
   free(g->idx);
   free(g);
@@ -154,6 +165,7 @@ static int send_group(batch_t *b, group_t *g, const char *tenant) {
     argv[k++] = (const char *)e->blob;
     argv[k++] = e->message;
     argv[k++] = e->refs;
+    argv[k++] = e->ident;
   }
   for (size_t i = 0; i < argc; i++)
     if (!lens[i])
@@ -284,11 +296,12 @@ int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const sb_admit_result_
   e->thread = strdup(ar ? ar->thread : "");
   e->message = strdup(ar ? ar->message : "");
   e->refs = strdup(ar ? ar->refs : "");
+  e->ident = strdup(ar ? ar->ident : "");
   e->blob = sb_envelope_pack(env, &e->blob_len);
   e->fn = fn;
   e->arg = arg;
   e->index = index;
-  if (!e->thread || !e->message || !e->refs || !e->blob) {
+  if (!e->thread || !e->message || !e->refs || !e->ident || !e->blob) {
     entry_free(e);
     return SB_EAGAIN;
   }

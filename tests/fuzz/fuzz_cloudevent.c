@@ -36,6 +36,12 @@ static void payloads(const char *type, const char *json) {
   rc = sb_agent_data_parse(type, json, &ag, err, sizeof err);
   check(rc == 0 ? ag.action && ag.agent : !ag.agent && err[0]);
   sb_agent_data_clear(&ag);
+  sb_voice_data_t vo;
+  rc = sb_voice_data_parse(type, json, &vo, err, sizeof err);
+  check(rc == 0 ? vo.kind && vo.call && vo.n_ivr <= SB_VOICE_IVR_MAX &&
+                      (vo.kind == SB_VOICE_OFFERED ? vo.caller != NULL : vo.agent != NULL)
+                : !vo.call && err[0]);
+  sb_voice_data_clear(&vo);
 }
 
 static void events(const uint8_t *data, size_t size) {

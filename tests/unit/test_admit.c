@@ -3,6 +3,8 @@
 
 #include "sb_admit.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static sb_tenants_t *tenants;
@@ -107,6 +109,108 @@ static void a_zmq_envelope_without_attributes_is_refused(void **state) {
   assert_int_equal(r.status, SB_ADMIT_INVALID);
 }
 
+static sb_envelope_t *voice(const char *kind, char *data, sb_admit_result_t *r) {
+  char type[64];
+  snprintf(type, sizeof type, SB_CLOUDEVENT_TYPE_VOICE_PREFIX "%s", kind);
+  sb_cloudevent_t ce = message("acme", data);
+  ce.type = type;
+  return sb_admit_cloudevent(&ce, tenants, r);
+}
+
+static void a_call_offered_is_a_voice_interaction_threaded_by_call(void **state) {
+  (void)state;
+  char data[] = "{\"call\":\"c-77\",\"caller\":\"+33 (1) 23-45-67-89\",\"ivr\":[\"billing\",\"fr\"],"
+                "\"line\":\"+18005550100\"}";
+  sb_admit_result_t r;
+  sb_envelope_t *env = voice("offered", data, &r);
+  assert_non_null(env);
+  const Switchboard__V1__Interaction *in = env->interaction;
+  assert_int_equal(in->channel, SWITCHBOARD__V1__CHANNEL__CHANNEL_VOICE);
+  assert_string_equal(in->customer, "+33123456789"); /* as identities normalise it */
+  assert_string_equal(in->platform_message_id, "c-77");
+  assert_int_equal(in->n_ivr, 2);
+  assert_string_equal(in->ivr[0], "billing");
+  assert_string_equal(in->ivr[1], "fr");
+  assert_string_equal(in->line, "+18005550100");
+  assert_string_equal(r.thread, "call:c-77");
+  assert_string_equal(r.ident, "voice:+33123456789");
+  sb_envelope_free(env);
+}
+
+static void answered_is_a_reply_and_abandoned_a_close_both_by_call(void **state) {
+  (void)state;
+  char a[] = "{\"call\":\"c-77\",\"agent\":\"ana\"}";
+  char b[] = "{\"call\":\"c-77\",\"agent\":\"ana\"}";
+  sb_admit_result_t r;
+  sb_envelope_t *env = voice("answered", a, &r);
+  assert_non_null(env);
+  assert_int_equal(env->agent->action, SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY);
+  assert_string_equal(env->agent->call_id, "c-77");
+  assert_string_equal(env->agent->conversation, "");
+  assert_string_equal(r.refs, "call:c-77");
+  assert_string_equal(r.thread, "");
+  sb_envelope_free(env);
+  env = voice("abandoned", b, &r);
+  assert_non_null(env);
+  assert_int_equal(env->agent->action, SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE);
+  assert_string_equal(env->agent->reason, "abandoned");
+  sb_envelope_free(env);
+}
+
+static void voice_events_with_bad_fields_are_refused_with_a_reason(void **state) {
+  (void)state;
+  static const struct { const char *kind, *data, *why; } bad[] = {
+      {"offered", "{\"caller\":\"+331\"}", "\"call\""},
+      {"offered", "{\"call\":\"c 1\",\"caller\":\"+33123456789\"}", "\"call\" must match"},
+      {"offered", "{\"call\":\"c1\",\"caller\":\"anonymous\"}", "\"caller\" must be a phone"},
+      {"offered", "{\"call\":\"c1\",\"caller\":\"+1234567890123456\"}", "\"caller\" must be a phone"},
+      {"offered", "{\"call\":\"c1\",\"caller\":\"33+1\"}", "\"caller\" must be a phone"},
+      {"offered", "{\"call\":\"c1\",\"caller\":\"+33123456789\",\"ivr\":\"billing\"}", "array"},
+      {"offered", "{\"call\":\"c1\",\"caller\":\"+33123456789\",\"ivr\":[\"Billing\"]}", "\"ivr\"[0]"},
+      {"offered", "{\"call\":\"c1\",\"caller\":\"+33123456789\",\"ivr\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}",
+       "more than 8"},
+      {"offered", "{\"call\":\"c1\",\"caller\":\"+33123456789\",\"line\":\"x\"}", "\"line\""},
+      {"offered", "{\"call\":\"c1\",\"call\":\"c2\",\"caller\":\"+33123456789\"}", "duplicate"},
+      {"answered", "{\"call\":\"c1\"}", "\"agent\""},
+      {"abandoned", "{\"agent\":\"ana\"}", "\"call\""},
+      {"hungup", "{\"call\":\"c1\",\"agent\":\"ana\"}", "not accepted"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char data[512];
+    snprintf(data, sizeof data, "%s", bad[i].data);
+    sb_admit_result_t r;
+    sb_envelope_t *env = voice(bad[i].kind, data, &r);
+    if (env || !strstr(r.reason, bad[i].why))
+      fail_msg("case %zu (%s): reason \"%s\"", i, bad[i].data, r.reason);
+    assert_int_equal(r.status, SB_ADMIT_INVALID);
+  }
+}
+
+static void a_zmq_voice_event_is_checked_like_json(void **state) {
+  (void)state;
+  sb_envelope_t *env = calloc(1, sizeof *env);
+  switchboard__v1__envelope__init(env);
+  env->id = strdup("z1");
+  env->source = strdup("/acd");
+  env->type = strdup(SB_CLOUDEVENT_TYPE_VOICE_PREFIX "answered");
+  env->specversion = strdup("1.0");
+  env->tenant = strdup("acme");
+  Switchboard__V1__AgentEvent *a = calloc(1, sizeof *a);
+  switchboard__v1__agent_event__init(a);
+  a->action = SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACCEPT; /* accept stops no clock */
+  a->agent = strdup("ana");
+  a->call_id = strdup("c-1");
+  env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
+  env->agent = a;
+  sb_admit_result_t r;
+  assert_int_equal(sb_admit_envelope(env, tenants, &r), -1);
+  assert_non_null(strstr(r.reason, "AGENT_REPLY") ? r.reason : strstr(r.reason, "reply"));
+  a->action = SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY;
+  assert_int_equal(sb_admit_envelope(env, tenants, &r), 0);
+  assert_string_equal(r.refs, "call:c-1");
+  sb_envelope_free(env);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_message_gets_its_key_thread_and_redacted_text),
@@ -115,6 +219,10 @@ int main(void) {
       cmocka_unit_test(an_unknown_type_is_refused),
       cmocka_unit_test(agent_events_need_a_conversation_to_reply),
       cmocka_unit_test(a_zmq_envelope_without_attributes_is_refused),
+      cmocka_unit_test(a_call_offered_is_a_voice_interaction_threaded_by_call),
+      cmocka_unit_test(answered_is_a_reply_and_abandoned_a_close_both_by_call),
+      cmocka_unit_test(voice_events_with_bad_fields_are_refused_with_a_reason),
+      cmocka_unit_test(a_zmq_voice_event_is_checked_like_json),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -876,6 +876,61 @@ static void test_agent_invalid_payloads_fail(void **state) {
                    SB_EINVAL);
 }
 
+static void test_voice_kinds_and_fields_parse(void **state) {
+  (void)state;
+  char err[256];
+  sb_voice_data_t d;
+  assert_int_equal(sb_voice_kind("com.switchboard.voice.offered"), SB_VOICE_OFFERED);
+  assert_int_equal(sb_voice_kind("com.switchboard.voice.abandoned"), SB_VOICE_ABANDONED);
+  assert_int_equal(sb_voice_kind("com.switchboard.voice."), 0);
+  assert_int_equal(sb_voice_kind("com.switchboard.agent.reply"), 0);
+  assert_int_equal(sb_voice_data_parse("com.switchboard.voice.offered",
+                                       "{\"call\":\"a:b@c.d-1\",\"caller\":\"+1 (555) 010-0100\","
+                                       "\"ivr\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]}",
+                                       &d, err, sizeof err),
+                   0);
+  assert_int_equal(d.n_ivr, SB_VOICE_IVR_MAX); /* exactly the maximum is fine */
+  assert_string_equal(d.ivr[7], "h");
+  assert_null(d.agent);
+  sb_voice_data_clear(&d);
+  assert_int_equal(sb_voice_data_parse("com.switchboard.voice.answered", "{\"call\":\"c\",\"agent\":\"ana\"}", &d,
+                                       err, sizeof err),
+                   0);
+  assert_string_equal(d.agent, "ana");
+  assert_null(d.caller);
+  sb_voice_data_clear(&d);
+}
+
+static void test_voice_hostile_payloads_fail(void **state) {
+  (void)state;
+  char err[256], big[400];
+  sb_voice_data_t d;
+  memset(big, 'c', 200);
+  snprintf(big + 200, sizeof big - 200, "\"}");
+  char call_long[512];
+  snprintf(call_long, sizeof call_long, "{\"agent\":\"ana\",\"call\":\"%s", big);
+  static const char *const bad[] = {
+      "{\"call\":\"c\",\"caller\":\"+1555\",\"ivr\":[1]}",
+      "{\"call\":\"c\",\"caller\":\"+1555\",\"ivr\":{\"a\":1}}",
+      "{\"call\":\"c\",\"caller\":\"+1555\",\"ivr\":[\"\"]}",
+      "{\"call\":\"c\",\"caller\":\"12\"}",
+      "{\"call\":\"c\",\"caller\":\"+1555\",\"text\":\"\\u0000\"}",
+      "{\"call\":7,\"caller\":\"+1555\"}",
+      "[]",
+      "{\"call\":\"c\",\"caller\":\"+1555\",\"caller\":\"+1556\"}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    if (sb_voice_data_parse("com.switchboard.voice.offered", bad[i], &d, err, sizeof err) == 0)
+      fail_msg("accepted %s", bad[i]);
+    assert_true(err[0] != '\0');
+    assert_null(d.call);
+  }
+  assert_int_not_equal(sb_voice_data_parse("com.switchboard.voice.abandoned", call_long, &d, err, sizeof err), 0);
+  assert_non_null(strstr(err, "\"call\""));
+  assert_int_not_equal(sb_voice_data_parse("com.switchboard.voice.abandoned", NULL, &d, err, sizeof err), 0);
+  assert_int_not_equal(sb_voice_data_parse("com.switchboard.voice.x", "{}", &d, err, sizeof err), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_event_parses_all_attributes),
@@ -925,6 +980,8 @@ int main(void) {
       cmocka_unit_test(test_agent_actions_parse),
       cmocka_unit_test(test_agent_status_and_transfer_parse),
       cmocka_unit_test(test_agent_invalid_payloads_fail),
+      cmocka_unit_test(test_voice_kinds_and_fields_parse),
+      cmocka_unit_test(test_voice_hostile_payloads_fail),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
