@@ -53,6 +53,7 @@
 
 #include "sb_error.h"
 #include "sb_log.h"
+#include "sb_redis_cluster.h"
 
 #include <assert.h>
 #include <hiredis/adapters/libuv.h>
@@ -129,6 +130,7 @@ struct sb_redis {
   uv_timer_t conn_timer; /* back-off delay, then connect+handshake deadline */
   uv_idle_t defer;       /* frees the zombie; closes handles when closing */
   int handles_open;
+  sb_redis_cluster_t *cluster; /* cluster mode: every call goes there */
 };
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata);
@@ -794,9 +796,30 @@ static void init_handles(sb_redis_t *r) {
   r->handles_open = SB_REDIS_HANDLES;
 }
 
+/* A "redis-cluster://" client: a shell whose calls go to sb_redis_cluster
+ * (which keeps one single-node client per node). */
+static sb_redis_t *new_cluster(uv_loop_t *loop, const char *url, const sb_redis_opts_t *opts) {
+  sb_redis_t *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  r->loop = loop;
+  opts_fill(&r->opts, opts);
+  ignore_sigpipe();
+  r->cluster = sb_redis_cluster_new(loop, url, &r->opts);
+  if (!r->cluster) {
+    free(r);
+    return NULL;
+  }
+  snprintf(r->addr, sizeof r->addr, "cluster");
+  init_handles(r);
+  return r;
+}
+
 sb_redis_t *sb_redis_new(uv_loop_t *loop, const char *url, const sb_redis_opts_t *opts) {
   if (!loop || !url)
     return NULL;
+  if (sb_redis_cluster_is_url(url))
+    return new_cluster(loop, url, opts);
   sb_redis_t *r = calloc(1, sizeof *r);
   if (!r)
     return NULL;
@@ -833,6 +856,7 @@ void sb_redis_destroy(sb_redis_t **rp) {
   r->state_fn = NULL;
   uv_timer_stop(&r->cmd_timer);
   uv_timer_stop(&r->conn_timer);
+  sb_redis_cluster_destroy(&r->cluster); /* NULL in single-node mode */
   redisAsyncContext *ac = r->ac;
   r->ac = NULL;
   orphan_all(r);
@@ -867,10 +891,13 @@ static int check_argv(int argc, const char **argv) {
   return 0;
 }
 
-/* The common gate of every command: 0 when one may be sent now. */
+/* The common gate of every command: 0 when one may be sent now (cluster
+ * mode: when the client is not closing; the node decides the rest). */
 static int can_send(const sb_redis_t *r) {
   if (r->closing)
     return SB_ECLOSED;
+  if (r->cluster)
+    return 0;
   return r->state == ST_READY ? 0 : SB_EAGAIN;
 }
 
@@ -883,6 +910,8 @@ int sb_redis_command_argv(sb_redis_t *r, int argc, const char **argv, const size
     return rc;
   if (breaks_ordering(argc, argv, argvlen))
     return SB_EINVAL;
+  if (r->cluster)
+    return sb_redis_cluster_command_argv(r->cluster, argc, argv, argvlen, cb, arg);
   cmd_t *c = cmd_new(r, CMD_USER, cb, arg);
   if (!c)
     return SB_ENOMEM;
@@ -931,6 +960,8 @@ int sb_redis_evalsha(sb_redis_t *r, int script_id, int nkeys, int nargs, const c
   int rc = can_send(r);
   if (rc != 0)
     return rc;
+  if (r->cluster)
+    return sb_redis_cluster_evalsha(r->cluster, script_id, nkeys, nargs, argv, argvlen, cb, arg);
   cmd_t *c = cmd_new(r, CMD_EVALSHA, cb, arg);
   if (!c)
     return SB_ENOMEM;
@@ -986,6 +1017,10 @@ int sb_redis_script_add(sb_redis_t *r, const char *name, const char *source) {
   int id = script_push(r, name, source);
   if (id < 0)
     return id;
+  if (r->cluster) { /* the nodes number their scripts as we do */
+    int rc = sb_redis_cluster_script_add(r->cluster, name, source);
+    return rc == id || rc < 0 ? rc : SB_EINVAL;
+  }
   /* Already past the handshake's SCRIPT LOADs: load it now. If that cannot
    * be sent, NOSCRIPT recovery loads it on first use. */
   if (r->state == ST_READY || r->state == ST_HANDSHAKE) {
@@ -1002,18 +1037,30 @@ const char *sb_redis_script_sha(const sb_redis_t *r, int script_id) {
   return r->scripts[script_id].sha;
 }
 
-int sb_redis_is_connected(const sb_redis_t *r) { return r && r->state == ST_READY; }
+int sb_redis_is_connected(const sb_redis_t *r) {
+  if (r && r->cluster)
+    return sb_redis_cluster_is_connected(r->cluster);
+  return r && r->state == ST_READY;
+}
 
 void sb_redis_on_state(sb_redis_t *r, void (*fn)(int connected, void *arg), void *arg) {
   if (!r || r->closing)
     return;
+  if (r->cluster)
+    sb_redis_cluster_on_state(r->cluster, fn, arg);
   r->state_fn = fn;
   r->state_arg = arg;
 }
 
-size_t sb_redis_inflight(const sb_redis_t *r) { return r ? r->fifo.n : 0; }
+size_t sb_redis_inflight(const sb_redis_t *r) {
+  if (r && r->cluster)
+    return sb_redis_cluster_inflight(r->cluster);
+  return r ? r->fifo.n : 0;
+}
 
 void sb_redis_stats(const sb_redis_t *r, sb_redis_stats_t *s) {
-  if (r && s)
+  if (r && s && r->cluster)
+    sb_redis_cluster_stats(r->cluster, s);
+  else if (r && s)
     *s = r->stats;
 }

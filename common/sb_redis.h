@@ -59,6 +59,13 @@ void sb_redis_opts_default(sb_redis_opts_t *o);
  * ":password@" before host (AUTH); port defaults to 6379, db to 0; an IPv6
  * host is written in brackets. host should be a numeric address: hiredis
  * resolves names with a blocking getaddrinfo() on every (re)connect.
+ * Redis Cluster: url "redis-cluster://[[user]:password@]host:port[,host:port
+ * ...]" names seed nodes (port required, no /db); the client then keeps one
+ * connection per master, routes each command by the hash slot of its first
+ * key (EVALSHA: KEYS[1]; commands without keys go to any master), follows
+ * MOVED/ASK once, and is "connected" while every master of the slot map is
+ * connected with every script loaded. Transactions (MULTI, EXEC, WATCH...)
+ * get SB_EINVAL there. See sb_redis_cluster.h.
  * opts NULL = defaults; zero fields take their default.
  * Returns an owned client, or NULL on a bad url (logged) or out of memory. */
 sb_redis_t *sb_redis_new(uv_loop_t *loop, const char *url, const sb_redis_opts_t *opts);

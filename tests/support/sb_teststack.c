@@ -36,6 +36,8 @@ struct sb_teststack {
   /* sb_teststack_start_edge_curve */
   sb_teststack_keys_t *edge;
   char edge_dir[64];
+  /* sb_teststack_start_url: the services' log folder, removed at stop */
+  char ext_dir[64];
 };
 
 static int write_tenants(sb_teststack_t *st, const char *json) {
@@ -71,7 +73,10 @@ static void show_failures(const sb_teststack_t *st) {
     return;
 }
 
-sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendfsync) {
+/* redis_url NULL: the stack's own redis-server; else the services use it
+ * and log into a fresh temporary folder (st->ext_dir). */
+static sb_teststack_t *start_stack(const char *tenants_json, const char *appendfsync,
+                                   const char *redis_url) {
   sb_teststack_t *st = calloc(1, sizeof *st);
   if (!st || write_tenants(st, tenants_json)) {
     sb_teststack_stop(&st);
@@ -79,12 +84,23 @@ sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendf
   }
   sbctl_stack_opts_t o = {.tenants = st->tenants_path, .appendfsync = appendfsync,
                           .port_offset = -1, .bindir = sb_test_binary_dir()};
+  if (redis_url) {
+    snprintf(st->ext_dir, sizeof st->ext_dir, "/tmp/sb-stack-XXXXXX");
+    if (!mkdtemp(st->ext_dir)) {
+      st->ext_dir[0] = '\0';
+      sb_teststack_stop(&st);
+      return NULL;
+    }
+    o.redis_url = redis_url;
+    o.logdir = st->ext_dir;
+  }
   st->stack = sbctl_stack_start(&o, NULL);
   if (!st->stack) {
     sb_teststack_stop(&st);
     return NULL;
   }
-  st->rc = sbctl_view_connect(sbctl_stack_redis_url(st->stack));
+  if (!redis_url || strncmp(redis_url, "redis://", 8) == 0) /* a cluster has no one view */
+    st->rc = sbctl_view_connect(sbctl_stack_redis_url(st->stack));
   char ep[64];
   snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", SB_PORT_INGEST_ZMQ + sbctl_stack_offset(st->stack));
   st->zctx = zmq_ctx_new();
@@ -118,7 +134,24 @@ void sb_teststack_stop(sb_teststack_t **stp) {
   sb_tenants_destroy(&st->tenants);
   if (st->edge)
     edge_cleanup(st);
+  if (st->ext_dir[0]) {
+    static const char *const logs[] = {"ingest", "classify", "route", "sla-timer", "notify"};
+    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+      char path[128];
+      snprintf(path, sizeof path, "%s/%s.log", st->ext_dir, logs[i]);
+      unlink(path);
+    }
+    rmdir(st->ext_dir);
+  }
   free(st);
+}
+
+sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendfsync) {
+  return start_stack(tenants_json, appendfsync, NULL);
+}
+
+sb_teststack_t *sb_teststack_start_url(const char *tenants_json, const char *redis_url) {
+  return redis_url ? start_stack(tenants_json, NULL, redis_url) : NULL;
 }
 
 int sb_teststack_offset(const sb_teststack_t *st) { return sbctl_stack_offset(st->stack); }

@@ -19,6 +19,14 @@ typedef struct sb_teststack sb_teststack_t;
  * corpus/tenants.json. appendfsync: "everysec", "always", or NULL (no AOF). */
 sb_teststack_t *sb_teststack_start(const char *tenants_json, const char *appendfsync);
 void sb_teststack_stop(sb_teststack_t **st);
+/* The same five services against an external Redis the test runs itself:
+ * redis_url is given to them as SB_REDIS_URL ("redis://..." or
+ * "redis-cluster://seed,seed,..."); their logs go to a fresh temporary
+ * folder (sb_teststack_dir), removed at stop. The sb_teststack_redis_kill/
+ * _restart calls do not apply; sb_teststack_redis() is NULL for a cluster
+ * URL (no single node holds every tenant), so sb_teststack_wait_drained()
+ * must not be used there either. */
+sb_teststack_t *sb_teststack_start_url(const char *tenants_json, const char *redis_url);
 
 int sb_teststack_offset(const sb_teststack_t *st);
 /* The stack's folder: Redis's data (AOF) and the services' logs. */
