@@ -12,7 +12,9 @@
  * --batch items, as sb_stage sends them; the latency pass makes one call
  * per decision (batch 1) and reports the round trip over loopback.
  *
- * Also reported: Redis memory per logged-in agent and per waiting
+ * Also reported: Redis commands per item in the throughput phase (INFO
+ * commandstats, those inside the script and the bench's own lease writes
+ * included), and Redis memory per logged-in agent and per waiting
  * conversation (INFO used_memory before and after).
  *
  *   route_bench [--agents N] [--queues N] [--skills N] [--messages N]
@@ -80,6 +82,17 @@ static char *config_json(const opts_t *o, const char *strategy) {
   }
   snprintf(j + len, cap - len, "]}");
   return j;
+}
+
+/* Commands Redis has run since the last CONFIG RESETSTAT (INFO
+ * commandstats: every calls=, those scripts make included). */
+static long long commands_run(redisContext *rc) {
+  redisReply *r = redisCommand(rc, "INFO commandstats");
+  long long n = 0;
+  for (const char *p = r && r->str ? r->str : ""; (p = strstr(p, "calls=")); p += 6)
+    n += atoll(p + 6);
+  freeReplyObject(r);
+  return n;
 }
 
 static long long used_memory(redisContext *rc) {
@@ -246,6 +259,7 @@ static void run(const opts_t *o, const char *strategy, const char *url) {
   /* throughput: messages and closes in batches */
   srand(7);
   int left = o->messages;
+  long long cmds0 = commands_run(b.rc);
   int64_t t0 = sb_now_us();
   long long items_done = 0;
   int n;
@@ -257,6 +271,7 @@ static void run(const opts_t *o, const char *strategy, const char *url) {
   }
   double secs = (double)(sb_now_us() - t0) / 1e6;
   long long decisions = b.decisions, assigned = b.assigned, queued = b.queued;
+  long long cmds = commands_run(b.rc) - cmds0 - 1; /* less the INFO that read cmds0 */
   if (getenv("ROUTE_BENCH_COMMANDS")) { /* what the scripts called, to stderr */
     r = redisCommand(b.rc, "INFO commandstats");
     fprintf(stderr, "%s\n", r->str);
@@ -299,10 +314,12 @@ static void run(const opts_t *o, const char *strategy, const char *url) {
          " \"items\": %lld, \"decisions\": %lld, \"assigned\": %lld, \"queued\": %lld,"
          " \"seconds\": %.3f, \"decisions_per_s\": %.0f, \"items_per_s\": %.0f,"
          " \"latency_us\": {\"calls\": %d, \"p50\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 "},"
+         " \"redis_commands_per_item\": %.2f,"
          " \"redis_bytes_per_agent\": %lld, \"redis_bytes_per_waiting_conversation\": %lld}\n",
          strategy, o->agents, o->queues, o->skills, batch, items_done, decisions, assigned,
          queued, secs, (double)decisions / secs, (double)items_done / secs, m,
          m ? lat[m / 2] : 0, m ? lat[(size_t)(m * 0.99)] : 0, m ? lat[m - 1] : 0,
+         items_done ? (double)cmds / (double)items_done : 0.0,
          mem_agents / o->agents, mem_wait / waiting);
   fflush(stdout);
   free(lat);

@@ -51,9 +51,19 @@
 -- (an agent is taken only if free >= the conversation's units); an agent is
 -- in q:<q>:agents only while available with free > 0; an agent freeing
 -- capacity pulls the best waiting conversation of its queues at once.
+-- Within one call, changes to q:<q>:agents wait in route_lib's ZPEND and
+-- reach Redis before anything reads that set and at the call's end (one
+-- variadic ZADD/ZREM per queue); closed threads leave ingest's threads
+-- hash in one HDEL at the end; a last:<thread> read or written once is
+-- remembered for the call. Nothing else reads those keys meanwhile (the
+-- script is atomic), so the result is as if written one by one.
 -- Every new assignment records its queue, rule, strategy and the agents
 -- considered with each one's verdict (RoutingDecision fields 10..13).
 -- --------------------------------------------------------------- messages
+
+-- threads whose conversation closed in this call: one variadic HDEL of
+-- ingest's threads hash at the end (no route script reads it)
+local THREADS_DONE = {}
 
 local function on_message(conv, thread, started, channel, qspec, prio, units, rule, windows)
   stat('routed_messages')
@@ -106,7 +116,7 @@ local function set_status(agent, status, reason)
   if not a or a.status == 'offline' then return reject('', agent, 'unknown_agent') end
   redis.call('HSET', P .. 'agent:' .. agent, 'status', status, 'reason', reason)
   a.status = status
-  reindex(a)
+  reindex(a) -- a status event re-ranks from the hash as it stands
   return decision(AGENT_OK, '', agent, 'status_' .. status, pull(a))
 end
 
@@ -174,8 +184,9 @@ local function close(agent, conv, st)
   redis.call('HSET', c, 'state', 'closed', 'closed_ms', now_ms)
   redis.call('EXPIRE', c, ttl)
   if st[5] and st[5] ~= '' then
-    redis.call('HDEL', P .. 'threads', st[5])
-    redis.call('SET', P .. 'last:' .. st[5], agent .. '|' .. now_ms, 'EX', 86400 * 90)
+    THREADS_DONE[#THREADS_DONE + 1] = st[5]
+    LAST[st[5]] = agent .. '|' .. now_ms
+    redis.call('SET', P .. 'last:' .. st[5], LAST[st[5]], 'EX', 86400 * 90)
   end
   local a = agent_get(agent)
   add_units(a, tonumber(st[6] or '1'), conv)
@@ -273,7 +284,7 @@ local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, 
   return reject(conv, agent, 'unknown_action')
 end
 
-return sb_handoff(function(key, blob, i)
+local out = sb_handoff(function(key, blob, i)
   if ARGV[i] == 'm' then
     return on_message(ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5],
                       tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7]), ARGV[i + 8], ARGV[i + 9])
@@ -281,4 +292,7 @@ return sb_handoff(function(key, blob, i)
   return on_agent(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
                   ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
 end)
+zflush_all()
+if #THREADS_DONE > 0 then call_chunked('HDEL', P .. 'threads', THREADS_DONE, 1) end
+return out
 

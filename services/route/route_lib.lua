@@ -26,13 +26,18 @@ end
 -- conversation waiting here goes next (its next ring, else max_wait's
 -- target), next_at_s when (s after entering the configured queue), next_s
 -- the same from entering this one; base is a ring's configured queue
+local QSPECS = {} -- parsed once per script call (never modified)
 local function queue_of(spec)
+  local q = QSPECS[spec]
+  if q then return q end
   local f = split(spec, '|')
   local next_s = tonumber(f[9]) or 0
-  return {id = f[1], strategy = f[2], fmax = tonumber(f[3]) or 0, fperiod = tonumber(f[4]) or 3600,
+  q = {id = f[1], strategy = f[2], fmax = tonumber(f[3]) or 0, fperiod = tonumber(f[4]) or 3600,
           offer_s = tonumber(f[5]) or 0, hops = tonumber(f[6]) or 3, away = f[7] == '1',
           fallback = f[8] or '', next_s = next_s, next = f[10] or '', base = f[11] or '',
           next_at = tonumber(f[12]) or next_s, ring_all = tonumber(f[13]) or 0, skill = 0}
+  QSPECS[spec] = q
+  return q
 end
 
 -- every queue of the tenant by id, from "spec;spec;..."
@@ -98,14 +103,59 @@ local function rank(strategy, a, skill)
   return idle -- longest_idle, sticky
 end
 
--- puts the agent in (or out of) each of its queues' candidate sets
-local function reindex(a)
+-- Candidate-set changes wait here, per queue (agent -> score text, or
+-- false to remove), and go to Redis as one variadic ZADD and one ZREM per
+-- queue: before anything reads that queue's set (zflush) and at the end of
+-- the script call (zflush_all). So an agent re-ranked twice in one call,
+-- or several agents of one queue, cost one command per queue.
+local ZPEND, ZPEND_N = {}, 0
+
+local function zflush(qid)
+  local p = ZPEND[qid]
+  if not p then return end
+  ZPEND[qid] = nil
+  ZPEND_N = ZPEND_N - 1
+  local adds, rems = {}, {}
+  for agent, score in pairs(p) do
+    if score then
+      adds[#adds + 1], adds[#adds + 2] = score, agent
+    else
+      rems[#rems + 1] = agent
+    end
+  end
+  local z = qkey(qid, 'agents')
+  if #adds > 0 then call_chunked('ZADD', z, adds, 2) end
+  if #rems > 0 then call_chunked('ZREM', z, rems, 1) end
+end
+
+local function zflush_all()
+  if ZPEND_N == 0 then return end
+  for qid in pairs(ZPEND) do zflush(qid) end
+end
+
+local function zpend(qid, agent, score)
+  local p = ZPEND[qid]
+  if not p then
+    p = {}
+    ZPEND[qid], ZPEND_N = p, ZPEND_N + 1
+  end
+  p[agent] = score
+end
+
+-- puts the agent in (or out of) each of its queues' candidate sets.
+-- prev: the agent's {status, free, last} this call last indexed it with
+-- (its state as read), or nil: a queue whose rank key and membership did
+-- not change is left alone.
+local function reindex(a, prev)
   local avail = a.status == 'available' and a.free > 0
+  local was = prev and prev.status == 'available' and prev.free > 0
+  local old = was and {cap = a.cap, free = prev.free, last = prev.last} or nil
   for _, q in ipairs(queues_of(a.spec)) do
     if avail then
-      redis.call('ZADD', qkey(q.id, 'agents'), int(rank(q.strategy, a, q.skill)), a.id)
-    else
-      redis.call('ZREM', qkey(q.id, 'agents'), a.id)
+      local r = rank(q.strategy, a, q.skill)
+      if not (old and rank(q.strategy, old, q.skill) == r) then zpend(q.id, a.id, int(r)) end
+    elseif was ~= false then -- nil (unknown) or true: it may be in the set
+      zpend(q.id, a.id, false)
     end
   end
 end
@@ -115,6 +165,7 @@ end
 -- ("convs", comma-separated: at most its capacity), so a presence timeout
 -- finds them without another key or call.
 local function add_units(a, units, conv)
+  local prev = {status = a.status, free = a.free, last = a.last}
   a.free = a.free + units
   a.last = now_ms
   if units < 0 then
@@ -127,7 +178,7 @@ local function add_units(a, units, conv)
     a.convs = table.concat(keep, ',')
   end
   redis.call('HSET', P .. 'agent:' .. a.id, 'free', a.free, 'last_ms', now_ms, 'convs', a.convs)
-  reindex(a)
+  reindex(a, prev)
 end
 
 -- ------------------------------------------------------------- decisions
@@ -218,6 +269,7 @@ end
 
 -- up to CANDIDATES agents of q in the strategy's order: {agent, score}
 local function ranked(q, skip)
+  zflush(q.id)
   local z, out = qkey(q.id, 'agents'), {}
   if q.strategy == 'round_robin' then
     local last = redis.call('GET', qkey(q.id, 'rr'))
@@ -245,9 +297,21 @@ end
 
 -- The customer's last agent, when the window allows it: re-opened within
 -- reopen_s (any strategy) or, for sticky queues, within sticky_s.
+-- last:<thread> as this call knows it (route.lua's closes record what
+-- they write): value, false (none), or nil (not known: read it)
+local LAST = {}
+local function last_of(thread)
+  local v = LAST[thread]
+  if v == nil then
+    v = redis.call('GET', P .. 'last:' .. thread)
+    LAST[thread] = v
+  end
+  return v
+end
+
 local function preferred(q, thread, windows)
   local w = split(windows, '|')
-  local last = redis.call('GET', P .. 'last:' .. thread)
+  local last = last_of(thread)
   if not last then return nil end
   local f = split(last, '|')
   local age = now_ms - (tonumber(f[2]) or 0)
@@ -390,8 +454,9 @@ local function reoffer(conv, why_, queues)
       add_units(a, units, conv)
       if why_ == 'timeout' and q.away and a.status == 'available' then
         redis.call('HSET', P .. 'agent:' .. a.id, 'status', 'away', 'reason', 'offer_timeout')
+        local prev = {status = a.status, free = a.free, last = a.last}
         a.status = 'away'
-        reindex(a)
+        reindex(a, prev)
       end
     end
   end

@@ -21,17 +21,11 @@
 local out = {0}
 local queues = nil
 
--- stores the decision as an envelope with its lease and returns it
+-- stores the decision as an envelope with its lease (prelude's
+-- sb_event_store) and returns it
 local function emit(conv, what, d)
-  local id = what .. '-' .. conv .. '-' .. now_ms
-  local key = string.sub(redis.sha1hex('/route\n' .. id), 1, 32)
-  local env = pb_bytes(1, id) .. pb_bytes(2, '/route') ..
-              pb_bytes(3, 'com.switchboard.route.' .. what) .. pb_bytes(4, '1.0') ..
-              pb_uint(5, now_ms) .. pb_bytes(6, ARGV[4]) .. pb_bytes(9, key) ..
-              pb_bytes(10, conv) .. d
-  redis.call('SET', P .. 'ev:' .. key, env, 'EX', ARGV[7])
-  redis.call('ZADD', P .. 'lease:' .. ARGV[6], ARGV[2], key)
-  out[#out + 1] = env
+  out[#out + 1] = sb_event_store(what .. '-' .. conv .. '-' .. now_ms, '/route', 'com.switchboard.route.' .. what,
+                                 now_ms, pb_bytes(10, conv) .. d, ARGV[7], ARGV[6], ARGV[2])
 end
 
 -- A waiting conversation due to move one step out (its time came, or
@@ -135,5 +129,6 @@ for _, z in ipairs({'offers', 'waitdue', 'gone'}) do
   local nxt = redis.call('ZRANGE', P .. z, 0, 0, 'WITHSCORES')
   if nxt[2] and (out[1] == 0 or tonumber(nxt[2]) < out[1]) then out[1] = tonumber(nxt[2]) end
 end
+zflush_all()
 stats_flush()
 return out
