@@ -251,6 +251,8 @@ def run(a):
         # hand-offs a restart caught, re-sent by a sweeper once their lease
         # expired (--lease-ms): what the worst seconds of the window wait for
         "lease_expired": d.get("lease_expired", 0),
+        # hand-offs re-sent by a sweeper (lease expired or released at a stop), per next stage
+        "resent": {k[len("resent_"):]: v for k, v in sorted(d.items()) if k.startswith("resent_") and v},
         "restarts": restarts,
     }
     if a.keep_logs:

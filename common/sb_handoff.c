@@ -10,6 +10,7 @@
 #include "sb_error.h"
 #include "sb_keys.h"
 #include "sb_log.h"
+#include "sb_peers.h"
 #include "sb_script.h"
 #include "sb_time.h"
 #include "sb_zsock.h"
@@ -20,17 +21,23 @@
 
 #define SB_HANDOFF_HWM 100000     /* messages queued per peer in ZeroMQ */
 #define SB_SWEEP_CLAIM_MAX "1000" /* leases claimed per tenant per sweep */
+#define SB_HANDOFF_LINGER_MS 2000 /* at close: time to flush what ZeroMQ holds */
+#define SB_PEER_SWEEP_DELAY_MS 20 /* coalesces receivers lost together into one sweep */
 
 struct sb_handoff {
   sb_service_t *svc;
   char lease[32];
   sb_zsock_t *push;
+  sb_zsock_t *monitor; /* PAIR end of the PUSH socket's event monitor */
+  sb_peers_t *peers;   /* the receivers, kept in step with DNS / files */
   int sweep_script;
   uv_timer_t timer;
+  uv_timer_t peer_timer; /* the early sweep after a receiver went away */
   size_t sweeps_pending;
-  int closing;      /* destroy was called */
-  int timer_closed; /* freed when closed and no sweep reply is pending */
-  sb_counter_t *sent, *resent, *send_failed, *sweep_failed;
+  int peer_sweep_wanted; /* a peer event arrived while a sweep was pending */
+  int closing;           /* destroy was called */
+  int handles_open;      /* freed when both timers closed and no sweep reply is pending */
+  sb_counter_t *sent, *resent, *send_failed, *sweep_failed, *peer_events;
 };
 
 static void resend(sb_handoff_t *h, const char *blob, size_t len) {
@@ -47,9 +54,11 @@ static void resend(sb_handoff_t *h, const char *blob, size_t len) {
 }
 
 static void maybe_free(sb_handoff_t *h) {
-  if (h->closing && h->timer_closed && h->sweeps_pending == 0)
+  if (h->closing && h->handles_open == 0 && h->sweeps_pending == 0)
     free(h);
 }
+
+static void sweep_leases(sb_handoff_t *h, int every_open_lease);
 
 static void on_sweep(const redisReply *reply, int err, void *arg) {
   sb_handoff_t *h = arg;
@@ -58,23 +67,72 @@ static void on_sweep(const redisReply *reply, int err, void *arg) {
     maybe_free(h);
     return;
   }
-  if (err || !reply || reply->type != REDIS_REPLY_ARRAY) {
+  if (err || !reply || reply->type != REDIS_REPLY_ARRAY)
     sb_counter_add(h->sweep_failed, 1);
-    return;
+  else
+    for (size_t i = 0; i < reply->elements; i++)
+      if (reply->element[i]->type == REDIS_REPLY_STRING)
+        resend(h, reply->element[i]->str, reply->element[i]->len);
+  if (h->sweeps_pending == 0 && h->peer_sweep_wanted) {
+    h->peer_sweep_wanted = 0;
+    sweep_leases(h, 1);
   }
-  for (size_t i = 0; i < reply->elements; i++)
-    if (reply->element[i]->type == REDIS_REPLY_STRING)
-      resend(h, reply->element[i]->str, reply->element[i]->len);
 }
 
-static void sweep(uv_timer_t *t) {
+static void sweep(uv_timer_t *t) { sweep_leases(t->data, 0); }
+
+/* A receiver went away (ZeroMQ monitor of the PUSH socket): it took with it
+ * what sat in its queue and on the wire. Instead of letting those wait for
+ * their lease to expire (--lease-ms), every open lease of the next stage is
+ * re-sent now, to the receivers still connected (ZMQ_IMMEDIATE; with none,
+ * sb_zsock holds them until one connects). Re-sending one that was not lost
+ * costs a duplicate the receiver's commit recognises, never a second
+ * effect. */
+static void on_peer_timer(uv_timer_t *t) {
   sb_handoff_t *h = t->data;
-  if (h->sweeps_pending || !sb_redis_is_connected(h->svc->redis))
+  if (h->sweeps_pending)
+    h->peer_sweep_wanted = 1;
+  else
+    sweep_leases(h, 1);
+}
+
+static void receiver_lost(sb_handoff_t *h) {
+  sb_counter_add(h->peer_events, 1);
+  if (!h->closing && !uv_is_active((uv_handle_t *)&h->peer_timer))
+    uv_timer_start(&h->peer_timer, on_peer_timer, SB_PEER_SWEEP_DELAY_MS, 0);
+}
+
+/* sb_peers disconnected a receiver that left DNS or the endpoint file. */
+static void on_peers_removed(void *arg) { receiver_lost(arg); }
+
+static void on_monitor(sb_zsock_t *z, void *arg) {
+  sb_handoff_t *h = arg;
+  zmq_msg_t parts[2];
+  size_t n;
+  int rc;
+  while ((rc = sb_zsock_recv(z, parts, 2, &n)) != SB_EAGAIN) {
+    if (rc)
+      continue;
+    uint16_t event = 0;
+    if (zmq_msg_size(&parts[0]) >= sizeof event)
+      memcpy(&event, zmq_msg_data(&parts[0]), sizeof event);
+    for (size_t i = 0; i < n; i++)
+      zmq_msg_close(&parts[i]);
+    if (event == ZMQ_EVENT_DISCONNECTED)
+      receiver_lost(h);
+  }
+}
+
+/* Claims and re-sends the next stage's leases: the expired ones, or with
+ * every_open_lease all of them (after a peer event, see on_peer_timer). */
+static void sweep_leases(sb_handoff_t *h, int every_open_lease) {
+  if (h->closing || h->sweeps_pending || !sb_redis_is_connected(h->svc->redis))
     return;
   char now[24], deadline[24];
   int64_t ms = sb_now_ms();
-  snprintf(now, sizeof now, "%lld", (long long)ms);
-  snprintf(deadline, sizeof deadline, "%lld", (long long)(ms + sb_config_int(h->svc->config, "lease-ms")));
+  int64_t lease_ms = sb_config_int(h->svc->config, "lease-ms");
+  snprintf(now, sizeof now, "%lld", (long long)(every_open_lease ? ms + lease_ms : ms));
+  snprintf(deadline, sizeof deadline, "%lld", (long long)(ms + lease_ms));
   for (size_t i = 0; i < sb_tenants_count(h->svc->tenants); i++) {
     char stats[SB_KEY_MAX];
     sb_key_tenant(stats, sizeof stats, sb_tenants_at(h->svc->tenants, i)->id, "stats");
@@ -93,31 +151,61 @@ static sb_counter_t *counter(sb_handoff_t *h, const char *name, const char *help
   return sb_metrics_counter(h->svc->metrics, name, help, labels);
 }
 
+/* The PUSH socket, its monitor (receivers that go away) and its options. */
+static int open_socket(sb_handoff_t *h) {
+  sb_service_t *s = h->svc;
+  int hwm = SB_HANDOFF_HWM, immediate = 1;
+  char mon[96];
+  snprintf(mon, sizeof mon, "inproc://sb-handoff-monitor-%s-%p", h->lease, (void *)h);
+  h->push = sb_zsock_new(s->loop, s->zctx, ZMQ_PUSH);
+  if (!h->push)
+    return SB_EZMQ;
+  sb_zsock_set_curve(h->push, s->curve); /* CURVE client when keys are set */
+  /* IMMEDIATE: queue only to receivers that are connected, so nothing waits
+   * in the pipe of one that left (sb_zsock holds it until one is there) */
+  void *raw = sb_zsock_raw(h->push);
+  if (zmq_setsockopt(raw, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
+      zmq_setsockopt(raw, ZMQ_IMMEDIATE, &immediate, sizeof immediate) ||
+      zmq_socket_monitor(raw, mon, ZMQ_EVENT_DISCONNECTED))
+    return SB_EZMQ;
+  h->monitor = sb_zsock_new(s->loop, s->zctx, ZMQ_PAIR);
+  if (!h->monitor || zmq_connect(sb_zsock_raw(h->monitor), mon) != 0)
+    return SB_EZMQ;
+  sb_zsock_on_readable(h->monitor, on_monitor, h);
+  return 0;
+}
+
 sb_handoff_t *sb_handoff_new(sb_service_t *s, const char *lease, const char *endpoints) {
   sb_handoff_t *h = calloc(1, sizeof *h);
   if (!h)
     return NULL;
   h->svc = s;
   snprintf(h->lease, sizeof h->lease, "%s", lease);
-  h->push = sb_zsock_new(s->loop, s->zctx, ZMQ_PUSH);
-  if (h->push)
-    sb_zsock_set_curve(h->push, s->curve); /* CURVE client when keys are set */
-  int hwm = SB_HANDOFF_HWM;
-  if (!h->push || zmq_setsockopt(sb_zsock_raw(h->push), ZMQ_SNDHWM, &hwm, sizeof hwm) ||
-      sb_zsock_connect(h->push, endpoints)) {
-    sb_log(SB_LOG_ERROR, "handoff_connect_failed", "endpoints", endpoints, NULL);
-    sb_zsock_destroy(&h->push);
-    free(h);
-    return NULL;
-  }
   h->sweep_script = sb_script_add(s->redis, "sweep", sb_script_sweep);
   h->sent = counter(h, "sb_handoff_sent_total", "envelopes handed to the next stage");
   h->resent = counter(h, "sb_handoff_resent_total", "envelopes re-sent after their lease expired");
   h->send_failed = counter(h, "sb_handoff_send_deferred_total",
                            "sends that found the socket full (the sweeper re-sends them)");
   h->sweep_failed = counter(h, "sb_handoff_sweep_failed_total", "sweeps that Redis did not answer");
+  h->peer_events = counter(h, "sb_handoff_receivers_lost_total",
+                           "receivers that went away (each starts an early sweep of every open lease)");
   uv_timer_init(s->loop, &h->timer);
-  h->timer.data = h;
+  uv_timer_init(s->loop, &h->peer_timer);
+  h->timer.data = h->peer_timer.data = h;
+  h->handles_open = 2;
+  const char *why = "cannot create the socket";
+  char labels[64];
+  snprintf(labels, sizeof labels, "to=\"%s\"", h->lease);
+  sb_peers_opts_t po = {.refresh_ms = sb_config_int(s->config, "next-refresh-ms"),
+                        .metrics = s->metrics,
+                        .labels = labels,
+                        .removed = on_peers_removed,
+                        .arg = h};
+  if (open_socket(h) != 0 || !(h->peers = sb_peers_new(s->loop, h->push, endpoints, &po, &why))) {
+    sb_log(SB_LOG_ERROR, "handoff_connect_failed", "endpoints", endpoints, "error", why, NULL);
+    sb_handoff_destroy(&h);
+    return NULL;
+  }
   uint64_t period = (uint64_t)sb_config_int(s->config, "sweep-ms");
   uv_timer_start(&h->timer, sweep, period, period);
   return h;
@@ -125,7 +213,7 @@ sb_handoff_t *sb_handoff_new(sb_service_t *s, const char *lease, const char *end
 
 static void on_timer_closed(uv_handle_t *t) {
   sb_handoff_t *h = t->data;
-  h->timer_closed = 1;
+  h->handles_open--;
   maybe_free(h);
 }
 
@@ -135,10 +223,20 @@ void sb_handoff_destroy(sb_handoff_t **hp) {
     return;
   *hp = NULL;
   h->closing = 1;
+  sb_peers_destroy(&h->peers);
+  if (h->push) {
+    /* what ZeroMQ already took gets SB_HANDOFF_LINGER_MS to reach a
+     * receiver (zmq_ctx_term waits); the default linger 0 would drop it */
+    int linger = SB_HANDOFF_LINGER_MS;
+    zmq_setsockopt(sb_zsock_raw(h->push), ZMQ_LINGER, &linger, sizeof linger);
+    zmq_socket_monitor(sb_zsock_raw(h->push), NULL, 0);
+  }
+  sb_zsock_destroy(&h->monitor);
   sb_zsock_destroy(&h->push);
   /* sweeps still in flight are answered (SB_ECLOSED at the latest when the
-   * Redis client goes); the last answer or the timer's close frees h */
+   * Redis client goes); the last answer or the timers' close frees h */
   uv_close((uv_handle_t *)&h->timer, on_timer_closed);
+  uv_close((uv_handle_t *)&h->peer_timer, on_timer_closed);
 }
 
 int sb_handoff_send(sb_handoff_t *h, const void *blob, size_t len) {

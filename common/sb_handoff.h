@@ -9,7 +9,9 @@
  * looks for expired leases of the next stage every --sweep-ms and re-sends
  * their stored envelopes (attempt + 1): ZeroMQ carries the data, Redis is
  * the record. A send that finds the socket full is not an error: the lease
- * stays and the sweeper re-sends.
+ * stays and the sweeper re-sends. When a receiver goes away (a replica
+ * stopped or died), every open lease is re-sent at once to the receivers
+ * left, rather than after --lease-ms.
  */
 #ifndef SB_HANDOFF_H
 #define SB_HANDOFF_H

@@ -30,6 +30,7 @@ const sb_option_t sb_service_options[] = {
     {"redis-timeout-ms", SB_OPT_INT, "2000", "deadline of every Redis command"},
     {"dlq-max", SB_OPT_INT, "10000", "dead letters kept per tenant (oldest dropped first)"},
     {"drain-timeout-ms", SB_OPT_INT, "10000", "graceful stop: most time to finish in-flight work"},
+    {"next-refresh-ms", SB_OPT_INT, "5000", "how often host names and @files in --next are looked up again (replicas joining and leaving)"},
     {NULL, 0, NULL, NULL}};
 
 static int service_ready(void *arg, const char **why) {

@@ -357,9 +357,14 @@ sb_stage_t *sb_stage_new(sb_service_t *s, const sb_stage_ops_t *ops, void *ctx,
   return st;
 }
 
+/* Closing (not only pausing) the PULL socket at once is what hands the
+ * work over: the senders see the disconnect, send only to the other
+ * receivers from now on (ZMQ_IMMEDIATE) and re-send at once what this one
+ * still had queued (sb_handoff's early sweep), instead of leaving it to
+ * wait here until its lease expires. Batches already taken still commit. */
 void sb_stage_stop(sb_stage_t *st) {
   st->stopped = 1;
-  sb_zsock_pause(st->pull);
+  sb_zsock_destroy(&st->pull);
 }
 
 int sb_stage_drained(const sb_stage_t *st) {
@@ -386,7 +391,7 @@ void sb_stage_destroy(sb_stage_t **stp) {
 
 static const sb_option_t stage_options[] = {
     {"listen", SB_OPT_STR, "", "where this stage receives (ZeroMQ PULL bind); default tcp://host:<port>+offset"},
-    {"next", SB_OPT_STR, "", "next stage endpoints (ZeroMQ PUSH connect, comma-separated); default tcp://host:<port>+offset"},
+    {"next", SB_OPT_STR, "", "next stage endpoints (ZeroMQ PUSH connect, comma-separated; a host name means every address it resolves to, @/path a file of endpoints, both looked up again every --next-refresh-ms); default tcp://host:<port>+offset"},
     {NULL, 0, NULL, NULL}};
 
 typedef struct {

@@ -16,7 +16,7 @@
 static const sb_option_t ingest_options[] = {
     {"http-port", SB_OPT_INT, "0", "HTTP port for /v1/events and webhooks; 0 = 8080 + offset"},
     {"publish", SB_OPT_STR, "", "ZeroMQ publish endpoint (ROUTER bind); default tcp://host:5555+offset"},
-    {"next", SB_OPT_STR, "", "classify endpoints (PUSH connect, comma-separated); default tcp://host:5560+offset"},
+    {"next", SB_OPT_STR, "", "classify endpoints (PUSH connect, comma-separated; host names and @/path files as for the stages, see --next-refresh-ms); default tcp://host:5560+offset"},
     {"max-inflight", SB_OPT_INT, "50000", "events waiting on Redis before publishers get 429 / retry later"},
     {NULL, 0, NULL, NULL}};
 
