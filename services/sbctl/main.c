@@ -54,6 +54,9 @@ static const sb_option_t sbctl_options[] = {
     {"redis-url", SB_OPT_STR, "redis://127.0.0.1:6379", "stats, dlq: the Redis of the bus"},
     {"port-offset", SB_OPT_INT, "0", "added to every default port"},
     {"host", SB_OPT_STR, "127.0.0.1", "publish, agent, tail: the host where ingest and notify listen"},
+    /* ingest and notify may run on different hosts: each endpoint apart */
+    {"publish", SB_OPT_STR, "", "publish, agent: ingest's ZeroMQ publish endpoint; default tcp://host:5555+offset"},
+    {"feed", SB_OPT_STR, "", "agent, tail: notify's feed endpoint; default tcp://host:5556+offset"},
     {"tenant", SB_OPT_STR, "", "publish, agent, dlq: the tenant"},
     {"channel", SB_OPT_STR, "webchat", "publish: channel of a message given by flags"},
     {"customer", SB_OPT_STR, "cli-customer", "publish: customer id of a message given by flags"},
@@ -79,8 +82,15 @@ static sb_tenants_t *load_tenants(const sb_config_t *c) {
   return t;
 }
 
-static void endpoint(const sb_config_t *c, int base, char *out, size_t cap) {
-  snprintf(out, cap, "tcp://%s:%lld", sb_config_str(c, "host"), base + sb_config_int(c, "port-offset"));
+#define SBCTL_ENDPOINT_MAX 512
+
+/* The option's endpoint when set, else tcp://<host>:<base + offset>. */
+static void endpoint(const sb_config_t *c, const char *option, int base, char *out, size_t cap) {
+  const char *v = sb_config_str(c, option);
+  if (*v)
+    snprintf(out, cap, "%s", v);
+  else
+    snprintf(out, cap, "tcp://%s:%lld", sb_config_str(c, "host"), base + sb_config_int(c, "port-offset"));
 }
 
 static sb_envelope_t *message_from_flags(const sb_config_t *c, const sb_tenants_t *t) {
@@ -106,8 +116,8 @@ static int cmd_publish(const sb_config_t *c) {
   sb_tenants_t *t = load_tenants(c);
   if (!t)
     return 2;
-  char ep[64];
-  endpoint(c, SB_PORT_INGEST_ZMQ, ep, sizeof ep);
+  char ep[SBCTL_ENDPOINT_MAX];
+  endpoint(c, "publish", SB_PORT_INGEST_ZMQ, ep, sizeof ep);
   char why[256];
   sb_curve_t *curve = NULL;
   if (sb_curve_from_config(c, &curve, why, sizeof why) != 0) {
@@ -185,11 +195,11 @@ static int cmd_agent(const sb_config_t *c) {
     sb_curve_destroy(&curve);
     return 2;
   }
-  char json[256], err[128], ep[64], feed[64];
+  char json[256], err[128], ep[SBCTL_ENDPOINT_MAX], feed[SBCTL_ENDPOINT_MAX];
   snprintf(json, sizeof json, "{\"tenants\":[{\"id\":\"%s\"}]}", one->id);
   sb_tenants_t *t = sb_tenants_parse(json, strlen(json), err, sizeof err);
-  endpoint(c, SB_PORT_INGEST_ZMQ, ep, sizeof ep);
-  endpoint(c, SB_PORT_NOTIFY_PUB, feed, sizeof feed);
+  endpoint(c, "publish", SB_PORT_INGEST_ZMQ, ep, sizeof ep);
+  endpoint(c, "feed", SB_PORT_NOTIFY_PUB, feed, sizeof feed);
   void *zctx = zmq_ctx_new();
   sbctl_client_t *cl = sbctl_client_new_curve(zctx, ep, curve);
   sbctl_agents_opts_t o = {(int)sb_config_int(c, "agents"), (int)sb_config_int(c, "capacity"),
@@ -221,8 +231,8 @@ static int cmd_agent(const sb_config_t *c) {
 }
 
 static int cmd_tail(const sb_config_t *c) {
-  char feed[64];
-  endpoint(c, SB_PORT_NOTIFY_PUB, feed, sizeof feed);
+  char feed[SBCTL_ENDPOINT_MAX];
+  endpoint(c, "feed", SB_PORT_NOTIFY_PUB, feed, sizeof feed);
   sb_curve_t *curve = NULL;
   if (load_curve(c, "tail", &curve))
     return 2;
