@@ -63,19 +63,30 @@ fuzz-run:
 	  [ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
 	done
 
-# The foundation benchmark, three runs (figures: medians), see bench/README.md.
-bench: build
-	bench/run.sh ./$(BUILD)/sbctl
-
-# Open-loop steps (bench/loadgen) and the HTML report of them, with the
-# latest bench/run.sh summary beside them, see bench/README.md.
+# The whole benchmark (bench/run.sh, see bench/README.md): sbctl bench x3
+# (medians), open-loop steps, a x10 burst for 60 s, the Redis ceiling, the
+# peers when BullMQ's node_modules are installed; JSON, report.html and
+# index.json in bench/results/<date>/. About 10-15 minutes with the defaults.
+BENCH_RUNS ?= 3
+BENCH_EVENTS ?= 100000
 BENCH_RATES ?= 2000,4000,8000,12000
 BENCH_STEP_SECONDS ?= 10
+BENCH_BURST_RATE ?= 500
+BENCH_BURST_MULT ?= 10
+BENCH_BURST_SECONDS ?= 60
+BENCH_BURST_PAD_SECONDS ?= 15
+BENCH_CEILING ?= 1
+BENCH_PEERS ?= 1
+BENCH_ENV = BENCH_RATES=$(BENCH_RATES) BENCH_STEP_SECONDS=$(BENCH_STEP_SECONDS) \
+  BENCH_BURST_RATE=$(BENCH_BURST_RATE) BENCH_BURST_MULT=$(BENCH_BURST_MULT) \
+  BENCH_BURST_SECONDS=$(BENCH_BURST_SECONDS) BENCH_BURST_PAD_SECONDS=$(BENCH_BURST_PAD_SECONDS) \
+  BENCH_CEILING=$(BENCH_CEILING) BENCH_PEERS=$(BENCH_PEERS)
+bench: build
+	$(BENCH_ENV) bench/run.sh ./$(BUILD)/sbctl $(BENCH_RUNS) $(BENCH_EVENTS)
+
+# Open-loop steps only (no closed loop, burst or peers), the ceiling and the report.
 bench-report: build
-	@set -o pipefail; out=bench/results/$$(date -u +%Y-%m-%dT%H%M%SZ)-loadgen; mkdir -p $$out; \
-	./$(BUILD)/loadgen --rates $(BENCH_RATES) --duration $(BENCH_STEP_SECONDS) | tee $$out/loadgen.json; \
-	/usr/bin/python3 bench/report.py -o $$out/report.html $$out/loadgen.json \
-	  $$(ls bench/results/*/summary.json 2>/dev/null | tail -1) && echo "report: $$out/report.html"
+	$(BENCH_ENV) BENCH_BURST_SECONDS=0 BENCH_PEERS=0 bench/run.sh ./$(BUILD)/sbctl 0
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -10,7 +10,9 @@
  * the publisher's window included, counts against the bus (no coordinated
  * omission). It reads notify's PUB feed and, for every routing decision of
  * its own events, records routing.decided_us - published_us into a
- * log-linear histogram (sb_metrics), per step and per second of the step.
+ * log-linear histogram (sb_metrics), per step and per second of the step,
+ * and splits it into stages from the envelope's own timestamps (see
+ * stage_names below).
  *
  * By default it starts its own stack (sbctl_stack: private redis-server with
  * AOF everysec, the five services) and logs in simulated agents with room
@@ -71,6 +73,14 @@ typedef struct {
   double mult, dur_s, every_s; /* mult 0: no bursts */
 } burst_t;
 
+/* Where publish->assigned goes, from the timestamps each stage writes into
+ * the envelope: published_us (the schedule), ingested_us (ingest admits it),
+ * classification.classified_us, routing.decided_us, and the time loadgen
+ * reads it on notify's feed. All are gettimeofday() on this machine. */
+enum { LG_STAGE_INGEST, LG_STAGE_CLASSIFY, LG_STAGE_ROUTE, LG_STAGE_NOTIFY, LG_STAGES };
+static const char *const stage_names[LG_STAGES] = {"publish_to_ingested", "ingested_to_classified",
+                                                   "classified_to_decided", "decided_to_feed"};
+
 typedef struct {
   double rate;                 /* target (base) rate, events/s */
   int64_t t0_us, t1_us;        /* the scheduled window */
@@ -80,6 +90,7 @@ typedef struct {
   long long cmds0, cmds1;      /* Redis commands (own stack only) */
   sb_histogram_t *lat, *lag;   /* publish->assigned; generator's own lateness */
   sb_histogram_t **sec;        /* publish->assigned by second of the schedule */
+  sb_histogram_t *stage[LG_STAGES];
   uint64_t *sec_sent;
   size_t nsec;
   int drained;
@@ -188,6 +199,21 @@ static step_t *step_of(lg_t *g, int64_t published_us) {
   return NULL;
 }
 
+static void record_span(sb_histogram_t *h, int64_t from_us, int64_t to_us) {
+  sb_histogram_record(h, to_us > from_us ? (uint64_t)(to_us - from_us) : 0);
+}
+
+/* Only events that carry every stamp count, so the stages add up. */
+static void record_stages(step_t *s, const sb_envelope_t *env, int64_t seen_us) {
+  const Switchboard__V1__Classification *c = env->classification;
+  if (!c || !env->ingested_us || !c->classified_us)
+    return;
+  record_span(s->stage[LG_STAGE_INGEST], env->published_us, env->ingested_us);
+  record_span(s->stage[LG_STAGE_CLASSIFY], env->ingested_us, c->classified_us);
+  record_span(s->stage[LG_STAGE_ROUTE], c->classified_us, env->routing->decided_us);
+  record_span(s->stage[LG_STAGE_NOTIFY], env->routing->decided_us, seen_us);
+}
+
 static void on_envelope(lg_t *g, const sb_envelope_t *env) {
   const Switchboard__V1__RoutingDecision *r = env->routing;
   size_t rl = strlen(g->run);
@@ -208,6 +234,7 @@ static void on_envelope(lg_t *g, const sb_envelope_t *env) {
     size_t k = (size_t)((env->published_us - s->t0_us) / 1000000);
     if (k < s->nsec)
       sb_histogram_record(s->sec[k], us);
+    record_stages(s, env, s->last_routed_us);
   }
 }
 
@@ -274,6 +301,9 @@ static int step_alloc(step_t *s, int duration_s) {
   s->sec_sent = calloc(s->nsec, sizeof *s->sec_sent);
   if (!s->lat || !s->lag || !s->sec || !s->sec_sent)
     return -1;
+  for (int i = 0; i < LG_STAGES; i++)
+    if (!(s->stage[i] = sb_histogram_new()))
+      return -1;
   for (size_t k = 0; k < s->nsec; k++)
     if (!(s->sec[k] = sb_histogram_new()))
       return -1;
@@ -287,6 +317,8 @@ static void step_free(step_t *s) {
   free(s->sec_sent);
   sb_histogram_destroy(&s->lat);
   sb_histogram_destroy(&s->lag);
+  for (int i = 0; i < LG_STAGES; i++)
+    sb_histogram_destroy(&s->stage[i]);
 }
 
 static void drain(lg_t *g, step_t *s) {
@@ -332,6 +364,14 @@ static void print_timeline(const step_t *s) {
   printf("]");
 }
 
+static void print_stages(const step_t *s) {
+  printf(",\"stages_ms\":{");
+  for (int i = 0; i < LG_STAGES; i++)
+    printf("%s\"%s\":{\"count\":%llu,\"p50\":%.3f,\"p99\":%.3f}", i ? "," : "", stage_names[i],
+           (unsigned long long)sb_histogram_count(s->stage[i]), ms(s->stage[i], 0.5), ms(s->stage[i], 0.99));
+  printf("}");
+}
+
 static void print_step(const lg_t *g, size_t i, int duration_s) {
   const step_t *s = &g->steps[i];
   uint64_t acked = (s->st1.ok + s->st1.duplicate) - (s->st0.ok + s->st0.duplicate);
@@ -355,6 +395,7 @@ static void print_step(const lg_t *g, size_t i, int duration_s) {
          ms(s->lag, 0.99), sb_histogram_max(s->lag) / 1000.0,
          (unsigned long long)(s->st1.retried - s->st0.retried), (unsigned long long)errors, cpe,
          g->stack ? "private (redis AOF everysec, same machine)" : "external");
+  print_stages(s);
   print_timeline(s);
   printf("}\n");
   fflush(stdout);
@@ -416,10 +457,16 @@ static int open_sockets(lg_t *g) {
   return g->client && zmq_connect(g->sub, g->feed) == 0 ? 0 : -1;
 }
 
+/* An upper bound of the events the schedule sends: a burst covers at most
+ * dur_s of every started period (Poisson's variance is covered by the
+ * agents' spare room, see login_agents). */
 static double planned_events(const lg_t *g, int duration_s) {
-  double mult = g->burst.mult > 1 ? g->burst.mult : 1, total = 0;
+  const burst_t *b = &g->burst;
+  double burst_s = 0, total = 0;
+  if (b->mult > 1)
+    burst_s = fmin(duration_s, ceil(duration_s / b->every_s) * b->dur_s);
   for (size_t i = 0; i < g->nsteps; i++)
-    total += g->steps[i].rate * duration_s * mult;
+    total += g->steps[i].rate * (duration_s + burst_s * (b->mult - 1));
   return total;
 }
 
