@@ -941,17 +941,22 @@ typedef struct {
   bool takes_text;
   bool takes_status; /* status (required) and reason */
   bool takes_target; /* queue or to_agent (exactly one) */
+  int suggestion;    /* 0 none, SUGGESTION_OPTIONAL (reply), SUGGESTION_FEEDBACK
+                        (suggestion + accepted, both required) */
 } agent_action_t;
 
+enum { SUGGESTION_OPTIONAL = 1, SUGGESTION_FEEDBACK = 2 };
+
 static const agent_action_t agent_actions[] = {
-    {"login", false, true, false, false, false},
-    {"logout", false, false, false, false, false},
-    {"accept", true, false, false, false, false},
-    {"reply", true, false, true, false, false},
-    {"close", true, false, false, false, false},
-    {"status", false, false, false, true, false},
-    {"transfer", true, false, false, false, true},
-    {"reject", true, false, false, false, false},
+    {"login", false, true, false, false, false, 0},
+    {"logout", false, false, false, false, false, 0},
+    {"accept", true, false, false, false, false, 0},
+    {"reply", true, false, true, false, false, SUGGESTION_OPTIONAL},
+    {"close", true, false, false, false, false, 0},
+    {"status", false, false, false, true, false, 0},
+    {"transfer", true, false, false, false, true, 0},
+    {"reject", true, false, false, false, false, 0},
+    {"suggestion", true, false, false, false, false, SUGGESTION_FEEDBACK},
 };
 
 static const agent_action_t *agent_action_find(const char *type) {
@@ -988,8 +993,25 @@ static const field_spec_t agent_to_agent_field =
     AG_FIELD("to_agent", target_agent, F_NONEMPTY, SB_AGENT_ID_MAX, check_agent,
              "must match [A-Za-z0-9_.@-]{1,128}");
 
-static const char *const agent_names[] = {"agent", "conversation", "capacity", "text",
-                                          "status", "reason", "queue", "to_agent"};
+static bool is_answer_char(unsigned char c) {
+  return is_tenant_char(c) || c == '.';
+}
+
+/* An answer id of the classify rules (sb_rules.h "answers"). */
+static bool check_answer_id(const char *s) {
+  return all_chars(s, SB_AGENT_SUGGESTION_MAX, is_answer_char);
+}
+
+static const field_spec_t agent_suggestion_optional =
+    AG_FIELD("suggestion", suggestion, F_NONEMPTY, SB_AGENT_SUGGESTION_MAX, check_answer_id,
+             "must be an answer id [A-Za-z0-9_.-]{1,64}");
+static const field_spec_t agent_suggestion_required =
+    AG_FIELD("suggestion", suggestion, F_REQUIRED | F_NONEMPTY, SB_AGENT_SUGGESTION_MAX,
+             check_answer_id, "must be an answer id [A-Za-z0-9_.-]{1,64}");
+
+static const char *const agent_names[] = {"agent",  "conversation", "capacity", "text",
+                                          "status", "reason",       "queue",    "to_agent",
+                                          "suggestion", "accepted"};
 
 static bool agent_status_known(const char *s) {
   return sb_agent_status_known(s) || sb_conversation_status_known(s);
@@ -999,6 +1021,24 @@ static const field_spec_t agent_status_field =
     AG_FIELD("status", status, F_REQUIRED | F_NONEMPTY, 16, agent_status_known,
              "must be available, busy or away, or (with a conversation) pending_customer, "
              "on_hold or open");
+
+/* reply: an optional suggestion (the answer used: accepted); suggestion:
+ * the answer and "accepted", both required. */
+static int agent_suggestion_from_json(const cJSON *obj, const agent_action_t *act,
+                                      sb_agent_data_t *d, const reason_t *r) {
+  bool feedback = act->suggestion == SUGGESTION_FEEDBACK;
+  int rc = take_string(obj, feedback ? &agent_suggestion_required : &agent_suggestion_optional, 0,
+                       &d->suggestion, r);
+  if (rc != 0 || !feedback) {
+    d->accepted = d->suggestion != NULL;
+    return rc;
+  }
+  if (member(obj, "accepted") == NULL) {
+    reason_set(r->why, r->whylen, "missing required field \"accepted\"");
+    return SB_EINVAL;
+  }
+  return take_bool(obj, "accepted", &d->accepted, r);
+}
 
 /* status: status and reason; transfer: exactly one of queue and to_agent. */
 static int agent_extras_from_json(const cJSON *obj, const agent_action_t *act,
@@ -1016,6 +1056,7 @@ static int agent_extras_from_json(const cJSON *obj, const agent_action_t *act,
       rc = SB_EINVAL;
     }
   }
+  if (rc == 0 && act->suggestion) rc = agent_suggestion_from_json(obj, act, d, r);
   return rc;
 }
 
@@ -1049,7 +1090,7 @@ int sb_agent_data_parse(const char *type, const char *data_json,
   if (act == NULL) {
     reason_set(err, errlen,
                "type must be " SB_CLOUDEVENT_TYPE_AGENT_PREFIX
-               "login, logout, accept, reply, close, status, transfer or reject");
+               "login, logout, accept, reply, close, status, transfer, reject or suggestion");
     return SB_EINVAL;
   }
   int rc = data_object(data_json, &root, err, errlen);
@@ -1070,6 +1111,7 @@ void sb_agent_data_clear(sb_agent_data_t *d) {
   free(d->reason);
   free(d->target_queue);
   free(d->target_agent);
+  free(d->suggestion);
   memset(d, 0, sizeof *d);
 }
 

@@ -56,6 +56,7 @@
 #define SB_AGENT_CONVERSATION_MAX 256
 #define SB_AGENT_TEXT_MAX (16 * 1024)
 #define SB_AGENT_REASON_MAX 256
+#define SB_AGENT_SUGGESTION_MAX 64 /* an answer id (classify rules "answers") */
 #define SB_AGENT_CAPACITY_MIN 1
 #define SB_AGENT_CAPACITY_MAX 100
 #define SB_AGENT_CAPACITY_DEFAULT 3
@@ -162,7 +163,8 @@ void sb_interaction_data_clear(sb_interaction_data_t *d);
 
 /* Payload of type "com.switchboard.agent.<action>". */
 typedef struct {
-  char *action;       /* login, logout, accept, reply, close, status, transfer, reject */
+  char *action;       /* login, logout, accept, reply, close, status, transfer, reject,
+                         suggestion */
   char *agent;        /* [A-Za-z0-9_.@-]{1,128} */
   char *conversation; /* required for accept/reply/close; optional otherwise */
   int capacity;       /* login: 1..100, default 3; 0 for other actions */
@@ -171,6 +173,10 @@ typedef struct {
   char *reason;       /* status only, optional (<= 256 bytes) */
   char *target_queue; /* transfer: exactly one of target_queue ("queue") */
   char *target_agent; /* and target_agent ("to_agent") */
+  char *suggestion;   /* reply (optional) and suggestion (required): an
+                         answer id, [A-Za-z0-9_.-]{1,64}; NULL otherwise */
+  int accepted;       /* suggestion: "accepted" (required bool); reply
+                         with a suggestion: 1 */
 } sb_agent_data_t;
 
 /*

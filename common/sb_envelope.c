@@ -34,6 +34,7 @@ static const char *const action_names[] = {
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_STATUS] = "status",
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_TRANSFER] = "transfer",
     [SWITCHBOARD__V1__AGENT_ACTION__AGENT_REJECT] = "reject",
+    [SWITCHBOARD__V1__AGENT_ACTION__AGENT_SUGGESTION] = "suggestion",
 };
 #define ACTION_COUNT (sizeof action_names / sizeof action_names[0])
 

@@ -94,6 +94,16 @@
  *                               = reply time ms)         read
  * sl:claim:<period>      string sla-timer (the replica   2 periods
  *                               that publishes period n)
+ * sug:<conv>            set    classify (classify.lua:  --event-ttl-s
+ *                               answers suggested on the after the latest
+ *                               conversation); route     suggestion
+ *                               reads it
+ * sugfb                  hash   route (route.lua: "a:<   none (one field
+ *                               answer>"/"r:<answer>" -> per answer and
+ *                               accepts/rejects of a     verdict)
+ *                               suggested answer);
+ *                               classify reads it back
+ *                               (sb_feedback.h)
  *
  * Keys of no tenant carry the tag {g} and are named here and nowhere else:
  * sb:{g}:dlq (list: messages that name no known tenant) and sb:{g}:stats.

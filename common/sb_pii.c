@@ -3,7 +3,7 @@
  *
  * Idea: one left-to-right pass. At each byte that can begin a finding, a table
  * of matchers is tried in priority order (email, IBAN, card, phone,
- * national id, passport, booking reference); the
+ * national id, passport, booking reference, street address); the
  * first that matches wins and the pass resumes after its end. Each matcher
  * reads a bounded number of bytes (at most ~300 for an e-mail, ~45 for the
  * others), so a scan is linear in the input.
@@ -941,6 +941,380 @@ static size_t booking_match(const text_t *t, size_t i) {
   return 0;
 }
 
+/* ---- street addresses
+ *
+ * Four shapes, each anchored on a house number and a street-type word:
+ *   EN  "<num> <Name>{1,3} <type>[.] [NW]"   10 Downing Street, 725 5th Ave.
+ *   FR  "<num>[,] [bis|ter] <type> <name>"   12 rue de la Paix, 3 bd Haussmann
+ *   ES  "<type> <name>[,] [nº] <num>"        Calle Mayor 5, Avenida de Mayo 1370
+ *   DE/NL "[<Adj>] <Compound-type> <num>"    Hauptstraße 5, Berliner Str. 5,
+ *                                            Kerkstraat 12, Marktplatz 1
+ * then optionally a postal code and city, in either order: UK postcode
+ * (SW1A 2AA), US ZIP (20500, 20500-0003, after a state), FR/DE/ES five
+ * digits, NL "1234 AB". A name is capitalized words (articles such as "de
+ * la" may be lower case) or an ordinal ("5th"); all lower case only right
+ * after an address word ("my address is 12 baker street"). A UK or NL
+ * postcode on its own counts only right after an address word ("postcode
+ * SW1A 1AA"). A house number glued to another number (10:30, 1.5, $12,
+ * #12) starts nothing, so times, prices, dates and "order 12345" stay. */
+
+enum {
+  ADDR_NUM_DIGITS = 5,   /* house number digits at most */
+  ADDR_NAME_WORDS = 4,   /* words in a street name */
+  ADDR_CITY_WORDS = 3,   /* words in a city name */
+  ADDR_WORD_MAX = 40,    /* bytes of one word */
+  ADDR_STEM_MIN = 2,     /* bytes before a compound's type ("Hauptstraße") */
+};
+
+static const char *const ADDRESS_WORDS[] = {
+    "address", "adres", "adresse", "dirección", "direccion", "domicilio", "anschrift",
+    "postcode", "postal", "post", "indirizzo", NULL};
+static const char *const ADDR_TYPE_EN[] = {
+    "street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr",
+    "boulevard", "blvd", "way", "terrace", "crescent", "square", "sq",
+    "highway", "hwy", "parkway", "pkwy", NULL};
+static const char *const ADDR_TYPE_FR[] = {
+    "rue", "avenue", "av", "boulevard", "bd", "blvd", "chemin", "allée", "allee",
+    "impasse", "place", "quai", "route", "cours", NULL};
+static const char *const ADDR_TYPE_ES[] = {
+    "calle", "avenida", "avda", "paseo", "plaza", "camino", "carrer", "carretera", "ronda", NULL};
+/* DE/NL: a compound ending so ("Hauptstraße"), or the word alone after an
+ * adjective ("Berliner Straße"). */
+static const char *const ADDR_TYPE_SUFFIX[] = {
+    "straße", "strasse", "str.", "weg", "platz", "allee", "gasse", "straat", "laan", "gracht",
+    "plein", NULL};
+static const char *const ADDR_ARTICLES[] = {
+    "de", "du", "des", "la", "le", "les", "del", "las", "los", "el", "van", "der", "den",
+    "of", "the", "d", "l", "y", NULL};
+static const char *const ADDR_FR_EXTRA[] = {"bis", "ter", NULL};
+static const char *const ADDR_NUMBER_MARKS[] = {"nº", "n.º", "no.", "num.", "número", "numero", NULL};
+static const char *const ADDR_DIRECTIONS[] = {"n", "s", "e", "w", "ne", "nw", "se", "sw", NULL};
+
+static bool is_upper(int c) { return c >= 'A' && c <= 'Z'; }
+
+/* Latin capitals U+00C0..U+00DE (C3 80..9E, minus the multiplication sign). */
+static bool latin_upper_at(const text_t *t, size_t i) {
+  int b1 = byte_at(t, i + 1);
+  return byte_at(t, i) == 0xC3 && b1 >= 0x80 && b1 <= 0x9E && b1 != 0x97;
+}
+
+/* A word of letters at pos (ASCII and Latin; '-' or '\'' between letters),
+ * not glued to a digit: its length, or 0. *cap: it starts upper case. */
+static size_t alpha_word(const text_t *t, size_t pos, bool *cap) {
+  size_t n = 0;
+  for (;;) {
+    int c = byte_at(t, pos + n);
+    size_t w = is_alpha(c) ? 1 : latin_at(t, pos + n) ? 2 : 0;
+    if (!w && (c == '-' || c == '\'') && n > 0 &&
+        (is_alpha(byte_at(t, pos + n + 1)) || latin_at(t, pos + n + 1)))
+      w = 1;
+    if (!w)
+      break;
+    n += w;
+    if (n > ADDR_WORD_MAX)
+      return 0;
+  }
+  if (n == 0 || word_at(t, pos + n))
+    return 0;
+  *cap = is_upper(byte_at(t, pos)) || latin_upper_at(t, pos);
+  return n;
+}
+
+/* One space (or ", ") between parts at pos: its width, or 0. */
+static size_t addr_gap(const text_t *t, size_t pos, bool comma_ok) {
+  size_t n = comma_ok && byte_at(t, pos) == ',' ? 1 : 0;
+  return byte_at(t, pos + n) == ' ' && byte_at(t, pos + n + 1) != ' ' ? n + 1 : 0;
+}
+
+/* An ordinal "5th", "42nd", "1st", "3rd" (EN street names). */
+static size_t ordinal_at(const text_t *t, size_t pos) {
+  size_t n = 0;
+  while (is_digit(byte_at(t, pos + n)) && n < 3)
+    n++;
+  static const char *const SUFFIX[] = {"st", "nd", "rd", "th", NULL};
+  size_t s = n ? word_in(t, pos + n, SUFFIX) : 0;
+  return s ? n + s : 0;
+}
+
+/* A house number: 1-5 digits, then one letter ("221B") or "-<digits>"
+ * ("12-14"), at a word boundary and not part of a time, decimal, price,
+ * date or "#12". Its length, or 0. */
+static size_t house_number(const text_t *t, size_t pos) {
+  int before = pos > t->floor ? t->s[pos - 1] : ' ';
+  if (word_before(t, pos) || before == '#' || before == '$' || before == '.' ||
+      number_before(t, pos, SEP_PUNCT | SEP_DOT | SEP_DASH) || (pos > t->floor && t->s[pos - 1] >= 0x80))
+    return 0; /* €12, £12 (multi-byte currency signs end in a byte >= 0x80) */
+  size_t n = 0;
+  while (is_digit(byte_at(t, pos + n)) && n <= ADDR_NUM_DIGITS)
+    n++;
+  if (n == 0 || n > ADDR_NUM_DIGITS || byte_at(t, pos) == '0')
+    return 0;
+  if (byte_at(t, pos + n) == '-' && is_digit(byte_at(t, pos + n + 1))) {
+    size_t k = n + 1;
+    while (is_digit(byte_at(t, pos + k)) && k - n <= ADDR_NUM_DIGITS)
+      k++;
+    n = k;
+  } else if (is_alpha(byte_at(t, pos + n)) && !word_at(t, pos + n + 1)) {
+    n++;
+  }
+  if (word_at(t, pos + n) || number_after(t, pos + n, SEP_PUNCT | SEP_DOT))
+    return 0;
+  return n;
+}
+
+/* Street name words from pos; at most max words, stopping before a word
+ * of `stop` (the EN type) when at least one name word was read. Returns
+ * the end of the name (0 if none; 0 too if stop is given and not met) and
+ * sets *caps (a proper name: a capitalized word or ordinal, and no lower-
+ * case word but articles such as "de la") and *stop_at (start of the stop
+ * word, or 0). */
+static size_t street_name(const text_t *t, size_t pos, int max, const char *const *stop, bool *caps,
+                          size_t *stop_at) {
+  size_t end = 0;
+  bool seen = false, plain = false;
+  *caps = false, *stop_at = 0;
+  for (int k = 0; k < max; k++) {
+    bool cap = false;
+    if (k > 0 && stop && word_in(t, pos, stop)) {
+      *stop_at = pos;
+      return end;
+    }
+    size_t w = ordinal_at(t, pos);
+    if (w)
+      cap = true;
+    else
+      w = alpha_word(t, pos, &cap);
+    if (!w)
+      break;
+    seen |= cap;
+    plain |= !cap && !word_in(t, pos, ADDR_ARTICLES);
+    *caps = seen && !plain;
+    end = pos + w;
+    size_t g = addr_gap(t, end, false);
+    if (!g)
+      break;
+    pos = end + g;
+  }
+  return stop ? 0 : end;
+}
+
+/* ---- postal codes */
+
+/* UK postcode "SW1A 2AA", "M1 1AE", "B33 8TH" (upper case; one optional
+ * space). Its length, or 0. */
+static size_t uk_postcode(const text_t *t, size_t pos) {
+  size_t n = 0;
+  if (!is_upper(byte_at(t, pos)) || strchr("QVX", byte_at(t, pos)))
+    return 0;
+  n = is_upper(byte_at(t, pos + 1)) ? 2 : 1;
+  if (!is_digit(byte_at(t, pos + n)))
+    return 0;
+  n++;
+  if (is_digit(byte_at(t, pos + n)) || is_upper(byte_at(t, pos + n)))
+    n++;
+  if (byte_at(t, pos + n) == ' ')
+    n++;
+  if (!is_digit(byte_at(t, pos + n)))
+    return 0;
+  for (int k = 1; k <= 2; k++) {
+    int c = byte_at(t, pos + n + (size_t)k);
+    if (!is_upper(c) || strchr("CIKMOV", c))
+      return 0;
+  }
+  n += 3;
+  return word_at(t, pos + n) ? 0 : n;
+}
+
+/* NL postcode "1234 AB" / "1234AB" (not SA, SD, SS). */
+static size_t nl_postcode(const text_t *t, size_t pos) {
+  for (size_t k = 0; k < 4; k++)
+    if (!is_digit(byte_at(t, pos + k)))
+      return 0;
+  if (byte_at(t, pos) == '0')
+    return 0;
+  size_t n = byte_at(t, pos + 4) == ' ' ? 5 : 4;
+  int a = byte_at(t, pos + n), b = byte_at(t, pos + n + 1);
+  if (!is_upper(a) || !is_upper(b) || (a == 'S' && (b == 'A' || b == 'D' || b == 'S')))
+    return 0;
+  return word_at(t, pos + n + 2) ? 0 : n + 2;
+}
+
+/* Five digits (FR/DE/ES/US), or a US ZIP+4 "20500-0003". */
+static size_t five_digits(const text_t *t, size_t pos) {
+  for (size_t k = 0; k < 5; k++)
+    if (!is_digit(byte_at(t, pos + k)))
+      return 0;
+  size_t n = 5;
+  if (byte_at(t, pos + 5) == '-' && is_digit(byte_at(t, pos + 6))) {
+    for (size_t k = 6; k < 10; k++)
+      if (!is_digit(byte_at(t, pos + k)))
+        return 0;
+    n = 10;
+  }
+  if (word_at(t, pos + n) || number_after(t, pos + n, SEP_PUNCT | SEP_DOT | SEP_DASH))
+    return 0;
+  return n;
+}
+
+static size_t postcode_at(const text_t *t, size_t pos) {
+  size_t n = uk_postcode(t, pos);
+  if (!n)
+    n = nl_postcode(t, pos);
+  return n ? n : five_digits(t, pos);
+}
+
+/* 1..max capitalized words (a city); the end, or 0. */
+static size_t city_at(const text_t *t, size_t pos, int max) {
+  size_t end = 0;
+  for (int k = 0; k < max; k++) {
+    bool cap = false;
+    size_t w = alpha_word(t, pos, &cap);
+    if (!w || !cap || (w == 2 && is_upper(byte_at(t, pos + 1))))
+      break; /* "IL", "DC": a state, not a city word */
+    end = pos + w;
+    size_t g = addr_gap(t, end, false);
+    if (!g)
+      break;
+    pos = end + g;
+  }
+  return end;
+}
+
+/* After the street: ", 75002 Paris", " 1234 AB Amsterdam", ", London SW1A
+ * 2AA", ", Washington, DC 20500". The new end, or pos when none. */
+static size_t address_tail(const text_t *t, size_t pos) {
+  size_t g = addr_gap(t, pos, true);
+  if (!g)
+    return pos;
+  size_t p = pos + g, n = postcode_at(t, p);
+  if (n) {
+    size_t c = addr_gap(t, p + n, true) ? city_at(t, p + n + addr_gap(t, p + n, true), 2) : 0;
+    return c ? c : p + n;
+  }
+  size_t c = city_at(t, p, ADDR_CITY_WORDS);
+  if (!c)
+    return pos;
+  p = c + addr_gap(t, c, true);
+  if (p > c && is_upper(byte_at(t, p)) && is_upper(byte_at(t, p + 1)) && !word_at(t, p + 2) &&
+      addr_gap(t, p + 2, true))
+    p += 2 + addr_gap(t, p + 2, true); /* a US state */
+  n = p > c ? postcode_at(t, p) : 0;
+  return n ? p + n : pos;
+}
+
+/* Right after an address word ("address", "postcode", ...)? */
+static bool address_context(const text_t *t, size_t i) {
+  bool marker = false;
+  return context_before(t, i, ADDRESS_WORDS, &marker);
+}
+
+/* An optional '.' after an abbreviation ("St.", "Ave."). */
+static size_t abbrev_dot(const text_t *t, size_t pos) { return byte_at(t, pos) == '.' ? 1 : 0; }
+
+/* EN and FR, from the house number at i. */
+static size_t address_number_first(const text_t *t, size_t i) {
+  size_t n = house_number(t, i), g = n ? addr_gap(t, i + n, true) : 0;
+  if (!g)
+    return 0;
+  size_t p = i + n + g, w, stop = 0, end;
+  bool caps;
+  if ((w = word_in(t, p, ADDR_FR_EXTRA)) && addr_gap(t, p + w, false))
+    p += w + 1;
+  if ((w = word_in(t, p, ADDR_TYPE_FR)) && addr_gap(t, p + w, false)) {
+    size_t q = p + w + abbrev_dot(t, p + w);
+    end = addr_gap(t, q, false) ? street_name(t, q + 1, ADDR_NAME_WORDS, NULL, &caps, &stop) : 0;
+    if (end && (caps || address_context(t, i)))
+      return address_tail(t, end);
+  }
+  end = street_name(t, p, ADDR_NAME_WORDS, ADDR_TYPE_EN, &caps, &stop);
+  if (!stop || !(caps || address_context(t, i)))
+    return 0;
+  end = stop + word_in(t, stop, ADDR_TYPE_EN);
+  size_t dot = abbrev_dot(t, end); /* "St., London": inside; "St." at the end: the sentence's */
+  if (addr_gap(t, end + dot, false) && (w = word_in(t, end + dot + 1, ADDR_DIRECTIONS)) &&
+      is_upper(byte_at(t, end + dot + 1)))
+    end += dot + 1 + w, dot = 0;
+  size_t tail = address_tail(t, end + dot);
+  return tail > end + dot ? tail : end;
+}
+
+/* Does a word at pos of length n end with a DE/NL street type, after a stem
+ * of at least `stem` bytes (ASCII folded)? */
+static bool compound_type(const text_t *t, size_t pos, size_t n, size_t stem) {
+  for (size_t k = 0; ADDR_TYPE_SUFFIX[k]; k++) {
+    const char *s = ADDR_TYPE_SUFFIX[k];
+    size_t m = strlen(s);
+    if (n < m + stem)
+      continue;
+    size_t j = 0;
+    while (j < m && to_upper(t->s[pos + n - m + j]) == to_upper((unsigned char)s[j]))
+      j++;
+    if (j == m)
+      return true;
+  }
+  return false;
+}
+
+/* "<num>" after a street, with ", " or " " and an optional "nº". */
+static size_t number_after_street(const text_t *t, size_t pos) {
+  size_t g = addr_gap(t, pos, true), w;
+  if (!g)
+    return 0;
+  pos += g;
+  if ((w = word_in(t, pos, ADDR_NUMBER_MARKS)) && addr_gap(t, pos + w, false))
+    pos += w + 1;
+  else if (bytes_at(t, pos, (const unsigned char *)"nº", 3) && addr_gap(t, pos + 3, false))
+    pos += 4;
+  size_t n = house_number(t, pos);
+  return n ? pos + n : 0;
+}
+
+/* A DE/NL word (with its "." for "str."), the end or 0. */
+static size_t de_word(const text_t *t, size_t pos, bool *cap) {
+  size_t w = alpha_word(t, pos, cap);
+  return w && byte_at(t, pos + w) == '.' ? w + 1 : w;
+}
+
+/* ES, DE and NL, from the word at i. */
+static size_t address_street_first(const text_t *t, size_t i) {
+  size_t w, end, stop;
+  bool caps, cap;
+  if ((w = word_in(t, i, ADDR_TYPE_ES)) || ((byte_at(t, i) | 0x20) == 'c' && byte_at(t, i + 1) == '/' && (w = 2))) {
+    size_t q = i + w + abbrev_dot(t, i + w);
+    size_t g = addr_gap(t, q, false);
+    end = g ? street_name(t, q + g, ADDR_NAME_WORDS, NULL, &caps, &stop) : 0;
+    size_t num = end && (caps || address_context(t, i)) ? number_after_street(t, end) : 0;
+    if (num)
+      return address_tail(t, num);
+  }
+  w = de_word(t, i, &cap);
+  if (!w || !cap)
+    return 0;
+  size_t p = i;
+  if (!compound_type(t, i, w, ADDR_STEM_MIN)) { /* "Berliner Straße 5" */
+    size_t g = addr_gap(t, i + w, false);
+    p = i + w + g;
+    w = g ? de_word(t, p, &cap) : 0;
+    if (!w || !cap || !compound_type(t, p, w, 0))
+      return 0;
+  }
+  size_t num = number_after_street(t, p + w);
+  return num ? address_tail(t, num) : 0;
+}
+
+/* A UK or NL postcode alone, right after an address word. */
+static size_t postcode_alone(const text_t *t, size_t i) {
+  size_t n = uk_postcode(t, i);
+  if (!n)
+    n = nl_postcode(t, i);
+  return n && address_context(t, i) ? i + n : 0;
+}
+
+static size_t address_match(const text_t *t, size_t i) {
+  size_t end = is_digit(t->s[i]) ? address_number_first(t, i) : address_street_first(t, i);
+  return end ? end : postcode_alone(t, i);
+}
+
 /* ---- the pass */
 
 /* A matcher returns the end of its finding starting at i, or 0. */
@@ -960,6 +1334,7 @@ static const struct {
     {SB_PII_NATIONAL_ID, national_id_match, true},
     {SB_PII_PASSPORT, passport_match, true},
     {SB_PII_BOOKING, booking_match, true},
+    {SB_PII_ADDRESS, address_match, true},
 };
 #define MATCHER_COUNT (sizeof MATCHERS / sizeof MATCHERS[0])
 
@@ -1009,10 +1384,10 @@ static bool pii_next(text_t *t, size_t from, sb_pii_span_t *sp) {
 /* ---- public API */
 
 static const char *const TYPE_NAMES[SB_PII__COUNT] = {
-    "card", "iban", "email", "phone", "national_id", "passport", "booking"};
+    "card", "iban", "email", "phone", "national_id", "passport", "booking", "address"};
 static const char *const PLACEHOLDERS[SB_PII__COUNT] = {
     "[CARD]", "[IBAN]", "[EMAIL]", "[PHONE]", "[NATIONAL_ID]", "[PASSPORT]",
-    "[BOOKING]"};
+    "[BOOKING]", "[ADDRESS]"};
 
 const char *sb_pii_type_name(sb_pii_type_t t) {
   return (unsigned)t < SB_PII__COUNT ? TYPE_NAMES[t] : "unknown";

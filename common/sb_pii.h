@@ -2,7 +2,7 @@
  * sb_pii: finds and redacts personal data in UTF-8 customer text before
  * anything is written to Redis, logs or notifications (no clear PII at rest).
  *
- * Seven kinds are recognised, each by a check stronger than a pattern:
+ * Eight kinds are recognised, each by a check stronger than a pattern:
  *   card   13-19 digits (ASCII or full-width), optionally grouped by single
  *          spaces or dashes, Luhn-valid AND matching an issuer prefix/length
  *          (Luhn alone would also take IMEIs, ISBNs and parcel numbers);
@@ -19,8 +19,14 @@
  *          context word ("passport", "passeport", "Reisepass", ...);
  *   booking  airline booking reference / PNR: 6 letters/digits, only right
  *          after a context word ("booking", "PNR", "réservation", ...).
- * Street addresses are not detected (no shape cheap enough to keep false
- * positives low).
+ *   address  a street address: a house number and a street-type word
+ *          (EN street/st/road/avenue/lane/drive..., FR rue/avenue/boulevard/
+ *          bd/chemin, ES calle/avenida, DE -straße/-strasse/str./weg/platz,
+ *          NL -straat/-laan/-weg), with the street's capitalized name,
+ *          optionally followed by a postal code (UK, US ZIP, FR/DE/ES five
+ *          digits, NL 1234 AB) and city; a UK or NL postcode alone only
+ *          right after an address word ("postcode", "address", "adres").
+ *          Order numbers, flights, dates, times and prices are not taken.
  *
  * Invariants: spans are byte offsets [start,end) into the caller's buffer,
  * sorted, non-overlapping, never past len; a card is never reported inside an
@@ -41,6 +47,7 @@ typedef enum {
   SB_PII_NATIONAL_ID,
   SB_PII_PASSPORT,
   SB_PII_BOOKING,
+  SB_PII_ADDRESS,
   SB_PII__COUNT
 } sb_pii_type_t;
 
@@ -55,12 +62,12 @@ typedef struct {
 #define SB_PII_MASK_ALL ((1u << (unsigned)SB_PII__COUNT) - 1u)
 
 /* Stable lower-case name ("card", "iban", "email", "phone", "national_id",
- * "passport", "booking"), usable as a metric label; "unknown" for a value
+ * "passport", "booking", "address"), usable as a metric label; "unknown" for a value
  * out of range. Never NULL. */
 const char *sb_pii_type_name(sb_pii_type_t t);
 
 /* Text that replaces a span: "[CARD]", "[IBAN]", "[EMAIL]", "[PHONE]",
- * "[NATIONAL_ID]", "[PASSPORT]", "[BOOKING]"; "[PII]" for a value out of
+ * "[NATIONAL_ID]", "[PASSPORT]", "[BOOKING]", "[ADDRESS]"; "[PII]" for a value out of
  * range. Never NULL. */
 const char *sb_pii_placeholder(sb_pii_type_t t);
 

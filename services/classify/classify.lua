@@ -15,6 +15,8 @@
 --       message's own incident (Classification.spike, set in C); the
 --       others are incidents it opened
 --   [8] how long an incident is de-duplicated, ms
+--   [9] the message's conversation, [10] the answer suggested on it
+--       (Classification.suggested_reply); "" for none
 -- Keys (prefix P = "sb:{t:<tenant>}:", see sb_keys.h):
 --   rc:<thread>  string "<contacts>|<last conversation>", expires one window
 --                after the start of the customer's latest conversation
@@ -41,8 +43,14 @@
 -- (Classification.spike appended: the last value wins). So one event per
 -- incident whatever the number of replicas, at one command per message in
 -- an incident (none otherwise).
+--   sug:<conv>   set: the answers suggested on the conversation, expires
+--                ttl (ARGV[7]) after the latest; route.lua counts an
+--                agent's accept/reject of an answer only if it is here
+--                (services/classify/sb_feedback.h). Two commands per
+--                message with a suggestion (SADD, EXPIRE), none otherwise.
 local NEXTRA_THREAD, NEXTRA_CONV, NEXTRA_WINDOW, NEXTRA_MIN, NEXTRA_PRIO, NEXTRA_WEIGHT = 0, 1, 2, 3, 4, 5
 local NEXTRA_INCIDENTS, NEXTRA_INCIDENT_TTL = 6, 7
+local NEXTRA_SUG_CONV, NEXTRA_SUG_ANSWER = 8, 9
 local INCIDENT_KINDS = {v = 'spike_volume', n = 'spike_negative'}
 
 local function repeat_contacts(key, blob, i)
@@ -105,6 +113,15 @@ local function spikes(i)
   return out
 end
 
+local function suggested(i)
+  local conv, answer = ARGV[i + NEXTRA_SUG_CONV], ARGV[i + NEXTRA_SUG_ANSWER]
+  if conv == nil or conv == '' or answer == nil or answer == '' then return end
+  local k = P .. 'sug:' .. conv
+  redis.call('SADD', k, answer)
+  redis.call('EXPIRE', k, ARGV[7])
+end
+
 return sb_handoff(function(key, blob, i)
+  suggested(i)
   return repeat_contacts(key, blob, i) .. spikes(i)
 end)

@@ -24,9 +24,17 @@
  * sb_classify_spike_incidents_total{kind} counts the incidents this
  * replica's trackers opened (replicas that see the same burst open the
  * same one; the tenant's stats field "spike_incidents" counts it once).
+ *
+ * Suggestion feedback (sb_feedback.h): classify.lua records the answer
+ * suggested on a conversation (sug:<conv>); an agent event naming an
+ * answer the tenant does not have gets AgentEvent.suggestion_result
+ * "unknown_suggestion" here (route then counts nothing); route.lua counts
+ * the rest; the counts come back every --suggest-refresh-ms, on start and
+ * after a reload.
  */
 #include "sb_classify.h"
 #include "sb_error.h"
+#include "sb_feedback.h"
 #include "sb_spikes.h"
 #include "sb_ruleset.h"
 #include "sb_lang.h"
@@ -47,6 +55,8 @@ extern const char sb_script_classify[];
 static const sb_option_t classify_options[] = {
     {"rules", SB_OPT_STR, "", "classification rules (JSON) for tenants without their own \"classify\""},
     {"lexicons", SB_OPT_STR, "", "folder of sentiment lexicons (<lang>.txt); empty: no sentiment"},
+    {"suggest-refresh-ms", SB_OPT_INT, "5000",
+     "how often agents' accept/reject counts of suggested answers are read from Redis (0: on start and reload only)"},
     {NULL, 0, NULL, NULL}};
 
 typedef struct {
@@ -63,12 +73,15 @@ typedef struct {
   sb_ruleset_t *next;
   char err[512];
   sb_counter_t *reloads_ok, *reloads_failed;
+  sb_feedback_t *feedback;   /* agents' accept/reject counts, read back */
+  sb_counter_t *unknown_suggestions;
 } classify_ctx_t;
 
 /* classify.lua's extra arguments (see the script's header): what it needs
  * to count the customer's repeat contacts and raise the priority (6), then
- * the message's spike incidents (2). */
-enum { CLASSIFY_NREPEAT = 6, CLASSIFY_NEXTRA = 8 };
+ * the message's spike incidents (2), then the suggestion made on the
+ * conversation (2). */
+enum { CLASSIFY_NREPEAT = 6, CLASSIFY_NSPIKE = 2, CLASSIFY_NEXTRA = 10 };
 /* Bytes of the incident records argument (3 records of ~110 bytes). */
 #define INCIDENT_RECORDS_MAX 400
 
@@ -140,9 +153,50 @@ static int observe_spike(classify_ctx_t *c, sb_stage_item_t *it, const sb_classi
   return 0;
 }
 
+/* The conversation and the answer suggested on it, for classify.lua to
+ * record (sug:<conv>); after the spike arguments, which may be absent. */
+static void suggestion_args(sb_stage_item_t *it, const sb_envelope_t *env) {
+  const Switchboard__V1__Classification *cl = env->classification;
+  while (it->nextra < CLASSIFY_NREPEAT + CLASSIFY_NSPIKE)
+    sb_stage_item_arg(it, "");
+  if (!cl || !cl->suggested_reply || !*cl->suggested_reply || !env->conversation)
+    return;
+  sb_stage_item_arg(it, env->conversation);
+  sb_stage_item_arg(it, cl->suggested_reply);
+}
+
+static sb_suggest_t *suggest_of(void *ctx, const sb_tenant_t *t) {
+  classify_ctx_t *c = ctx;
+  return sb_classify_suggest(c->set ? sb_ruleset_classifier(c->set, t, NULL) : NULL);
+}
+
+/* An agent's feedback on an answer the tenant does not have is refused
+ * here: route counts nothing for it (AgentEvent.suggestion_result set). */
+static int check_feedback(classify_ctx_t *c, sb_stage_item_t *it) {
+  Switchboard__V1__AgentEvent *a = it->env->agent;
+  if (!a || !a->suggestion || !*a->suggestion || (a->suggestion_result && *a->suggestion_result))
+    return 0;
+  if (sb_suggest_knows(suggest_of(c, it->tenant), a->suggestion))
+    return 0;
+  char *why = strdup("unknown_suggestion");
+  if (!why)
+    return SB_ENOMEM;
+  if (a->suggestion_result != protobuf_c_empty_string)
+    free(a->suggestion_result);
+  a->suggestion_result = why;
+  sb_counter_add(c->unknown_suggestions, 1);
+  return 0;
+}
+
 static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
   classify_ctx_t *c = ctx;
   sb_envelope_t *env = it->env;
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_AGENT) {
+    int rc = check_feedback(c, it);
+    if (rc)
+      *why = "out of memory";
+    return rc;
+  }
   if (env->body_case != SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION || !env->interaction)
     return 0;
   const Switchboard__V1__Interaction *in = env->interaction;
@@ -160,6 +214,8 @@ static int prepare(void *ctx, sb_stage_item_t *it, const char **why) {
     repeat_args(it, rules, in, env->conversation, v.priority.score);
   if (rc == 0)
     rc = observe_spike(c, it, &v);
+  if (rc == 0)
+    suggestion_args(it, env);
   sb_classify_verdict_clear(&v);
   if (rc && rc != SB_EEXISTS) {
     *why = "classification failed";
@@ -193,6 +249,7 @@ static void reload_done(uv_work_t *w, int status) {
       sb_log(SB_LOG_ERROR, "spike_trackers_failed", "why", "out of memory", NULL);
     sb_counter_add(c->reloads_ok, 1);
     sb_log(SB_LOG_INFO, "rules_reloaded", "file", c->src.tenants_path, NULL);
+    sb_feedback_refresh(c->feedback); /* the new engines start at zero */
   } else {
     sb_counter_add(c->reloads_failed, 1);
     sb_log(SB_LOG_ERROR, "rules_reload_failed", "why", c->err, "kept", "previous rules", NULL);
@@ -258,6 +315,12 @@ static int start(void *ctx, sb_service_t *s, sb_handoff_t *out) {
                                          "rule reloads (SIGHUP) by result", "result=\"failed\"");
   if (!c->reloads_ok || !c->reloads_failed)
     return SB_ENOMEM;
+  c->unknown_suggestions = sb_metrics_counter(s->metrics, "sb_classify_suggestion_feedback_refused_total",
+                                              "agent feedback naming an answer the tenant does not have",
+                                              "reason=\"unknown_suggestion\"");
+  c->feedback = sb_feedback_new(s, sb_config_int(s->config, "suggest-refresh-ms"), suggest_of, c);
+  if (!c->unknown_suggestions || !c->feedback)
+    return SB_ENOMEM;
   if (uv_signal_init(s->loop, &c->sighup) || uv_signal_start(&c->sighup, on_sighup, SIGHUP))
     return SB_EIO;
   c->sighup.data = c;
@@ -276,6 +339,7 @@ static void close_sighup(classify_ctx_t *c) {
 static void close_ctx(void *ctx) {
   classify_ctx_t *c = ctx;
   close_sighup(c);
+  sb_feedback_destroy(&c->feedback);
   c->closed = 1; /* a reload still running frees its own result */
   sb_ruleset_destroy(&c->set);
   sb_spikes_destroy(&c->spikes);

@@ -221,3 +221,20 @@ int sb_suggest_counts(const sb_suggest_t *s, const char *id, uint64_t *accepts, 
   *accepts = s->answers[d].accepts, *rejects = s->answers[d].rejects;
   return 0;
 }
+
+int sb_suggest_set_counts(sb_suggest_t *s, const char *id, uint64_t accepts, uint64_t rejects) {
+  long d = s ? find_answer(s, id) : -1;
+  if (d < 0)
+    return SB_ENOTFOUND;
+  s->answers[d].accepts = accepts, s->answers[d].rejects = rejects;
+  return 0;
+}
+
+void sb_suggest_reset_counts(sb_suggest_t *s) {
+  for (size_t d = 0; s && d < s->n_answers; d++)
+    s->answers[d].accepts = s->answers[d].rejects = 0;
+}
+
+size_t sb_suggest_answer_count(const sb_suggest_t *s) { return s ? s->n_answers : 0; }
+
+int sb_suggest_knows(const sb_suggest_t *s, const char *id) { return s && find_answer(s, id) >= 0; }

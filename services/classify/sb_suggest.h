@@ -54,6 +54,20 @@ int sb_suggest_best(sb_suggest_t *s, const char *lang, const sb_tokens_t *t, con
 /* Records the agent's choice on answer id. Returns 0 or SB_ENOTFOUND. */
 int sb_suggest_feedback(sb_suggest_t *s, const char *id, int accepted);
 
+/* Sets the counters of answer id to absolute values (the tenant's totals
+ * as stored in Redis by route, see sb_feedback.h). Returns 0 or
+ * SB_ENOTFOUND. */
+int sb_suggest_set_counts(sb_suggest_t *s, const char *id, uint64_t accepts, uint64_t rejects);
+
+/* Zeroes every answer's counters (before a full refresh). */
+void sb_suggest_reset_counts(sb_suggest_t *s);
+
+/* Number of answers (0 for NULL). */
+size_t sb_suggest_answer_count(const sb_suggest_t *s);
+
+/* 1 if id names one of the answers, else 0. */
+int sb_suggest_knows(const sb_suggest_t *s, const char *id);
+
 /* Counters of answer id. Returns 0 or SB_ENOTFOUND. */
 int sb_suggest_counts(const sb_suggest_t *s, const char *id, uint64_t *accepts, uint64_t *rejects);
 

@@ -92,10 +92,42 @@ static int check_interaction(sb_envelope_t *env, sb_admit_result_t *res) {
   return 0;
 }
 
+static int answer_id_valid(const char *s) {
+  size_t n = strlen(s);
+  return n >= 1 && n <= SB_AGENT_SUGGESTION_MAX &&
+         strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* Suggestion feedback (AgentEvent 11-13): a reply may name the answer it
+ * used (accepted), a suggestion event must name one; other actions carry
+ * none. suggestion_result is switchboard's to set (classify, route). */
+static int check_suggestion(Switchboard__V1__AgentEvent *a, sb_admit_result_t *res) {
+  int feedback = a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_SUGGESTION;
+  int reply = a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY;
+  if (a->suggestion_result != protobuf_c_empty_string) {
+    free(a->suggestion_result);
+    a->suggestion_result = (char *)protobuf_c_empty_string;
+  }
+  if (feedback && is_empty(a->suggestion))
+    return fail(res, SB_ADMIT_INVALID, "suggestion needs the answer id in suggestion");
+  if (!is_empty(a->suggestion) && !answer_id_valid(a->suggestion))
+    return fail(res, SB_ADMIT_INVALID, "suggestion must be an answer id [A-Za-z0-9_.-]{1,%d}",
+                SB_AGENT_SUGGESTION_MAX);
+  if (!feedback && !reply && !is_empty(a->suggestion)) {
+    free(a->suggestion); /* only a reply or a suggestion event gives feedback */
+    a->suggestion = (char *)protobuf_c_empty_string;
+  }
+  if (reply)
+    a->accepted = !is_empty(a->suggestion); /* the answer was used */
+  else if (!feedback)
+    a->accepted = 0;
+  return 0;
+}
+
 static int check_agent(sb_envelope_t *env, sb_admit_result_t *res) {
   Switchboard__V1__AgentEvent *a = env->agent;
   if (!a || a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACTION_UNKNOWN ||
-      a->action > SWITCHBOARD__V1__AGENT_ACTION__AGENT_REJECT)
+      a->action > SWITCHBOARD__V1__AGENT_ACTION__AGENT_SUGGESTION)
     return fail(res, SB_ADMIT_INVALID, "agent event without a known action");
   if (is_empty(a->agent) || strlen(a->agent) > SB_ADMIT_ATTR_MAX)
     return fail(res, SB_ADMIT_INVALID, "agent must be 1..%d bytes", SB_ADMIT_ATTR_MAX);
@@ -113,6 +145,9 @@ static int check_agent(sb_envelope_t *env, sb_admit_result_t *res) {
   if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_TRANSFER &&
       is_empty(a->target_queue) == is_empty(a->target_agent))
     return fail(res, SB_ADMIT_INVALID, "transfer needs exactly one of target_queue and target_agent");
+  int rc = check_suggestion(a, res);
+  if (rc)
+    return rc;
   if (!is_empty(a->conversation)) {
     free(env->conversation != protobuf_c_empty_string ? env->conversation : NULL);
     env->conversation = strdup(a->conversation);
@@ -308,6 +343,8 @@ static int fill_agent(sb_envelope_t *env, const sb_cloudevent_t *ce, sb_admit_re
   a->target_queue = dup_or_empty(d.target_queue);
   a->target_agent = dup_or_empty(d.target_agent);
   a->text = dup_or_empty(d.text); /* a reply's; redacted by check_agent */
+  a->suggestion = dup_or_empty(d.suggestion);
+  a->accepted = d.accepted;
   sb_agent_data_clear(&d);
   env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
   env->agent = a;

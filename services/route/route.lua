@@ -43,6 +43,10 @@
 --   q:<q>:rr         string: the agent round_robin served last
 --   q:<q>:fair:<w>   hash agent -> assignments in fairness window w
 --   last:<thread>    string "agent|closed_ms": the customer's last agent
+--   sugfb            hash "a:<answer>"/"r:<answer>" -> accepts/rejects of a
+--                    suggested answer (services/classify/sb_feedback.h;
+--                    classify reads it back)
+--   sug:<conv>       set (classify.lua's): answers suggested on conv
 --
 -- Invariants: a conversation has at most one agent ("assigned"/"offered"
 -- is set only from new/queued/transfer/re-offer, and an offer holds the
@@ -59,6 +63,12 @@
 -- script is atomic), so the result is as if written one by one.
 -- Every new assignment records its queue, rule, strategy and the agents
 -- considered with each one's verdict (RoutingDecision fields 10..13).
+-- Suggestion feedback (AgentEvent 11..13, passed by sb_route.c in the
+-- transfer-target slots, which replies never use): a reply naming the
+-- answer it used, or a "suggestion" event, from the conversation's owner,
+-- counts once in sugfb
+-- (this effect runs once per event) if classify suggested that answer on
+-- the conversation; AgentEvent.suggestion_result says what became of it.
 -- --------------------------------------------------------------- messages
 
 -- threads whose conversation closed in this call: one variadic HDEL of
@@ -88,6 +98,31 @@ local function on_message(conv, thread, started, channel, qspec, prio, units, ru
   end
   enqueue(conv, q, prio, started, fields)
   return decision(QUEUED, conv, '', 'no_agent_free', extra .. why(q.id, rule, q.strategy, cands))
+end
+
+-- ----------------------------------------------------- suggestion feedback
+
+-- Counts the feedback of an owner's event on answer (accepted: "1"/"0";
+-- verdict: classify's, "" or why it cannot count): returns AgentEvent.
+-- suggestion_result ("accepted", "rejected", or why not counted) and
+-- whether it counted; nil when the event names no answer.
+local function feedback(conv, answer, accepted, verdict)
+  if answer == '' then return nil, false end
+  if verdict == '' and redis.call('SISMEMBER', P .. 'sug:' .. conv, answer) == 0 then
+    verdict = 'not_suggested'
+  end
+  if verdict ~= '' then
+    stat('suggestion_refused')
+    return verdict, false
+  end
+  local r = accepted == '1' and 'accepted' or 'rejected'
+  redis.call('HINCRBY', P .. 'sugfb', string.sub(r, 1, 1) .. ':' .. answer, 1)
+  stat('suggestion_' .. r)
+  return r, true
+end
+
+local function feedback_mark(result)
+  return pb_bytes(21, pb_bytes(13, result))
 end
 
 -- ----------------------------------------------------------------- agents
@@ -236,6 +271,9 @@ end
 -- presence does not change.
 local CONVERSATION_STATES = {pending_customer = true, on_hold = true, open = true}
 
+-- For reply and suggestion events tqspec, tagent and reason carry the
+-- suggestion feedback instead (answer, accepted, classify's verdict; see
+-- sb_route.c prepare_agent).
 local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, reason)
   if action == 'login' then return login(agent, tonumber(cap), spec) end
   if action == 'logout' then return logout(agent, spec) end
@@ -273,9 +311,16 @@ local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, 
            decision(AGENT_OK, conv, agent, 'rejected', started)
   elseif action == 'reply' then
     local withdrawn = take_offer(conv, st, agent)
-    if st[4] then return decision(AGENT_OK, conv, agent, 'replied', started .. withdrawn) end
+    -- the reply stands whatever became of its suggestion (the customer gets it)
+    local mark = feedback_mark(feedback(conv, tqspec, tagent, reason))
+    if st[4] then return decision(AGENT_OK, conv, agent, 'replied', started .. withdrawn) .. mark end
     redis.call('HSET', c, 'first_reply_ms', now_ms)
-    return decision(AGENT_OK, conv, agent, 'first_reply', started .. withdrawn .. pb_bool(8, true))
+    return decision(AGENT_OK, conv, agent, 'first_reply', started .. withdrawn .. pb_bool(8, true)) .. mark
+  elseif action == 'suggestion' then
+    local result, counted = feedback(conv, tqspec, tagent, reason)
+    if not result then return reject(conv, agent, 'no_suggestion') end
+    if not counted then return reject(conv, agent, result) .. feedback_mark(result) end
+    return decision(AGENT_OK, conv, agent, 'suggestion_' .. result, started) .. feedback_mark(result)
   elseif action == 'close' then
     return close(agent, conv, st)
   elseif action == 'transfer' then

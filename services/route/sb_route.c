@@ -135,6 +135,16 @@ static int prepare_agent(const sb_route_config_t *c, sb_stage_item_t *it, const 
   sb_stage_item_arg(it, a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGIN ? sb_route_config_agent_spec(c, a->agent)
                        : a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGOUT ? sb_route_config_windows(c)
                                                                                   : "");
+  if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY ||
+      a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_SUGGESTION) {
+    /* no transfer target here: those slots carry the suggestion feedback,
+     * (answer id, accepted), and the reason slot classify's verdict on it */
+    sb_stage_item_arg(it, a->suggestion ? a->suggestion : "");
+    sb_stage_item_arg(it, a->accepted || a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REPLY ? "1" : "0");
+    sb_stage_item_arg(it, a->status ? a->status : "");
+    sb_stage_item_arg(it, a->suggestion_result ? a->suggestion_result : "");
+    return 0;
+  }
   sb_stage_item_arg(it, tq);
   sb_stage_item_arg(it, a->target_agent ? a->target_agent : "");
   sb_stage_item_arg(it, a->status ? a->status : "");

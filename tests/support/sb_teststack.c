@@ -94,7 +94,14 @@ static sb_teststack_t *start_stack(const char *tenants_json, const char *appendf
     o.redis_url = redis_url;
     o.logdir = st->ext_dir;
   }
-  st->stack = sbctl_stack_start(&o, NULL);
+  /* The free-port check and the services' binds are not atomic: another
+   * test's stack can take a port in between. A start that fails is tried
+   * again at another random offset. */
+  for (int attempt = 0; attempt < 3 && !st->stack; attempt++) {
+    if (attempt)
+      fprintf(stderr, "sb_teststack: start failed, trying again at another port offset\n");
+    st->stack = sbctl_stack_start(&o, NULL);
+  }
   if (!st->stack) {
     sb_teststack_stop(&st);
     return NULL;

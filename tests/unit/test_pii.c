@@ -564,7 +564,9 @@ static void type_names_and_placeholders_are_stable(void **state) {
   assert_string_equal(sb_pii_placeholder(SB_PII_NATIONAL_ID), "[NATIONAL_ID]");
   assert_string_equal(sb_pii_placeholder(SB_PII_PASSPORT), "[PASSPORT]");
   assert_string_equal(sb_pii_placeholder(SB_PII_BOOKING), "[BOOKING]");
-  assert_int_equal(SB_PII_MASK_ALL, 0x7Fu);
+  assert_string_equal(sb_pii_type_name(SB_PII_ADDRESS), "address");
+  assert_string_equal(sb_pii_placeholder(SB_PII_ADDRESS), "[ADDRESS]");
+  assert_int_equal(SB_PII_MASK_ALL, 0xFFu);
 }
 
 int main(void) {
