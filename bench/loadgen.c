@@ -17,7 +17,11 @@
  * By default it starts its own stack (sbctl_stack: private redis-server with
  * AOF everysec, the five services) and logs in simulated agents with room
  * for every conversation; --ingest and --feed aim it at an existing
- * deployment instead (agents are still logged in through --ingest).
+ * deployment instead (agents are still logged in through --ingest). Both
+ * take comma-separated lists (replicas): requests are spread over the
+ * ingests that are connected and re-sent when unanswered (--resend-ms, or
+ * at once when a connection drops); the SUB reads every notify's feed,
+ * and an event read twice counts once (feed_duplicates).
  *
  * Output: one JSON document per line, one per step (see bench/README.md).
  * Between steps it waits for the step's events to be routed (at most
@@ -52,6 +56,9 @@
 #define LG_LOGIN_MIN_MS 500    /* and the feed subscription given this long */
 #define LG_STEPS_MAX 64
 #define LG_START_DELAY_US 2000 /* a step's schedule starts this far ahead */
+#define LG_ENDPOINTS_MAX 1024 /* bytes of an --ingest or --feed list */
+#define LG_RECONNECT_MS 10     /* the feed: rejoin a restarted notify before it publishes much */
+#define LG_SLOWEST 10          /* slowest events of a step reported with their stamps */
 #define LG_TEXT "Hello, my flight to Lisbon was cancelled and I need to rebook for tomorrow."
 
 static const sb_option_t lg_options[] = {
@@ -60,8 +67,11 @@ static const sb_option_t lg_options[] = {
     {"schedule", SB_OPT_STR, "poisson", "inter-arrival times: poisson (exponential) or fixed"},
     {"burst", SB_OPT_STR, "", "periodic bursts MULTx:DURs:everyPERs (e.g. 5x:2s:every10s), centred in each period"},
     {"drain-timeout", SB_OPT_INT, "10", "seconds to wait after a step for its events to be routed"},
-    {"ingest", SB_OPT_STR, "", "ingest's ZeroMQ publish endpoint of an existing deployment (default: start a stack)"},
-    {"feed", SB_OPT_STR, "", "notify's PUB feed endpoint of an existing deployment"},
+    {"ingest", SB_OPT_STR, "",
+     "ingest's ZeroMQ publish endpoint(s) of an existing deployment, comma-separated (default: start a stack)"},
+    {"feed", SB_OPT_STR, "", "notify's PUB feed endpoint(s) of an existing deployment, comma-separated"},
+    {"resend-ms", SB_OPT_INT, "1000",
+     "send a request again when unanswered this long (0: never); ingest acks a resend as a duplicate"},
     {"tenants", SB_OPT_STR, "", "tenant configuration file (default: the bundled corpus/tenants.json)"},
     {"seed", SB_OPT_INT, "1", "seed of the Poisson schedule"},
     {NULL, 0, NULL, NULL}};
@@ -81,10 +91,17 @@ enum { LG_STAGE_INGEST, LG_STAGE_CLASSIFY, LG_STAGE_ROUTE, LG_STAGE_NOTIFY, LG_S
 static const char *const stage_names[LG_STAGES] = {"publish_to_ingested", "ingested_to_classified",
                                                    "classified_to_decided", "decided_to_feed"};
 
+/* One slow event: where its time went (the envelope's stamps, see above). */
+typedef struct {
+  int64_t published_us, ingested_us, classified_us, decided_us, seen_us;
+} slow_t;
+
 typedef struct {
   double rate;                 /* target (base) rate, events/s */
   int64_t t0_us, t1_us;        /* the scheduled window */
   uint64_t sent, routed, with_agent, build_errors;
+  uint64_t feed_duplicates;    /* an event read twice from the feed(s), counted once */
+  slow_t slowest[LG_SLOWEST];  /* by publish->decided, unordered */
   int64_t last_ack_us, last_routed_us;
   sbctl_client_stats_t st0, st1;
   long long cmds0, cmds1;      /* Redis commands (own stack only) */
@@ -103,8 +120,10 @@ typedef struct {
   redisContext *rc;
   void *zctx, *sub;
   sbctl_client_t *client;
-  char run[32], ingest[128], feed[128];
+  char run[32], ingest[LG_ENDPOINTS_MAX], feed[LG_ENDPOINTS_MAX];
   uint64_t seq;
+  uint8_t *seen;               /* by event number: read on the feed already */
+  size_t nseen;
   step_t steps[LG_STEPS_MAX];
   size_t nsteps;
   burst_t burst;
@@ -214,6 +233,49 @@ static void record_stages(step_t *s, const sb_envelope_t *env, int64_t seen_us) 
   record_span(s->stage[LG_STAGE_NOTIFY], env->routing->decided_us, seen_us);
 }
 
+/* 1 the first time event number n (its id "<run>-<n>") is read, 0 after:
+ * with several notify replicas each publishes what it committed, which
+ * should be each event once; this counts it if not. */
+static int first_sighting(lg_t *g, const char *n_text) {
+  char *end;
+  unsigned long long n = strtoull(n_text, &end, 10);
+  if (*end || n >= g->seq)
+    return 1; /* not one of ours as numbered: nothing to compare */
+  if (n >= g->nseen) {
+    size_t want = g->nseen ? g->nseen : 4096;
+    while (want <= n)
+      want *= 2;
+    uint8_t *p = realloc(g->seen, want);
+    if (!p)
+      return 1;
+    memset(p + g->nseen, 0, want - g->nseen);
+    g->seen = p, g->nseen = want;
+  }
+  int first = !g->seen[n];
+  g->seen[n] = 1;
+  return first;
+}
+
+/* Keeps the event if it is among the step's LG_SLOWEST (replaces the
+ * fastest kept; an empty entry has published_us 0). */
+static void keep_if_slow(step_t *s, const sb_envelope_t *env, int64_t seen_us) {
+  const Switchboard__V1__Classification *c = env->classification;
+  slow_t e = {env->published_us, env->ingested_us, c ? c->classified_us : 0, env->routing->decided_us, seen_us};
+  size_t min = 0;
+  for (size_t i = 0; i < LG_SLOWEST; i++) {
+    slow_t *k = &s->slowest[i];
+    if (!k->published_us) {
+      min = i;
+      break;
+    }
+    if (k->decided_us - k->published_us < s->slowest[min].decided_us - s->slowest[min].published_us)
+      min = i;
+  }
+  slow_t *m = &s->slowest[min];
+  if (!m->published_us || e.decided_us - e.published_us > m->decided_us - m->published_us)
+    *m = e;
+}
+
 static void on_envelope(lg_t *g, const sb_envelope_t *env) {
   const Switchboard__V1__RoutingDecision *r = env->routing;
   size_t rl = strlen(g->run);
@@ -223,6 +285,10 @@ static void on_envelope(lg_t *g, const sb_envelope_t *env) {
   step_t *s = step_of(g, env->published_us);
   if (!s)
     return;
+  if (!first_sighting(g, env->id + rl + 1)) {
+    s->feed_duplicates++;
+    return;
+  }
   s->routed++;
   s->last_routed_us = sb_now_us();
   if ((r->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED ||
@@ -235,6 +301,7 @@ static void on_envelope(lg_t *g, const sb_envelope_t *env) {
     if (k < s->nsec)
       sb_histogram_record(s->sec[k], us);
     record_stages(s, env, s->last_routed_us);
+    keep_if_slow(s, env, s->last_routed_us);
   }
 }
 
@@ -372,6 +439,41 @@ static void print_stages(const step_t *s) {
   printf("}");
 }
 
+/* When the step's schedule began (wall clock, for a caller that lines up
+ * its own events with the timeline), requests sent again after
+ * --resend-ms, and events read twice on the feed (counted once). */
+static void print_delivery(const step_t *s) {
+  printf(",\"t0_unix_ms\":%lld,\"resent\":%llu,\"feed_duplicates\":%llu", (long long)(s->t0_us / 1000),
+         (unsigned long long)(s->st1.resent - s->st0.resent), (unsigned long long)s->feed_duplicates);
+}
+
+static double span_ms(int64_t from_us, int64_t to_us) { return from_us && to_us ? (to_us - from_us) / 1000.0 : -1; }
+
+/* The slowest events, slowest first: scheduled second and the time each
+ * stage took (-1: a stamp is missing). Says which stage a tail comes from. */
+static void print_slowest(const step_t *s) {
+  slow_t v[LG_SLOWEST];
+  size_t n = 0;
+  for (size_t i = 0; i < LG_SLOWEST; i++)
+    if (s->slowest[i].published_us)
+      v[n++] = s->slowest[i];
+  printf(",\"slowest\":[");
+  for (size_t i = 0; i < n; i++) {
+    size_t w = i; /* selection sort: ten entries */
+    for (size_t j = i + 1; j < n; j++)
+      if (v[j].decided_us - v[j].published_us > v[w].decided_us - v[w].published_us)
+        w = j;
+    slow_t e = v[w];
+    v[w] = v[i];
+    printf("%s{\"t_s\":%.3f,\"ms\":%.3f,\"%s\":%.3f,\"%s\":%.3f,\"%s\":%.3f,\"%s\":%.3f}", i ? "," : "",
+           (e.published_us - s->t0_us) / 1e6, span_ms(e.published_us, e.decided_us), stage_names[LG_STAGE_INGEST],
+           span_ms(e.published_us, e.ingested_us), stage_names[LG_STAGE_CLASSIFY],
+           span_ms(e.ingested_us, e.classified_us), stage_names[LG_STAGE_ROUTE],
+           span_ms(e.classified_us, e.decided_us), stage_names[LG_STAGE_NOTIFY], span_ms(e.decided_us, e.seen_us));
+  }
+  printf("]");
+}
+
 static void print_step(const lg_t *g, size_t i, int duration_s) {
   const step_t *s = &g->steps[i];
   uint64_t acked = (s->st1.ok + s->st1.duplicate) - (s->st0.ok + s->st0.duplicate);
@@ -395,6 +497,8 @@ static void print_step(const lg_t *g, size_t i, int duration_s) {
          ms(s->lag, 0.99), sb_histogram_max(s->lag) / 1000.0,
          (unsigned long long)(s->st1.retried - s->st0.retried), (unsigned long long)errors, cpe,
          g->stack ? "private (redis AOF everysec, same machine)" : "external");
+  print_delivery(s);
+  print_slowest(s);
   print_stages(s);
   print_timeline(s);
   printf("}\n");
@@ -426,7 +530,9 @@ static int login_agents(lg_t *g, double events) {
   long conversations = (long)(events / LG_MSGS_PER_CONV) + 1;
   long per_tenant = conversations / (long)sb_tenants_count(g->tenants) / LG_AGENT_CAPACITY + 2;
   sbctl_agents_opts_t ao = {(int)per_tenant, LG_AGENT_CAPACITY, -1, 0};
-  sbctl_agents_t *a = ac ? sbctl_agents_new(g->zctx, g->feed, ac, g->tenants, &ao) : NULL;
+  char feed[LG_ENDPOINTS_MAX]; /* the helper takes one feed; logins need no more */
+  snprintf(feed, sizeof feed, "%.*s", (int)strcspn(g->feed, ","), g->feed);
+  sbctl_agents_t *a = ac ? sbctl_agents_new(g->zctx, feed, ac, g->tenants, &ao) : NULL;
   int64_t start = sb_now_ms();
   while (a && !lg_stop && sb_now_ms() < start + LG_LOGIN_MS &&
          (sbctl_client_outstanding(ac) || sb_now_ms() < start + LG_LOGIN_MIN_MS)) {
@@ -447,14 +553,36 @@ static int login_agents(lg_t *g, double events) {
   return rc;
 }
 
+/* The SUB joins every notify replica's feed: each event is published by
+ * the one replica that committed it. */
+static int connect_feeds(lg_t *g) {
+  char copy[LG_ENDPOINTS_MAX], *save = NULL;
+  int n = 0;
+  snprintf(copy, sizeof copy, "%s", g->feed);
+  for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save), n++)
+    if (zmq_connect(g->sub, e) != 0) {
+      fprintf(stderr, "loadgen: --feed %s: %s\n", e, zmq_strerror(zmq_errno()));
+      return -1;
+    }
+  return n ? 0 : -1;
+}
+
 static int open_sockets(lg_t *g) {
   g->client = sbctl_client_new(g->zctx, g->ingest);
+  if (!g->client) {
+    fprintf(stderr, "loadgen: --ingest %s: cannot connect\n", g->ingest);
+    return -1;
+  }
+  /* a request lost with a stopping ingest goes to another one; stamped
+   * with its scheduled time, the wait counts against the bus */
+  sbctl_client_resend_after(g->client, (int)sb_config_int(g->cfg, "resend-ms"));
   g->sub = zmq_socket(g->zctx, ZMQ_SUB);
-  int linger = 0, hwm = 0; /* no drops at the subscriber: we measure */
+  int linger = 0, hwm = 0, ivl = LG_RECONNECT_MS; /* no drops at the subscriber: we measure */
   zmq_setsockopt(g->sub, ZMQ_LINGER, &linger, sizeof linger);
   zmq_setsockopt(g->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+  zmq_setsockopt(g->sub, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
   zmq_setsockopt(g->sub, ZMQ_SUBSCRIBE, "", 0);
-  return g->client && zmq_connect(g->sub, g->feed) == 0 ? 0 : -1;
+  return connect_feeds(g);
 }
 
 /* An upper bound of the events the schedule sends: a burst covers at most
@@ -500,6 +628,7 @@ static void teardown(lg_t *g) {
     redisFree(g->rc);
   sbctl_stack_stop(&g->stack);
   sb_tenants_destroy(&g->tenants);
+  free(g->seen);
   for (size_t i = 0; i < g->nsteps; i++)
     step_free(&g->steps[i]);
 }

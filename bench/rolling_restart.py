@@ -2,15 +2,18 @@
 """rolling_restart.py: p50/p99 latency and loss across a rolling restart.
 
 Starts its own redis-server (AOF everysec) and the services wired by hand
-on free ports: two replicas each of classify, route and sla-timer (the
-stage before lists both in --next, so ZeroMQ PUSH spreads the hand-offs
-over them), and ONE ingest and ONE notify: loadgen publishes to a single
-ingest endpoint and reads a single feed endpoint, so those two are
-restarted in place (SIGTERM, wait for the exit, a new process on the same
-ports). Then `loadgen --ingest --feed` offers an open-loop load in two
-steps of --seconds each at --rate: step 1 is the baseline; as soon as step
-2 starts every process is restarted one after another (graceful SIGTERM,
-the next one only once the new process answers /readyz 200).
+on free ports: two replicas of every stage. The stage before lists both of
+the next in --next (ZeroMQ PUSH spreads the hand-offs over them); loadgen
+publishes through both ingests (--ingest A,B: its DEALER connects to each,
+ZMQ_IMMEDIATE, a request unanswered after --resend-ms is sent again, to
+whichever ingest is up) and reads both notify feeds (--feed A,B: each event
+is published by the one notify that committed it). Then loadgen offers an
+open-loop load in two steps of --seconds each at --rate: step 1 is the
+baseline; as soon as step 2 starts every process is restarted, stage by
+stage, one replica at a time (graceful SIGTERM, wait for the exit, a new
+process on the same ports; the next one only once the new process answers
+/readyz 200, then --gap seconds more, so each second of the timeline shows
+at most one restart).
 
 Reported (one JSON object on stdout, also in bench/results/<date>-rolling/):
 - latency_ms of both windows (publish-to-assigned, loadgen's definition:
@@ -20,10 +23,15 @@ Reported (one JSON object on stdout, also in bench/results/<date>-rolling/):
   and after): lost = acked - routed, duplicated = routed - acked (each
   clamped at 0); open leases and new dead letters at the end;
 - the restarts: service, replica, seconds from SIGTERM to the new process
-  ready.
+  ready, when (t_s: SIGTERM, ready_t_s: /readyz 200, seconds from the
+  start of the restart window's schedule) and the worst second after it
+  (highest per-second p99 from the SIGTERM's second to the one after
+  ready; the second of an event is its scheduled publish time);
+- rolling.timeline: per second of the window, sent, count, p50/p99/max.
 
   bench/rolling_restart.py [--build build] [--rate 500] [--seconds 30]
-                           [--drain 15] [--out FILE] [--no-save] [--keep-logs]
+                           [--drain 15] [--gap 1] [--only SVC,...]
+                           [--out FILE] [--no-save] [--keep-logs]
 """
 import argparse
 import json
@@ -39,7 +47,7 @@ import time
 import urllib.request
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REPLICAS = {"ingest": 1, "classify": 2, "route": 2, "sla-timer": 2, "notify": 1}
+REPLICAS = {"ingest": 2, "classify": 2, "route": 2, "sla-timer": 2, "notify": 2}
 ORDER = ["ingest", "classify", "route", "sla-timer", "notify"]  # restart order
 NEXT = {"ingest": "classify", "classify": "route", "route": "sla-timer", "sla-timer": "notify"}
 LEASE_STAGES = ["classify", "route", "sla", "notify"]  # sbctl_stage_names
@@ -79,9 +87,12 @@ class Stack:
                 if svc == "notify":
                     p.update(feed=free_port())
                 self.ports[(svc, r)] = p
-        self.ingest = f"tcp://127.0.0.1:{self.ports[('ingest', 0)]['listen']}"
-        self.feed = f"tcp://127.0.0.1:{self.ports[('notify', 0)]['feed']}"
+        self.ingest = ",".join(self.endpoint("ingest", r, "listen") for r in range(REPLICAS["ingest"]))
+        self.feed = ",".join(self.endpoint("notify", r, "feed") for r in range(REPLICAS["notify"]))
         self.redis = None
+
+    def endpoint(self, svc, r, port):
+        return f"tcp://127.0.0.1:{self.ports[(svc, r)][port]}"
 
     def start_redis(self):
         self.redis = subprocess.Popen(
@@ -104,11 +115,11 @@ class Stack:
         a = [os.path.join(self.build, "sb-" + svc), "--redis-url", self.redis_url, "--tenants", self.tenants,
              "--admin-port", str(p["admin"]), "--log-level", "warn"]
         if svc == "ingest":  # its ZeroMQ door is "publish"; it has no PULL
-            a += ["--http-port", str(p["http"]), "--publish", self.ingest]
+            a += ["--http-port", str(p["http"]), "--publish", self.endpoint(svc, r, "listen")]
         else:
             a += ["--listen", f"tcp://127.0.0.1:{p['listen']}"]
         if svc == "notify":
-            a += ["--feed", self.feed]
+            a += ["--feed", self.endpoint(svc, r, "feed")]
         if svc in NEXT:
             nxt = NEXT[svc]
             a += ["--next", ",".join(f"tcp://127.0.0.1:{self.ports[(nxt, k)]['listen']}"
@@ -144,8 +155,9 @@ class Stack:
             status = "killed"
         stopped = time.time()
         self.spawn(svc, r)
+        t1 = time.time()
         return {"service": svc, "replica": r, "exit": status, "stop_s": round(stopped - t0, 3),
-                "total_s": round(time.time() - t0, 3)}
+                "total_s": round(t1 - t0, 3), "at": t0, "ready_at": t1}
 
     def stop(self):
         for p in list(self.procs.values()) + ([self.redis] if self.redis else []):
@@ -179,6 +191,24 @@ class Stack:
         return out
 
 
+def place_restarts(restarts, t0, timeline):
+    """Turns each restart's wall-clock times into seconds from the window's
+    start (t0) and adds the worst second after it: the highest per-second
+    p99 from the second of its SIGTERM to the second after it was ready,
+    stopping before the second of the next restart's SIGTERM (never before
+    its own first second)."""
+    for x in restarts:
+        x["t_s"] = round(x.pop("at") - t0, 3)
+        x["ready_t_s"] = round(x.pop("ready_at") - t0, 3)
+    for i, x in enumerate(restarts):
+        first, last = max(int(x["t_s"]), 0), int(x["ready_t_s"]) + 1
+        if i + 1 < len(restarts):
+            last = max(first, min(last, int(restarts[i + 1]["t_s"]) - 1))
+        secs = [t for t in timeline if first <= t["t_s"] <= last]
+        worst = max(secs, key=lambda t: t["p99_ms"], default=None)
+        x["worst_second"] = {"t_s": worst["t_s"], "p99_ms": worst["p99_ms"], "count": worst["count"]} if worst else None
+
+
 def run(a):
     tmp = tempfile.mkdtemp(prefix="sb-rolling-")
     st = Stack(a.build, tmp)
@@ -188,14 +218,17 @@ def run(a):
         before = st.stats()
         lg = subprocess.Popen(
             [os.path.join(a.build, "loadgen"), "--ingest", st.ingest, "--feed", st.feed, "--tenants", st.tenants,
-             "--rates", f"{a.rate},{a.rate}", "--duration", str(a.seconds), "--drain-timeout", str(a.drain)],
+             "--rates", f"{a.rate},{a.rate}", "--duration", str(a.seconds), "--drain-timeout", str(a.drain),
+             "--resend-ms", str(a.resend_ms)],
             stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "loadgen.log"), "w"), text=True)
         steps = []
 
         def roll():
             window["start"] = time.time()
-            for svc in ORDER:
+            for svc in [x for x in ORDER if x in a.only]:
                 for r in range(REPLICAS[svc]):
+                    if restarts:
+                        time.sleep(a.gap)
                     restarts.append(st.restart(svc, r))
             window["end"] = time.time()
 
@@ -229,6 +262,8 @@ def run(a):
     sent = sum(s["sent"] for s in steps)
     routed = d.get("routed_messages", 0)
     base, roll_ = steps[0]["latency_ms"], steps[1]["latency_ms"]
+    timeline = steps[1]["timeline"]
+    place_restarts(restarts, steps[1]["t0_unix_ms"] / 1000.0, timeline)
     rep = {
         "rate_per_s": a.rate, "seconds_per_window": a.seconds,
         "replicas": REPLICAS,
@@ -237,13 +272,25 @@ def run(a):
         "rolling": {"latency_ms": roll_, "sent": steps[1]["sent"], "acked": steps[1]["acked"],
                     "feed_backlog": steps[1]["backlog"],
                     "restart_s": round(window["end"] - window["start"], 3),
-                    "worst_second_p99_ms": max((t["p99_ms"] for t in steps[1]["timeline"]), default=0),
-                    "restart_outlasted_window": window["end"] - window["step2_start"] > a.seconds},
+                    "worst_second_p99_ms": max((t["p99_ms"] for t in timeline), default=0),
+                    "restart_outlasted_window": window["end"] - window["step2_start"] > a.seconds,
+                    # loadgen's slowest events of the window and where their time went
+                    "slowest": steps[1].get("slowest", []),
+                    "stages_ms": steps[1].get("stages_ms", {}),
+                    "timeline": timeline},
         "p50_ratio": round(roll_["p50"] / base["p50"], 3) if base["p50"] else None,
         "p99_ratio": round(roll_["p99"] / base["p99"], 3) if base["p99"] else None,
-        # unanswered: requests a restarted ingest took down with it (loadgen
-        # does not resend them); never acknowledged, so not a loss
+        # unanswered: events never acknowledged, even after loadgen's
+        # re-sends (should be 0); never acknowledged, so not a loss
         "sent": sent, "acked": acked, "unanswered": sent - acked,
+        # requests loadgen sent again after --resend-ms without a reply (a
+        # stopping ingest took them down): acked as duplicates if durable
+        "publisher_resent": sum(s.get("resent", 0) for s in steps),
+        # events read twice from the two feeds (loadgen counts them once)
+        "feed_duplicates": sum(s.get("feed_duplicates", 0) for s in steps),
+        # acknowledged but never read on a feed (published while loadgen's
+        # SUB was reconnecting to a restarted notify): not in the latency
+        "feed_missed": sum(max(s["acked"] - s["routed"], 0) for s in steps),
         "routed_in_redis": routed,
         "lost": max(acked - routed, 0), "duplicated": max(routed - acked, 0),
         "open_leases": sum(v for k, v in after.items() if k.startswith("inflight")),
@@ -268,10 +315,19 @@ def main():
     ap.add_argument("--rate", type=float, default=500)
     ap.add_argument("--seconds", type=int, default=30, help="seconds of each window (baseline, rolling)")
     ap.add_argument("--drain", type=int, default=15, help="seconds to wait for stragglers after each step")
+    ap.add_argument("--gap", type=float, default=1.0,
+                    help="seconds between one restart's /readyz 200 and the next SIGTERM")
+    ap.add_argument("--resend-ms", type=int, default=1000,
+                    help="loadgen re-sends a request unanswered this long (to another ingest)")
+    ap.add_argument("--only", default=",".join(ORDER),
+                    help="restart only these services (comma-separated; to find which one hurts)")
     ap.add_argument("--out", help="also write the JSON here")
     ap.add_argument("--keep-logs", action="store_true", help="keep the services' logs (folder in the report)")
     ap.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     a = ap.parse_args()
+    a.only = a.only.split(",")
+    if not a.only or any(x not in ORDER for x in a.only):
+        ap.error(f"--only: services among {','.join(ORDER)}")
     rep = run(a)
     text = json.dumps(rep, indent=1)
     print(text)
@@ -279,6 +335,10 @@ def main():
           f"p99 {rep['baseline']['latency_ms']['p99']} -> {rep['rolling']['latency_ms']['p99']} ms "
           f"(x{rep['p99_ratio']}), acked {rep['acked']}, lost {rep['lost']}, duplicated {rep['duplicated']}",
           file=sys.stderr)
+    for x in rep["restarts"]:
+        w = x["worst_second"] or {}
+        print(f"  {x['service']}-{x['replica']}: SIGTERM at {x['t_s']} s, ready {x['ready_t_s']} s, "
+              f"worst second after: {w.get('t_s')} p99 {w.get('p99_ms')} ms", file=sys.stderr)
     paths = [a.out] if a.out else []
     if not a.no_save:
         d = os.path.join(SRC, "bench", "results", time.strftime("%Y-%m-%d") + "-rolling")

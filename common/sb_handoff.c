@@ -19,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SB_HANDOFF_HWM 100000     /* messages queued per peer in ZeroMQ */
+/* Messages queued per receiver in ZeroMQ. Small on purpose: what exceeds it
+ * waits in sb_zsock's out-queue, where the sender can see it (backlog,
+ * sweeps skipped); a deep pipe would hide a backlog older than the leases. */
+#define SB_HANDOFF_HWM 1000
 #define SB_SWEEP_CLAIM_MAX "1000" /* leases claimed per tenant per sweep */
 #define SB_HANDOFF_LINGER_MS 2000 /* at close: time to flush what ZeroMQ holds */
 #define SB_PEER_SWEEP_DELAY_MS 20 /* coalesces receivers lost together into one sweep */
@@ -37,7 +40,7 @@ struct sb_handoff {
   int peer_sweep_wanted; /* a peer event arrived while a sweep was pending */
   int closing;           /* destroy was called */
   int handles_open;      /* freed when both timers closed and no sweep reply is pending */
-  sb_counter_t *sent, *resent, *send_failed, *sweep_failed, *peer_events;
+  sb_counter_t *sent, *resent, *send_failed, *sweep_failed, *peer_events, *sweep_skipped;
 };
 
 static void resend(sb_handoff_t *h, const char *blob, size_t len) {
@@ -79,7 +82,20 @@ static void on_sweep(const redisReply *reply, int err, void *arg) {
   }
 }
 
-static void sweep(uv_timer_t *t) { sweep_leases(t->data, 0); }
+/* Expired leases are re-sent only while nothing waits for room toward the
+ * receivers. Messages waiting mean they are alive but behind (or none is
+ * connected yet): their leases expire because of the queue, not because a
+ * hand-off was lost, and re-sending them would only lengthen the queue with
+ * duplicates (the congestion collapse of retries). A receiver that goes
+ * away is handled at once by the early sweep (on_peer_timer). */
+static void sweep(uv_timer_t *t) {
+  sb_handoff_t *h = t->data;
+  if (sb_zsock_pending(h->push) > 0) {
+    sb_counter_add(h->sweep_skipped, 1);
+    return;
+  }
+  sweep_leases(h, 0);
+}
 
 /* A receiver went away (ZeroMQ monitor of the PUSH socket): it took with it
  * what sat in its queue and on the wire. Instead of letting those wait for
@@ -105,22 +121,9 @@ static void receiver_lost(sb_handoff_t *h) {
 /* sb_peers disconnected a receiver that left DNS or the endpoint file. */
 static void on_peers_removed(void *arg) { receiver_lost(arg); }
 
-static void on_monitor(sb_zsock_t *z, void *arg) {
-  sb_handoff_t *h = arg;
-  zmq_msg_t parts[2];
-  size_t n;
-  int rc;
-  while ((rc = sb_zsock_recv(z, parts, 2, &n)) != SB_EAGAIN) {
-    if (rc)
-      continue;
-    uint16_t event = 0;
-    if (zmq_msg_size(&parts[0]) >= sizeof event)
-      memcpy(&event, zmq_msg_data(&parts[0]), sizeof event);
-    for (size_t i = 0; i < n; i++)
-      zmq_msg_close(&parts[i]);
-    if (event == ZMQ_EVENT_DISCONNECTED)
-      receiver_lost(h);
-  }
+static void on_push_event(int event, void *arg) {
+  if (event == ZMQ_EVENT_DISCONNECTED)
+    receiver_lost(arg);
 }
 
 /* Claims and re-sends the next stage's leases: the expired ones, or with
@@ -155,8 +158,6 @@ static sb_counter_t *counter(sb_handoff_t *h, const char *name, const char *help
 static int open_socket(sb_handoff_t *h) {
   sb_service_t *s = h->svc;
   int hwm = SB_HANDOFF_HWM, immediate = 1;
-  char mon[96];
-  snprintf(mon, sizeof mon, "inproc://sb-handoff-monitor-%s-%p", h->lease, (void *)h);
   h->push = sb_zsock_new(s->loop, s->zctx, ZMQ_PUSH);
   if (!h->push)
     return SB_EZMQ;
@@ -165,14 +166,10 @@ static int open_socket(sb_handoff_t *h) {
    * in the pipe of one that left (sb_zsock holds it until one is there) */
   void *raw = sb_zsock_raw(h->push);
   if (zmq_setsockopt(raw, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
-      zmq_setsockopt(raw, ZMQ_IMMEDIATE, &immediate, sizeof immediate) ||
-      zmq_socket_monitor(raw, mon, ZMQ_EVENT_DISCONNECTED))
+      zmq_setsockopt(raw, ZMQ_IMMEDIATE, &immediate, sizeof immediate))
     return SB_EZMQ;
-  h->monitor = sb_zsock_new(s->loop, s->zctx, ZMQ_PAIR);
-  if (!h->monitor || zmq_connect(sb_zsock_raw(h->monitor), mon) != 0)
-    return SB_EZMQ;
-  sb_zsock_on_readable(h->monitor, on_monitor, h);
-  return 0;
+  h->monitor = sb_zsock_monitor_new(h->push, s->loop, s->zctx, ZMQ_EVENT_DISCONNECTED, on_push_event, h);
+  return h->monitor ? 0 : SB_EZMQ;
 }
 
 sb_handoff_t *sb_handoff_new(sb_service_t *s, const char *lease, const char *endpoints) {
@@ -187,6 +184,8 @@ sb_handoff_t *sb_handoff_new(sb_service_t *s, const char *lease, const char *end
   h->send_failed = counter(h, "sb_handoff_send_deferred_total",
                            "sends that found the socket full (the sweeper re-sends them)");
   h->sweep_failed = counter(h, "sb_handoff_sweep_failed_total", "sweeps that Redis did not answer");
+  h->sweep_skipped = counter(h, "sb_handoff_sweeps_skipped_total",
+                             "expiry sweeps skipped because hand-offs were waiting for the receivers (backlog)");
   h->peer_events = counter(h, "sb_handoff_receivers_lost_total",
                            "receivers that went away (each starts an early sweep of every open lease)");
   uv_timer_init(s->loop, &h->timer);
@@ -229,9 +228,8 @@ void sb_handoff_destroy(sb_handoff_t **hp) {
      * receiver (zmq_ctx_term waits); the default linger 0 would drop it */
     int linger = SB_HANDOFF_LINGER_MS;
     zmq_setsockopt(sb_zsock_raw(h->push), ZMQ_LINGER, &linger, sizeof linger);
-    zmq_socket_monitor(sb_zsock_raw(h->push), NULL, 0);
   }
-  sb_zsock_destroy(&h->monitor);
+  sb_zsock_monitor_destroy(h->push, &h->monitor);
   sb_zsock_destroy(&h->push);
   /* sweeps still in flight are answered (SB_ECLOSED at the latest when the
    * Redis client goes); the last answer or the timers' close frees h */
@@ -247,3 +245,7 @@ int sb_handoff_send(sb_handoff_t *h, const void *blob, size_t len) {
 }
 
 size_t sb_handoff_pending(const sb_handoff_t *h) { return sb_zsock_pending(h->push); }
+
+int sb_handoff_backlogged(const sb_handoff_t *h) {
+  return h && sb_zsock_pending(h->push) >= SB_HANDOFF_BACKLOG_MAX;
+}

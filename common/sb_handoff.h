@@ -34,4 +34,11 @@ int sb_handoff_send(sb_handoff_t *h, const void *blob, size_t len);
 /* Messages waiting to leave (for draining on shutdown). */
 size_t sb_handoff_pending(const sb_handoff_t *h);
 
+/* Back-pressure: at SB_HANDOFF_BACKLOG_MAX messages waiting for room toward
+ * the receivers, the sender takes no new work (a stage stops reading, ingest
+ * answers "retry later") until they drain, so a backlog waits at the front
+ * door rather than inside the bus, where it would outlive its leases. */
+#define SB_HANDOFF_BACKLOG_MAX 2048
+int sb_handoff_backlogged(const sb_handoff_t *h);
+
 #endif

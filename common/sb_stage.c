@@ -22,6 +22,11 @@
 
 #define SB_STAGE_FIXED_ARGS 8 /* KEYS[1] + ARGV[1..7], see prelude.lua */
 #define SB_STAGE_RETRY_MS 100 /* resume reading after Redis came back */
+#define SB_STAGE_BACKLOG_CHECK_MS 10 /* while the next stage is behind */
+/* Messages ZeroMQ queues here per sender. Small, like the sender's HWM
+ * (sb_handoff.c): a backlog must stay where senders see it, not age past
+ * its lease inside socket buffers. */
+#define SB_STAGE_RCVHWM 1000
 
 struct sb_stage {
   sb_service_t *svc;
@@ -38,6 +43,11 @@ struct sb_stage {
   int destroyed;
   uv_timer_t retry;
   int retry_closed;
+  sb_zsock_t *monitor;      /* senders that go away (see reclaim) */
+  uv_timer_t reclaim_timer;
+  int reclaim_closed, sweep_script, reclaim_wanted;
+  size_t reclaims_pending;  /* sweep.lua replies awaited */
+  sb_counter_t *senders_lost, *reclaimed;
   sb_counter_t *received, *committed, *duplicates, *rejected, *commit_failed;
   sb_counter_t *batches;
   sb_histogram_t *commit_us;
@@ -80,7 +90,8 @@ void sb_stage_item_argf(sb_stage_item_t *it, const char *fmt, ...) {
 }
 
 static void maybe_free(sb_stage_t *st) {
-  if (st->destroyed && st->inflight == 0 && st->retry_closed) {
+  if (st->destroyed && st->inflight == 0 && st->retry_closed && st->reclaim_closed &&
+      st->reclaims_pending == 0) {
     sb_dlq_destroy(&st->dlq);
     free(st);
   }
@@ -96,9 +107,21 @@ static void batch_free(batch_t *b) {
   free(b);
 }
 
+static void on_retry(uv_timer_t *t);
+
+/* Reads again unless stopped, too many batches wait on Redis, or the next
+ * stage is behind (sb_handoff_backlogged: checked again every
+ * SB_STAGE_BACKLOG_CHECK_MS until it drains). */
 static void resume_reading(sb_stage_t *st) {
-  if (!st->stopped && !st->destroyed && st->inflight < SB_STAGE_INFLIGHT_MAX)
-    sb_zsock_resume(st->pull);
+  if (st->stopped || st->destroyed || st->inflight >= SB_STAGE_INFLIGHT_MAX)
+    return;
+  if (sb_handoff_backlogged(st->out)) {
+    sb_zsock_pause(st->pull);
+    if (!uv_is_active((uv_handle_t *)&st->retry))
+      uv_timer_start(&st->retry, on_retry, SB_STAGE_BACKLOG_CHECK_MS, 0);
+    return;
+  }
+  sb_zsock_resume(st->pull);
 }
 
 /* Sends on and calls back every committed item, then frees the batch. */
@@ -267,6 +290,120 @@ static void count_reject(sb_stage_t *st, int rc) {
 
 static void on_retry(uv_timer_t *t) { resume_reading(t->data); }
 
+static batch_t *batch_new(sb_stage_t *st) {
+  batch_t *b = calloc(1, sizeof *b);
+  if (b) {
+    b->items = calloc(st->batch_max, sizeof *b->items);
+    b->order = calloc(st->batch_max, sizeof *b->order);
+  }
+  if (!b || !b->items || !b->order) {
+    if (b)
+      batch_free(b);
+    return NULL;
+  }
+  b->st = st;
+  b->started_us = sb_now_us();
+  return b;
+}
+
+/* Decodes one message into the batch (b->n < batch_max), or rejects it. */
+static void batch_add(batch_t *b, const void *data, size_t len) {
+  sb_stage_t *st = b->st;
+  sb_stage_item_t *it = &b->items[b->n];
+  int rc = take_item(st, it, data, len);
+  if (rc) {
+    count_reject(st, rc);
+    sb_envelope_free(it->env);
+    memset(it, 0, sizeof *it);
+    return;
+  }
+  b->n++;
+}
+
+/* Commits a filled batch (frees an empty one). */
+static void batch_start(batch_t *b) {
+  sb_stage_t *st = b->st;
+  if (b->n == 0) {
+    batch_free(b);
+    return;
+  }
+  sb_counter_add(st->batches, 1);
+  if (++st->inflight >= SB_STAGE_INFLIGHT_MAX || sb_handoff_backlogged(st->out))
+    sb_zsock_pause(st->pull); /* batch_finish resumes */
+  batch_commit(b);
+}
+
+/* ---- reclaim: a sender went away -----------------------------------------
+ * A sender that dies takes with it what it had committed but not yet sent,
+ * and what sat in its socket buffers; its receivers see the connection
+ * drop. The receivers then claim every open lease of their own stage
+ * (sweep.lua, as a sender's sweeper would) and process the stored
+ * envelopes at once, instead of leaving them until a surviving sender's
+ * sweeper finds the leases expired (--lease-ms). Work claimed that was not
+ * lost is a duplicate, which the commit recognises. */
+
+static void reclaim_run(sb_stage_t *st);
+
+static void on_reclaimed(const redisReply *reply, int err, void *arg) {
+  sb_stage_t *st = arg;
+  st->reclaims_pending--;
+  if (!st->destroyed && !err && reply && reply->type == REDIS_REPLY_ARRAY) {
+    batch_t *b = NULL;
+    for (size_t i = 0; i < reply->elements; i++) {
+      const redisReply *e = reply->element[i];
+      if (e->type != REDIS_REPLY_STRING)
+        continue;
+      if (!b && !(b = batch_new(st)))
+        break; /* out of memory: the leases stay claimed and expire later */
+      sb_counter_add(st->reclaimed, 1);
+      batch_add(b, e->str, e->len);
+      if (b->n == st->batch_max) {
+        batch_start(b);
+        b = NULL;
+      }
+    }
+    if (b)
+      batch_start(b);
+  }
+  if (st->reclaims_pending == 0 && st->reclaim_wanted && !st->destroyed) {
+    st->reclaim_wanted = 0;
+    reclaim_run(st);
+  }
+  maybe_free(st);
+}
+
+static void reclaim_run(sb_stage_t *st) {
+  if (st->destroyed || st->stopped || !sb_redis_is_connected(st->svc->redis))
+    return;
+  if (st->reclaims_pending) {
+    st->reclaim_wanted = 1;
+    return;
+  }
+  char now[24], stats[SB_KEY_MAX];
+  int64_t until = sb_now_ms() + sb_config_int(st->svc->config, "lease-ms");
+  snprintf(now, sizeof now, "%lld", (long long)until); /* every open lease; claimed until then */
+  for (size_t i = 0; i < sb_tenants_count(st->svc->tenants); i++) {
+    sb_key_tenant(stats, sizeof stats, sb_tenants_at(st->svc->tenants, i)->id, "stats");
+    const char *argv[] = {stats, now, now, st->ops->lease_in, "1000"};
+    size_t lens[5];
+    for (int k = 0; k < 5; k++)
+      lens[k] = strlen(argv[k]);
+    if (sb_redis_evalsha(st->svc->redis, st->sweep_script, 1, 5, argv, lens, on_reclaimed, st) == 0)
+      st->reclaims_pending++;
+  }
+}
+
+static void on_reclaim_timer(uv_timer_t *t) { reclaim_run(t->data); }
+
+static void on_pull_event(int event, void *arg) {
+  sb_stage_t *st = arg;
+  if (event != ZMQ_EVENT_DISCONNECTED || st->stopped || st->destroyed)
+    return;
+  sb_counter_add(st->senders_lost, 1);
+  if (!uv_is_active((uv_handle_t *)&st->reclaim_timer)) /* senders lost together: one claim */
+    uv_timer_start(&st->reclaim_timer, on_reclaim_timer, 20, 0);
+}
+
 static void on_readable(sb_zsock_t *z, void *arg) {
   sb_stage_t *st = arg;
   if (!sb_redis_is_connected(st->svc->redis)) {
@@ -274,11 +411,9 @@ static void on_readable(sb_zsock_t *z, void *arg) {
     uv_timer_start(&st->retry, on_retry, SB_STAGE_RETRY_MS, 0);
     return;
   }
-  batch_t *b = calloc(1, sizeof *b);
-  b->items = calloc(st->batch_max, sizeof *b->items);
-  b->order = calloc(st->batch_max, sizeof *b->order);
-  b->st = st;
-  b->started_us = sb_now_us();
+  batch_t *b = batch_new(st);
+  if (!b)
+    return; /* out of memory: the senders' leases re-send */
   zmq_msg_t parts[1];
   size_t n;
   while (b->n < st->batch_max) {
@@ -290,25 +425,10 @@ static void on_readable(sb_zsock_t *z, void *arg) {
       continue;
     }
     sb_counter_add(st->received, 1);
-    sb_stage_item_t *it = &b->items[b->n];
-    rc = take_item(st, it, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]));
+    batch_add(b, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]));
     zmq_msg_close(&parts[0]);
-    if (rc) {
-      count_reject(st, rc);
-      sb_envelope_free(it->env);
-      memset(it, 0, sizeof *it);
-      continue;
-    }
-    b->n++;
   }
-  if (b->n == 0) {
-    batch_free(b);
-    return;
-  }
-  sb_counter_add(st->batches, 1);
-  if (++st->inflight >= SB_STAGE_INFLIGHT_MAX)
-    sb_zsock_pause(z);
-  batch_commit(b);
+  batch_start(b);
 }
 
 static sb_counter_t *counter(sb_stage_t *st, const char *name, const char *help) {
@@ -331,16 +451,29 @@ sb_stage_t *sb_stage_new(sb_service_t *s, const sb_stage_ops_t *ops, void *ctx,
   if (st->batch_max < 1)
     st->batch_max = 1;
   st->pull = sb_zsock_new(s->loop, s->zctx, ZMQ_PULL);
-  if (st->pull)
+  int rcvhwm = SB_STAGE_RCVHWM;
+  if (st->pull) {
     sb_zsock_set_curve(st->pull, s->curve); /* CURVE server when keys are set */
-  if (!st->pull || sb_zsock_bind(st->pull, listen)) {
+    zmq_setsockopt(sb_zsock_raw(st->pull), ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
+  }
+  if (st->pull)
+    st->monitor = sb_zsock_monitor_new(st->pull, s->loop, s->zctx, ZMQ_EVENT_DISCONNECTED, on_pull_event, st);
+  if (!st->pull || !st->monitor || sb_zsock_bind(st->pull, listen)) {
     sb_log(SB_LOG_ERROR, "bind_failed", "endpoint", listen, "error", zmq_strerror(zmq_errno()), NULL);
+    sb_zsock_monitor_destroy(st->pull, &st->monitor);
     sb_zsock_destroy(&st->pull);
     free(st);
     return NULL;
   }
+  uv_timer_init(s->loop, &st->reclaim_timer);
+  st->reclaim_timer.data = st;
   st->dlq = sb_dlq_new(s, ops->name);
   st->script = sb_script_add(s->redis, ops->script_name, ops->script_body);
+  st->sweep_script = sb_script_add(s->redis, "sweep", sb_script_sweep);
+  st->senders_lost = counter(st, "sb_stage_senders_lost_total",
+                             "senders that went away (each starts a claim of this stage's open leases)");
+  st->reclaimed = counter(st, "sb_stage_reclaimed_total",
+                          "hand-offs claimed from Redis after a sender went away (duplicates included)");
   st->received = counter(st, "sb_stage_received_total", "messages received from the previous stage");
   st->committed = counter(st, "sb_stage_committed_total", "messages whose effect was committed");
   st->duplicates = counter(st, "sb_stage_duplicates_total", "re-sent messages already committed (no effect)");
@@ -364,6 +497,7 @@ sb_stage_t *sb_stage_new(sb_service_t *s, const sb_stage_ops_t *ops, void *ctx,
  * wait here until its lease expires. Batches already taken still commit. */
 void sb_stage_stop(sb_stage_t *st) {
   st->stopped = 1;
+  sb_zsock_monitor_destroy(st->pull, &st->monitor);
   sb_zsock_destroy(&st->pull);
 }
 
@@ -377,14 +511,22 @@ static void on_retry_closed(uv_handle_t *h) {
   maybe_free(st);
 }
 
+static void on_reclaim_closed(uv_handle_t *h) {
+  sb_stage_t *st = h->data;
+  st->reclaim_closed = 1;
+  maybe_free(st);
+}
+
 void sb_stage_destroy(sb_stage_t **stp) {
   sb_stage_t *st = *stp;
   if (!st)
     return;
   *stp = NULL;
   st->destroyed = 1;
+  sb_zsock_monitor_destroy(st->pull, &st->monitor);
   sb_zsock_destroy(&st->pull);
   uv_close((uv_handle_t *)&st->retry, on_retry_closed);
+  uv_close((uv_handle_t *)&st->reclaim_timer, on_reclaim_closed);
 }
 
 /* ---- sb_stage_main: one main for every stage service ---------------------- */
@@ -435,14 +577,17 @@ static int proc_start(stage_proc_t *p, sb_service_t *svc) {
       return SB_EZMQ;
     }
   }
+  /* start before binding: ZeroMQ accepts connections as soon as the PULL
+   * socket is bound, and senders would queue work to a replica still
+   * loading (classify compiles its rules here) */
+  if (m->start && m->start(m->ctx, svc, p->out)) {
+    fprintf(stderr, "sb-%s: cannot start\n", m->service);
+    return SB_EIO;
+  }
   p->stage = sb_stage_new(svc, m->ops, m->ctx, listen, m->next_lease, p->out);
   if (!p->stage) {
     fprintf(stderr, "sb-%s: cannot listen on %s\n", m->service, listen);
     return SB_EZMQ;
-  }
-  if (m->start && m->start(m->ctx, svc, p->out)) {
-    fprintf(stderr, "sb-%s: cannot start\n", m->service);
-    return SB_EIO;
   }
   return 0;
 }

@@ -11,6 +11,8 @@
 #include "sb_error.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,7 @@ struct sb_zsock {
   outmsg_t *out_head, *out_tail;
   size_t out_len;
   const sb_curve_t *curve; /* borrowed; NULL = NULL mechanism */
+  void *owned_arg;         /* freed with the socket (a monitor's callback) */
 };
 
 static int events_of(sb_zsock_t *z) {
@@ -132,8 +135,10 @@ sb_zsock_t *sb_zsock_new(uv_loop_t *loop, void *zctx, int type) {
 
 static void on_closed(uv_handle_t *h) {
   sb_zsock_t *z = h->data;
-  if (--z->handles_open == 0)
+  if (--z->handles_open == 0) {
+    free(z->owned_arg);
     free(z);
+  }
 }
 
 void sb_zsock_destroy(sb_zsock_t **zp) {
@@ -267,3 +272,56 @@ int sb_zsock_send(sb_zsock_t *z, const void *const *data, const size_t *lens, si
 }
 
 size_t sb_zsock_pending(const sb_zsock_t *z) { return z->out_len; }
+
+/* ---- monitor ----------------------------------------------------------- */
+
+typedef struct {
+  sb_zsock_event_fn fn;
+  void *arg;
+} monitor_t;
+
+static void on_monitor(sb_zsock_t *m, void *arg) {
+  monitor_t *mon = arg;
+  zmq_msg_t parts[2];
+  size_t n;
+  int rc;
+  while ((rc = sb_zsock_recv(m, parts, 2, &n)) != SB_EAGAIN) {
+    if (rc)
+      continue;
+    uint16_t event = 0; /* frame 1: event (16 bits) and value (32 bits) */
+    if (zmq_msg_size(&parts[0]) >= sizeof event)
+      memcpy(&event, zmq_msg_data(&parts[0]), sizeof event);
+    for (size_t i = 0; i < n; i++)
+      zmq_msg_close(&parts[i]);
+    mon->fn(event, mon->arg);
+  }
+}
+
+sb_zsock_t *sb_zsock_monitor_new(sb_zsock_t *z, uv_loop_t *loop, void *zctx, int events, sb_zsock_event_fn fn,
+                                 void *arg) {
+  char ep[64];
+  snprintf(ep, sizeof ep, "inproc://sb-zsock-monitor-%p", (void *)z);
+  monitor_t *mon = calloc(1, sizeof *mon);
+  if (!mon || zmq_socket_monitor(z->sock, ep, events) != 0) {
+    free(mon);
+    return NULL;
+  }
+  mon->fn = fn;
+  mon->arg = arg;
+  sb_zsock_t *m = sb_zsock_new(loop, zctx, ZMQ_PAIR);
+  if (!m || zmq_connect(m->sock, ep) != 0) {
+    zmq_socket_monitor(z->sock, NULL, 0);
+    sb_zsock_destroy(&m);
+    free(mon);
+    return NULL;
+  }
+  m->owned_arg = mon;
+  sb_zsock_on_readable(m, on_monitor, mon);
+  return m;
+}
+
+void sb_zsock_monitor_destroy(sb_zsock_t *z, sb_zsock_t **monitor) {
+  if (z && *monitor)
+    zmq_socket_monitor(z->sock, NULL, 0);
+  sb_zsock_destroy(monitor);
+}

@@ -65,4 +65,13 @@ int sb_zsock_send(sb_zsock_t *z, const void *const *data, const size_t *lens, si
 /* Messages waiting in the out-queue. */
 size_t sb_zsock_pending(const sb_zsock_t *z);
 
+/* Connection events of z (zmq_socket_monitor, events a ZMQ_EVENT_* mask)
+ * delivered on the loop: fn(event, arg) for each. Returns the monitor, a
+ * PAIR socket to close with sb_zsock_monitor_destroy before z; NULL on
+ * error. Set it up before z binds or connects. */
+typedef void (*sb_zsock_event_fn)(int event, void *arg);
+sb_zsock_t *sb_zsock_monitor_new(sb_zsock_t *z, uv_loop_t *loop, void *zctx, int events, sb_zsock_event_fn fn,
+                                 void *arg);
+void sb_zsock_monitor_destroy(sb_zsock_t *z, sb_zsock_t **monitor);
+
 #endif

@@ -274,7 +274,7 @@ void sb_intake_destroy(sb_intake_t **inp) {
 
 int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const sb_admit_result_t *ar,
                      sb_intake_done_fn fn, void *arg, size_t index) {
-  if (in->closing || in->inflight >= in->max_inflight ||
+  if (in->closing || in->inflight >= in->max_inflight || sb_handoff_backlogged(in->out) ||
       !sb_redis_is_connected(in->svc->redis)) {
     sb_counter_add(in->refused, 1);
     sb_envelope_free(env);
@@ -314,8 +314,8 @@ int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const sb_admit_result_
 size_t sb_intake_pending(const sb_intake_t *in) { return in->inflight; }
 
 size_t sb_intake_room(const sb_intake_t *in) {
-  if (in->closing || !sb_redis_is_connected(in->svc->redis))
-    return 0;
+  if (in->closing || !sb_redis_is_connected(in->svc->redis) || sb_handoff_backlogged(in->out))
+    return 0; /* classify is behind: publishers retry later (sb_handoff.h) */
   return in->inflight >= in->max_inflight ? 0 : in->max_inflight - in->inflight;
 }
 

@@ -3,7 +3,8 @@
  * window of outstanding PublishRequests and per-event acknowledgements.
  * Events answered ACK_RETRY_LATER are sent again (after a pause); every
  * other answer is final and counted. The caller drives it from its own
- * poll loop (sbctl_client_socket + sbctl_client_on_readable).
+ * poll loop (sbctl_client_socket + sbctl_client_on_readable), calling
+ * sbctl_client_pump at every turn.
  */
 #ifndef SBCTL_CLIENT_H
 #define SBCTL_CLIENT_H
@@ -23,6 +24,13 @@ typedef struct {
 
 typedef struct sbctl_client sbctl_client_t;
 
+/* endpoint: one ZeroMQ endpoint or a comma-separated list (several ingest
+ * replicas). With a list the socket connects to each and sets
+ * ZMQ_IMMEDIATE: requests are spread over the connected ingests only, and
+ * while none is connected they stay queued (sbctl_client_pump tries again).
+ * A request taken down by an ingest that stopped is answered by no one:
+ * pair a list with sbctl_client_resend_after. NULL on error (a bad
+ * endpoint included). */
 sbctl_client_t *sbctl_client_new(void *zctx, const char *endpoint);
 /* The same as a CURVE client (sb_curve.h: --curve-secret-key-file, whose
  * public key must be in ingest's --curve-clients-file, and
@@ -33,9 +41,13 @@ sbctl_client_t *sbctl_client_new_curve(void *zctx, const char *endpoint, const s
 void sbctl_client_destroy(sbctl_client_t **c);
 
 /* Sends a request's events again when no reply came within ms (0, the
- * default: wait for ever). For a publisher that outlives an ingest that
- * was killed with its requests: a resent event that had been made durable
- * is answered ACK_DUPLICATE, so retrying is always safe. */
+ * default: wait for ever), and every unanswered request at once when a
+ * connection to an ingest drops (a socket monitor; seen at the next
+ * sbctl_client_pump). For a publisher that outlives an ingest that was
+ * stopped or killed with its requests: a resent event that had been made
+ * durable is answered ACK_DUPLICATE, so retrying is always safe. A reply
+ * that comes after its request was resent is ignored (counted once, from
+ * the resend's reply). */
 void sbctl_client_resend_after(sbctl_client_t *c, int ms);
 /* Queues one event (taken). It is sent when the window allows. */
 void sbctl_client_queue(sbctl_client_t *c, sb_envelope_t *env);
