@@ -328,7 +328,8 @@ static void batch_start(batch_t *b) {
     return;
   }
   sb_counter_add(st->batches, 1);
-  if (++st->inflight >= SB_STAGE_INFLIGHT_MAX || sb_handoff_backlogged(st->out))
+  /* st->pull is gone once the stage stopped (a reclaim answered late) */
+  if ((++st->inflight >= SB_STAGE_INFLIGHT_MAX || sb_handoff_backlogged(st->out)) && st->pull)
     sb_zsock_pause(st->pull); /* batch_finish resumes */
   batch_commit(b);
 }
