@@ -131,21 +131,28 @@ static void on_push_event(int event, void *arg) {
 static void sweep_leases(sb_handoff_t *h, int every_open_lease) {
   if (h->closing || h->sweeps_pending || !sb_redis_is_connected(h->svc->redis))
     return;
-  char now[24], deadline[24];
-  int64_t ms = sb_now_ms();
-  int64_t lease_ms = sb_config_int(h->svc->config, "lease-ms");
-  snprintf(now, sizeof now, "%lld", (long long)(every_open_lease ? ms + lease_ms : ms));
-  snprintf(deadline, sizeof deadline, "%lld", (long long)(ms + lease_ms));
-  for (size_t i = 0; i < sb_tenants_count(h->svc->tenants); i++) {
+  int64_t ms = sb_now_ms(), lease_ms = sb_config_int(h->svc->config, "lease-ms");
+  h->sweeps_pending += sb_handoff_claim(h->svc, h->sweep_script, h->lease, every_open_lease ? ms + lease_ms : ms,
+                                        ms + lease_ms, on_sweep, h);
+}
+
+size_t sb_handoff_claim(sb_service_t *s, int script, const char *lease, int64_t due_ms, int64_t until_ms,
+                        sb_redis_reply_fn fn, void *arg) {
+  char due[24], until[24];
+  snprintf(due, sizeof due, "%lld", (long long)due_ms);
+  snprintf(until, sizeof until, "%lld", (long long)until_ms);
+  size_t issued = 0;
+  for (size_t i = 0; i < sb_tenants_count(s->tenants); i++) {
     char stats[SB_KEY_MAX];
-    sb_key_tenant(stats, sizeof stats, sb_tenants_at(h->svc->tenants, i)->id, "stats");
-    const char *argv[] = {stats, now, deadline, h->lease, SB_SWEEP_CLAIM_MAX};
+    sb_key_tenant(stats, sizeof stats, sb_tenants_at(s->tenants, i)->id, "stats");
+    const char *argv[] = {stats, due, until, lease, SB_SWEEP_CLAIM_MAX};
     size_t lens[5];
     for (int k = 0; k < 5; k++)
       lens[k] = strlen(argv[k]);
-    if (sb_redis_evalsha(h->svc->redis, h->sweep_script, 1, 5, argv, lens, on_sweep, h) == 0)
-      h->sweeps_pending++;
+    if (sb_redis_evalsha(s->redis, script, 1, 5, argv, lens, fn, arg) == 0)
+      issued++;
   }
+  return issued;
 }
 
 static sb_counter_t *counter(sb_handoff_t *h, const char *name, const char *help) {

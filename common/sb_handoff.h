@@ -19,6 +19,7 @@
 #include "sb_service.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sb_handoff sb_handoff_t;
 
@@ -30,6 +31,14 @@ void sb_handoff_destroy(sb_handoff_t **h);
 /* Sends one envelope whose lease is already recorded. 0, or SB_EAGAIN when
  * it could not be queued (counted; the sweeper will re-send it). */
 int sb_handoff_send(sb_handoff_t *h, const void *blob, size_t len);
+
+/* Claims, for every tenant, the leases named lease (sb:{t:T}:lease:<lease>)
+ * due by due_ms, giving them the deadline until_ms (sweep.lua, script: its
+ * id from sb_script_add(.., "sweep", sb_script_sweep)); fn gets each
+ * tenant's reply, the claimed envelopes. Returns the calls issued. Used by
+ * the sweeper here and by a receiving stage that lost a sender. */
+size_t sb_handoff_claim(sb_service_t *s, int script, const char *lease, int64_t due_ms, int64_t until_ms,
+                        sb_redis_reply_fn fn, void *arg);
 
 /* Messages waiting to leave (for draining on shutdown). */
 size_t sb_handoff_pending(const sb_handoff_t *h);

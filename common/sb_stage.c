@@ -380,18 +380,10 @@ static void reclaim_run(sb_stage_t *st) {
     st->reclaim_wanted = 1;
     return;
   }
-  char now[24], stats[SB_KEY_MAX];
   int64_t until = sb_now_ms() + sb_config_int(st->svc->config, "lease-ms");
-  snprintf(now, sizeof now, "%lld", (long long)until); /* every open lease; claimed until then */
-  for (size_t i = 0; i < sb_tenants_count(st->svc->tenants); i++) {
-    sb_key_tenant(stats, sizeof stats, sb_tenants_at(st->svc->tenants, i)->id, "stats");
-    const char *argv[] = {stats, now, now, st->ops->lease_in, "1000"};
-    size_t lens[5];
-    for (int k = 0; k < 5; k++)
-      lens[k] = strlen(argv[k]);
-    if (sb_redis_evalsha(st->svc->redis, st->sweep_script, 1, 5, argv, lens, on_reclaimed, st) == 0)
-      st->reclaims_pending++;
-  }
+  /* every open lease (due by until), claimed until then */
+  st->reclaims_pending +=
+      sb_handoff_claim(st->svc, st->sweep_script, st->ops->lease_in, until, until, on_reclaimed, st);
 }
 
 static void on_reclaim_timer(uv_timer_t *t) { reclaim_run(t->data); }
