@@ -190,6 +190,20 @@ class Stack:
                 out["inflight_" + stage] = out.get("inflight_" + stage, 0) + int(n or 0)
         return out
 
+    def settle(self, before, acked, seconds):
+        """Waits (at most seconds) until Redis counts acked more routed
+        messages than in before and no lease is open, then one more second
+        for late duplicates; the stats then."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            s = self.stats()
+            open_ = sum(v for k, v in s.items() if k.startswith("inflight"))
+            if s.get("routed_messages", 0) - before.get("routed_messages", 0) >= acked and not open_:
+                break
+            time.sleep(0.5)
+        time.sleep(1)
+        return self.stats()
+
 
 def place_restarts(restarts, t0, timeline):
     """Turns each restart's wall-clock times into seconds from the window's
@@ -245,16 +259,7 @@ def run(a):
         if lg.returncode != 0 or len(steps) != 2:
             raise RuntimeError(f"loadgen exited {lg.returncode} with {len(steps)} steps (see {tmp}/loadgen.log)")
         # Let every lease settle (sweeper re-sends of what a restart caught).
-        deadline = time.time() + a.drain
-        while time.time() < deadline:
-            s = st.stats()
-            acked = sum(x["acked"] for x in steps)
-            open_ = sum(v for k, v in s.items() if k.startswith("inflight"))
-            if s.get("routed_messages", 0) - before.get("routed_messages", 0) >= acked and not open_:
-                break
-            time.sleep(0.5)
-        time.sleep(1)
-        after = st.stats()
+        after = st.settle(before, sum(x["acked"] for x in steps), a.drain)
     finally:
         st.stop()
     d = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}

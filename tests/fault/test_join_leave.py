@@ -159,15 +159,7 @@ def main():
         joined = metric(c0, "sb_peers_joined_total", 'to="route"')
         left = metric(c0, "sb_peers_left_total", 'to="route"')
         lost = metric(st.ports[("ingest", 0)]["admin"], "sb_handoff_receivers_lost_total", 'to="classify"')
-        deadline = time.time() + 20
-        while time.time() < deadline:  # let late duplicates settle
-            after = st.stats()
-            open_ = sum(v for k, v in after.items() if k.startswith("inflight"))
-            if after.get("routed_messages", 0) - before.get("routed_messages", 0) >= step["acked"] and not open_:
-                break
-            time.sleep(0.5)
-        time.sleep(1)
-        after = st.stats()
+        after = st.settle(before, step["acked"], 20)  # late duplicates settle
     finally:
         st.stop()
     routed = after.get("routed_messages", 0) - before.get("routed_messages", 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <uv.h>
 
 const char *sb_test_source_dir(void) { return SB_SOURCE_DIR; }
 const char *sb_test_binary_dir(void) { return SB_BINARY_DIR; }
@@ -122,4 +123,15 @@ char *sb_test_http_body(int port, const char *method, const char *path, const ch
   char *out = strdup(b ? b + 4 : "");
   free(buf);
   return out;
+}
+
+static void on_loop_timer(uv_timer_t *t) { uv_stop(t->loop); }
+
+void sb_test_run_loop_for(int ms) {
+  uv_timer_t t;
+  uv_timer_init(uv_default_loop(), &t);
+  uv_timer_start(&t, on_loop_timer, (uint64_t)ms, 0);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(uv_default_loop(), UV_RUN_NOWAIT);
 }

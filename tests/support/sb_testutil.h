@@ -30,6 +30,10 @@ char *sb_test_http_body(int port, const char *method, const char *path, const ch
  * val (e.g. SB_TENANTS: the tenant file the stack wrote for it). */
 pid_t sb_test_child_pid(const char *comm, const char *env_name, char *val, size_t cap);
 
+/* Runs the default libuv loop for ms milliseconds (a timer stops it), then
+ * once more without waiting so that handles closed meanwhile are freed. */
+void sb_test_run_loop_for(int ms);
+
 /* Replaces path with text through a rename, so that a reader never sees
  * half a file (fails the test on error). */
 void sb_test_write_file(const char *path, const char *text);

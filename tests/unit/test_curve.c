@@ -60,17 +60,6 @@ static void on_readable(sb_zsock_t *z, void *arg) {
   }
 }
 
-static void on_timer(uv_timer_t *t) { uv_stop(t->loop); }
-
-static void run_for(int ms) {
-  uv_timer_t t;
-  uv_timer_init(uv_default_loop(), &t);
-  uv_timer_start(&t, on_timer, (uint64_t)ms, 0);
-  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
-  uv_close((uv_handle_t *)&t, NULL);
-  uv_run(uv_default_loop(), UV_RUN_NOWAIT);
-}
-
 /* Runs the loop until the counter of reason passes floor (or the wait ends),
  * then a little longer so that anything let in would have arrived. */
 static uint64_t rejected_metric(server_t *s, const char *reason);
@@ -79,8 +68,8 @@ static void run_until_rejected(server_t *s, const char *reason,
   for (int waited = 0;
        waited < REFUSED_WAIT_MS && rejected_metric(s, reason) <= floor;
        waited += 50)
-    run_for(50);
-  run_for(SETTLE_MS);
+    sb_test_run_loop_for(50);
+  sb_test_run_loop_for(SETTLE_MS);
 }
 
 static void server_start(server_t *s, const char *allowed_pub) {
@@ -243,7 +232,7 @@ static void a_listed_client_exchanges_every_message(void **state) {
   sb_curve_t *cc = client_keys(&ck, s.key.pub);
   sb_zsock_t *push;
   push_all(cctx, cc, s.ep, &push);
-  run_for(5000);
+  sb_test_run_loop_for(5000);
   assert_int_equal(s.received, MESSAGES);
   int mech = 0;
   size_t sz = sizeof mech;
@@ -319,7 +308,7 @@ static void sbctl_publishes_as_a_curve_client(void **state) {
   assert_int_equal(zmq_send(sbctl_client_socket(cl), "hello", 5, 0), 5);
   int got = 0;
   for (int i = 0; i < 50 && !got; i++) {
-    run_for(50); /* the ZAP handler answers from the loop */
+    sb_test_run_loop_for(50); /* the ZAP handler answers from the loop */
     zmq_msg_t m;
     zmq_msg_init(&m);
     while (zmq_msg_recv(&m, router, ZMQ_DONTWAIT) >= 0)

@@ -30,21 +30,10 @@ static void on_readable(sb_zsock_t *z, void *arg) {
   }
 }
 
-static void on_timer(uv_timer_t *t) { uv_stop(t->loop); }
-
-static void run_for(int ms) {
-  uv_timer_t t;
-  uv_timer_init(uv_default_loop(), &t);
-  uv_timer_start(&t, on_timer, (uint64_t)ms, 0);
-  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
-  uv_close((uv_handle_t *)&t, NULL);
-  uv_run(uv_default_loop(), UV_RUN_NOWAIT);
-}
-
 /* Runs the loop until the peers' count is want (or 5 s). */
 static size_t wait_count(sb_peers_t *p, size_t want) {
   for (int i = 0; i < 100 && sb_peers_count(p) != want; i++)
-    run_for(50);
+    sb_test_run_loop_for(50);
   return sb_peers_count(p);
 }
 
@@ -92,9 +81,9 @@ static void an_endpoint_file_is_followed(void **state) {
   sb_peers_t *p = sb_peers_new(loop, push, spec, &o, &why);
   assert_non_null(p);
   assert_int_equal(wait_count(p, 2), 2);
-  run_for(200); /* both connections up before sending, so both get some */
+  sb_test_run_loop_for(200); /* both connections up before sending, so both get some */
   send_n(push, 100);
-  run_for(300);
+  sb_test_run_loop_for(300);
   assert_int_equal(sink[0].received + sink[1].received, 100);
   assert_true(sink[0].received > 0 && sink[1].received > 0);
   assert_int_equal(sink[2].received, 0);
@@ -102,18 +91,18 @@ static void an_endpoint_file_is_followed(void **state) {
   /* a third joins: it gets its share once discovered */
   write_list(path, ep[1], ep[2]); /* and the first leaves */
   assert_int_equal(wait_count(p, 2), 2);
-  run_for(300);
+  sb_test_run_loop_for(300);
   assert_int_equal(removed_calls, 1);
   int before0 = sink[0].received;
   send_n(push, 100);
-  run_for(300);
+  sb_test_run_loop_for(300);
   assert_int_equal(sink[0].received, before0); /* disconnected: nothing more */
   assert_true(sink[2].received > 0);
   assert_int_equal(sink[1].received + sink[2].received, 200 - before0);
 
   /* the file disappears: the set is kept, nothing is disconnected */
   unlink(path);
-  run_for(300);
+  sb_test_run_loop_for(300);
   assert_int_equal(sb_peers_count(p), 2);
   assert_int_equal(removed_calls, 1);
 
@@ -146,11 +135,11 @@ static void a_name_is_every_address_it_resolves_to(void **state) {
   assert_non_null(p);
   assert_int_equal(sb_peers_count(p), 0); /* names resolve on the loop */
   for (int i = 0; i < 100 && sb_peers_count(p) == 0; i++)
-    run_for(50);
+    sb_test_run_loop_for(50);
   assert_true(sb_peers_count(p) >= 1); /* 127.0.0.1, and ::1 where configured */
-  run_for(300);
+  sb_test_run_loop_for(300);
   send_n(push, 10);
-  run_for(300);
+  sb_test_run_loop_for(300);
   assert_int_equal(sink.received, 10);
   sb_peers_destroy(&p);
   sb_zsock_destroy(&push);

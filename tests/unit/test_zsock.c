@@ -41,17 +41,6 @@ static void on_readable(sb_zsock_t *z, void *arg) {
   }
 }
 
-static void on_timer(uv_timer_t *t) { uv_stop(t->loop); }
-
-static void run_for(int ms) {
-  uv_timer_t t;
-  uv_timer_init(uv_default_loop(), &t);
-  uv_timer_start(&t, on_timer, (uint64_t)ms, 0);
-  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
-  uv_close((uv_handle_t *)&t, NULL);
-  uv_run(uv_default_loop(), UV_RUN_NOWAIT);
-}
-
 static void everything_sent_arrives_in_order_and_pause_holds(void **state) {
   (void)state;
   uv_loop_t *loop = uv_default_loop();
@@ -69,10 +58,10 @@ static void everything_sent_arrives_in_order_and_pause_holds(void **state) {
     size_t len = sizeof i;
     assert_int_equal(sb_zsock_send(push, parts, &len, 1), 0);
   }
-  run_for(2000);
+  sb_test_run_loop_for(2000);
   assert_int_equal(r.received, MESSAGES / 2); /* paused: nothing more taken */
   sb_zsock_resume(r.pull);
-  run_for(5000);
+  sb_test_run_loop_for(5000);
   assert_int_equal(r.received, MESSAGES);
   assert_int_equal(r.in_order, MESSAGES);
   assert_int_equal(sb_zsock_pending(push), 0);
