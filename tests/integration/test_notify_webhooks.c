@@ -276,9 +276,7 @@ static void a_refused_endpoint_is_retried_until_it_comes_up(void **state) {
   assert_true(attempts_of("ref", "ref-1") >= 2);
   sb_hookrecv_t *late = sb_hookrecv_start(refused_port);
   assert_non_null(late);
-  /* the tenant takes every event kind, so more than one delivery may be
-   * pending; all of them must arrive once the endpoint listens */
-  assert_true(sb_hookrecv_wait(late, "/ref", 200, 1, WAIT_MS) >= 1);
+  assert_int_equal(sb_hookrecv_wait(late, "/ref", 200, 1, WAIT_MS), 1);
   assert_int_equal(wait_value(zcard, "ref", "h", 0, WAIT_MS), 0);
   sb_hookrecv_stop(&late);
 }
@@ -293,7 +291,9 @@ static int setup(void **state) {
   int p = sb_hookrecv_port(recv_);
   char *json = malloc(16384);
 #define HOOK(tenant, hooks, policy) "{\"id\":\"" tenant "\",\"notify\":{\"webhooks\":[" hooks "]" policy "}}"
-#define EP(id, path, extra) "{\"id\":\"" id "\",\"url\":\"http://127.0.0.1:%d" path "\",\"secret\":\"env:SB_TEST_HOOK_SECRET\",\"events\":[\"*\"]" extra "}"
+/* queued only: with "*" sla-timer's periodic service_level event would
+ * land in the counts whenever a test straddles a period boundary */
+#define EP(id, path, extra) "{\"id\":\"" id "\",\"url\":\"http://127.0.0.1:%d" path "\",\"secret\":\"env:SB_TEST_HOOK_SECRET\",\"events\":[\"queued\"]" extra "}"
   snprintf(json, 16384,
            "{\"tenants\":["
            HOOK("sig", "{\"id\":\"crm\",\"url\":\"http://127.0.0.1:%d/sig\",\"secret\":\"env:SB_TEST_HOOK_SECRET\",\"events\":[\"queued\",\"assigned\"]}", "") ","
