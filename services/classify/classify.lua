@@ -10,10 +10,11 @@
 --   [5] the priority classify computed in C (0..100)
 --   [6] points a repeat contact adds (the tenant's "repeat" weight)
 --   [7] incident records (sb_incident.h), ';'-joined, "" for none:
---       "<kind>|<key>|<bucket start ms>|<observed>|<baseline>", kind v:
---       spike_volume, n: spike_negative, upper case (V, N) for the
+--       "<kind>|<key>|<bucket start ms>|<observed>|<baseline>|<due ms>",
+--       kind v: spike_volume, n: spike_negative, upper case (V, N) for the
 --       message's own incident (Classification.spike, set in C); the
---       others are incidents it opened
+--       others are incidents it opened. due: when the notice may go out,
+--       0 for now, else the next opening of spike.supervisor_calendar
 --   [8] how long an incident is de-duplicated, ms
 --   [9] the message's conversation, [10] the answer suggested on it
 --       (Classification.suggested_reply); "" for none
@@ -38,8 +39,9 @@
 -- later, under a later id. One SET NX GET per record settles it: the first
 -- writer's id is THE incident; the winner stores its Incident envelope
 -- (ev:<key>, key = sha1("/classify\n" .. id)) and records lease:notify due
--- now, so the sweeper hands it to notify within one --sweep-ms (no socket
--- of its own); a message whose own id lost carries the winner's id
+-- now (or at the supervisors' next opening: Incident.alert_deferred_ms, the
+-- envelope kept that much longer), so the sweeper hands it to notify
+-- within one --sweep-ms of then (no socket of its own); a message whose own id lost carries the winner's id
 -- (Classification.spike appended: the last value wins). So one event per
 -- incident whatever the number of replicas, at one command per message in
 -- an incident (none otherwise).
@@ -78,26 +80,36 @@ local function repeat_contacts(key, blob, i)
   return pb_bytes(30, pb_uint(17, earlier) .. pb_uint(11, prio))
 end
 
--- The Incident event of a record this script won, stored and due for notify.
-local function incident_event(id, kind, key, started, observed, baseline)
+-- The Incident event of a record this script won, stored and due for notify
+-- now, or at due (ms) when the supervisors' calendar is closed.
+local function incident_event(id, kind, key, started, observed, baseline, due)
   local now = math.floor(tonumber(ARGV[1]) / 1000)
   local body = pb_bytes(1, kind) .. pb_bytes(2, key) .. pb_bytes(3, id) .. pb_uint(4, started) ..
                pb_double(5, observed) .. pb_double(6, baseline) .. pb_bool(9, true)
-  sb_event_store(id, '/classify', 'com.switchboard.incident.' .. kind, now, pb_bytes(24, body), ARGV[7],
-                 'notify', now)
+  local ttl = tonumber(ARGV[7])
+  if due > now then
+    body = body .. pb_uint(10, due)
+    ttl = ttl + math.ceil((due - now) / 1000) -- kept until delivered
+    stat('spike_incidents_deferred')
+  else
+    due = now
+  end
+  sb_event_store(id, '/classify', 'com.switchboard.incident.' .. kind, now, pb_bytes(24, body), ttl,
+                 'notify', due)
   stat('spike_incidents')
   stat('spike_incidents_' .. kind)
 end
 
 -- One record: the incident's id as the tenant knows it, and the record's.
 local function incident(rec, ttl)
-  local k, key, started, observed, baseline = string.match(rec, '^([VNvn])|([^|]+)|(%d+)|([^|]+)|([^|]+)$')
+  local k, key, started, observed, baseline, due =
+    string.match(rec, '^([VNvn])|([^|]+)|(%d+)|([^|]+)|([^|]+)|(%d+)$')
   if not k or not tonumber(observed) or not tonumber(baseline) then return nil end
   local kind = INCIDENT_KINDS[string.lower(k)]
   local id = kind .. ':' .. key .. ':' .. started
   local known = redis.call('SET', P .. 'incident:' .. kind .. ':' .. key, id, 'NX', 'GET', 'PX', ttl)
   if known then return known, id end
-  incident_event(id, kind, key, tonumber(started), tonumber(observed), tonumber(baseline))
+  incident_event(id, kind, key, tonumber(started), tonumber(observed), tonumber(baseline), tonumber(due))
   return id, id
 end
 

@@ -20,7 +20,8 @@
  * sb_incident) that counts every message this replica classifies; a
  * message in an open incident gets Classification.spike = its id, and
  * classify.lua stores one Incident event per incident across replicas,
- * handed to notify by the lease sweeper (see the script's header).
+ * handed to notify by the lease sweeper (see the script's header), at the
+ * next opening of the tenant's spike.supervisor_calendar if it is closed.
  * sb_classify_spike_incidents_total{kind} counts the incidents this
  * replica's trackers opened (replicas that see the same burst open the
  * same one; the tenant's stats field "spike_incidents" counts it once).
@@ -102,10 +103,11 @@ static void repeat_args(sb_stage_item_t *it, const sb_rules_t *rules, const Swit
 }
 
 /* The records classify.lua needs, "<kind>|<key>|<started ms>|<observed>|
- * <baseline>" joined by ';' (kind v or n; V or N for the message's own
- * incident): its own and any it opened; then the script's de-duplication
- * time. */
-static void spike_args(sb_stage_item_t *it, const sb_incident_t *t, const sb_incident_hits_t *h) {
+ * <baseline>|<notice due ms>" joined by ';' (kind v or n; V or N for the
+ * message's own incident; due 0: now): its own and any it opened; then the
+ * script's de-duplication time. */
+static void spike_args(sb_stage_item_t *it, const sb_incident_t *t, const sb_incident_hits_t *h,
+                       int64_t due_ms) {
   char recs[INCIDENT_RECORDS_MAX];
   size_t at = 0;
   recs[0] = '\0';
@@ -114,8 +116,8 @@ static void spike_args(sb_stage_item_t *it, const sb_incident_t *t, const sb_inc
     if ((i > 0 || !r->member) && !r->opened)
       continue;
     const char *kinds = i == 0 && r->member ? "VN" : "vn"; /* indexed by sb_incident_kind_t */
-    int n = snprintf(recs + at, sizeof recs - at, "%s%c|%s|%lld|%.6g|%.6g", at ? ";" : "", kinds[r->kind], r->key, (long long)r->started_ms, r->observed,
-                     r->baseline);
+    int n = snprintf(recs + at, sizeof recs - at, "%s%c|%s|%lld|%.6g|%.6g|%lld", at ? ";" : "", kinds[r->kind],
+                     r->key, (long long)r->started_ms, r->observed, r->baseline, (long long)due_ms);
     if (n < 0 || (size_t)n >= sizeof recs - at) {
       recs[at] = '\0'; /* cannot happen with keys of at most 64 bytes */
       break;
@@ -124,6 +126,18 @@ static void spike_args(sb_stage_item_t *it, const sb_incident_t *t, const sb_inc
   }
   sb_stage_item_argf(it, "%s", recs);
   sb_stage_item_argf(it, "%lld", (long long)(sb_incident_opts(t)->bucket_ms * SB_INCIDENT_TTL_BUCKETS));
+}
+
+/* When an incident opened at now_ms is to reach the supervisors: 0 (now)
+ * unless the tenant's spike.supervisor_calendar is closed, then its next
+ * opening. A calendar that never opens (or fails) does not hold a notice
+ * back: an alert that is never sent is worse than one sent out of hours. */
+static int64_t notice_due(classify_ctx_t *c, const sb_tenant_t *tenant, int64_t now_ms) {
+  sb_calendar_t *cal = sb_ruleset_supervisor_calendar(c->set, tenant);
+  int64_t at = 0;
+  if (!cal || sb_calendar_next_open(cal, now_ms, &at) || at <= now_ms)
+    return 0;
+  return at;
 }
 
 /* Counts the message in its tenant's spike tracker; a message in an open
@@ -135,7 +149,8 @@ static int observe_spike(classify_ctx_t *c, sb_stage_item_t *it, const sb_classi
     return 0;
   sb_incident_hits_t h;
   const char *intent = v->intent.n ? v->intent.intents[0].name : NULL;
-  int rc = sb_incident_observe(t, intent, v->sentiment.label == SB_SENTIMENT_NEGATIVE, sb_now_ms(), &h);
+  int64_t now = sb_now_ms();
+  int rc = sb_incident_observe(t, intent, v->sentiment.label == SB_SENTIMENT_NEGATIVE, now, &h);
   if (rc || h.n == 0)
     return rc;
   for (size_t i = 0; i < h.n; i++)
@@ -149,7 +164,9 @@ static int observe_spike(classify_ctx_t *c, sb_stage_item_t *it, const sb_classi
       free(cl->spike);
     cl->spike = id;
   }
-  spike_args(it, t, &h);
+  /* every record may store the event (the first writer across replicas
+   * does), so each carries the due time; ICU work only inside incidents */
+  spike_args(it, t, &h, notice_due(c, it->tenant, now));
   return 0;
 }
 

@@ -457,9 +457,25 @@ static int spike_number(parse_t *p, const cJSON *obj, const char *name, double l
   return 1;
 }
 
-/* "spike": {"enabled", "bucket_s", "k", "alpha", "warmup_buckets", "min_count"} */
+/* spike.supervisor_calendar: "" or a calendar name (resolved by sb_ruleset) */
+static int spike_calendar(parse_t *p, const cJSON *obj) {
+  const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, "supervisor_calendar");
+  if (!j)
+    return 0;
+  const char *v = cJSON_IsString(j) ? j->valuestring : NULL;
+  size_t n = v ? strlen(v) : 0;
+  if (!v || n > SB_RULES_CALENDAR_NAME_MAX || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+    return fail(p, "spike.supervisor_calendar: must be the name of one of sla.calendars ([A-Za-z0-9_-], at most %d), or \"\" (always)",
+                SB_RULES_CALENDAR_NAME_MAX);
+  snprintf(p->r->spike.supervisor_calendar, sizeof p->r->spike.supervisor_calendar, "%s", v);
+  return 0;
+}
+
+/* "spike": {"enabled", "bucket_s", "k", "alpha", "warmup_buckets", "min_count",
+ *           "supervisor_calendar"} */
 static int parse_spike(parse_t *p, const cJSON *obj) {
-  static const char *const keys[] = {"enabled", "bucket_s", "k", "alpha", "warmup_buckets", "min_count", NULL};
+  static const char *const keys[] = {"enabled", "bucket_s", "k", "alpha", "warmup_buckets", "min_count",
+                                     "supervisor_calendar", NULL};
   sb_rules_spike_t *sp = &p->r->spike;
   int rc = expect(p, obj, cJSON_IsObject, "spike", "an object");
   if (!rc)
@@ -481,6 +497,8 @@ static int parse_spike(parse_t *p, const cJSON *obj) {
     sp->opts.warmup_buckets = (int)v;
   if (rc >= 0 && (rc = spike_number(p, obj, "min_count", 1, SB_RULES_SPIKE_MIN_COUNT_MAX, 0, &v)) == 1)
     sp->opts.min_count = (int)v;
+  if (rc >= 0)
+    rc = spike_calendar(p, obj);
   return rc < 0 ? rc : 0;
 }
 

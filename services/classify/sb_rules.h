@@ -90,10 +90,16 @@
 #define SB_RULES_SPIKE_WARMUP_MAX 10000
 #define SB_RULES_SPIKE_MIN_COUNT_MAX 1000000
 
+/* A calendar's name, as in the tenant's sla.calendars: [A-Za-z0-9_-] */
+#define SB_RULES_CALENDAR_NAME_MAX 32
+
 /* The tenant's spike detector settings ("spike"). */
 typedef struct {
   int enabled;          /* default 1 */
   sb_spike_opts_t opts; /* sb_spike_opts_default + the members given */
+  /* "supervisor_calendar": a name of the tenant's sla.calendars, "" for
+   * always (sb_ruleset resolves it: the rules see one section only) */
+  char supervisor_calendar[SB_RULES_CALENDAR_NAME_MAX + 1];
 } sb_rules_spike_t;
 
 /* A term's value in the rules' termsets: its kind and the index of what it

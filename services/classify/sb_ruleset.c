@@ -5,6 +5,7 @@
 #include "sb_ruleset.h"
 #include "sb_error.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ typedef struct {
   const sb_tenant_t *tenant; /* the service's */
   sb_rules_t *rules;
   sb_classify_t *classify;
+  sb_calendar_t *supervisor_calendar; /* spike.supervisor_calendar; NULL: always */
 } entry_t;
 
 struct sb_ruleset {
@@ -28,6 +30,7 @@ void sb_ruleset_destroy(sb_ruleset_t **rsp) {
   for (size_t i = 0; rs->entries && i < rs->n; i++) {
     sb_classify_destroy(&rs->entries[i].classify);
     sb_rules_destroy(&rs->entries[i].rules);
+    sb_calendar_destroy(&rs->entries[i].supervisor_calendar);
   }
   free(rs->entries);
   sb_sentiment_destroy(&rs->sentiment);
@@ -35,23 +38,39 @@ void sb_ruleset_destroy(sb_ruleset_t **rsp) {
   *rsp = NULL;
 }
 
-/* The "classify" JSON of tenant id: from the re-read file when there is
- * one, else the service's own copy. *missing when the file lacks it. */
-static const char *section_of(const sb_tenant_t *t, const sb_tenants_t *fresh, int *missing) {
-  *missing = 0;
-  if (!fresh)
-    return t->section_json[SB_TENANT_CLASSIFY];
-  const sb_tenant_t *f = sb_tenants_find(fresh, t->id, strlen(t->id));
-  if (!f) {
-    *missing = 1;
-    return NULL;
-  }
-  return f->section_json[SB_TENANT_CLASSIFY];
+/* Tenant t as the rules are read from: its entry in the re-read file when
+ * there is one (NULL if the file lacks it), else the service's own. */
+static const sb_tenant_t *source_of(const sb_tenant_t *t, const sb_tenants_t *fresh) {
+  return fresh ? sb_tenants_find(fresh, t->id, strlen(t->id)) : t;
 }
 
-static int build_entry(entry_t *e, const char *section, const sb_ruleset_source_t *src,
+/* spike.supervisor_calendar names one of the tenant's sla.calendars (the
+ * calendars sla-timer counts targets in): read it from the sla section. */
+static int supervisor_calendar(entry_t *e, const sb_tenant_t *src, char *err, size_t errlen) {
+  const char *name = sb_rules_spike(e->rules)->supervisor_calendar;
+  if (!*name)
+    return 0;
+  const char *sla = src->section_json[SB_TENANT_SLA];
+  cJSON *j = sla ? cJSON_Parse(sla) : NULL;
+  const cJSON *cal = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "calendars"), name);
+  char why[200];
+  int rc = 0;
+  if (!cal) {
+    snprintf(err, errlen, "tenant %s: spike.supervisor_calendar: \"%s\" names no calendar of sla.calendars",
+             e->tenant->id, name);
+    rc = SB_ECONFIG;
+  } else if (!(e->supervisor_calendar = sb_calendar_from_json(cal, why, sizeof why))) {
+    snprintf(err, errlen, "tenant %s: sla.calendars.%s: %s", e->tenant->id, name, why);
+    rc = SB_ECONFIG;
+  }
+  cJSON_Delete(j);
+  return rc;
+}
+
+static int build_entry(entry_t *e, const sb_tenant_t *from, const sb_ruleset_source_t *src,
                        const sb_sentiment_t *sentiment, char *err, size_t errlen) {
   char why[256];
+  const char *section = from->section_json[SB_TENANT_CLASSIFY];
   if (section)
     e->rules = sb_rules_parse(section, strlen(section), why, sizeof why);
   else if (src->default_rules && *src->default_rules)
@@ -64,7 +83,7 @@ static int build_entry(entry_t *e, const char *section, const sb_ruleset_source_
     snprintf(err, errlen, "tenant %s: %s", e->tenant->id, e->rules ? "out of memory" : why);
     return SB_ECONFIG;
   }
-  return 0;
+  return supervisor_calendar(e, from, err, errlen);
 }
 
 sb_ruleset_t *sb_ruleset_build(const sb_ruleset_source_t *src, char *err, size_t errlen) {
@@ -93,15 +112,14 @@ sb_ruleset_t *sb_ruleset_build(const sb_ruleset_source_t *src, char *err, size_t
     rc = SB_ENOMEM;
   for (size_t i = 0; !rc && i < n; i++) {
     entry_t *e = &rs->entries[rs->n++];
-    int missing;
     e->tenant = sb_tenants_at(src->tenants, i);
-    const char *section = section_of(e->tenant, fresh, &missing);
-    if (missing) {
+    const sb_tenant_t *from = source_of(e->tenant, fresh);
+    if (!from) {
       snprintf(err, errlen, "tenant %s: missing from %s (a restart removes tenants)", e->tenant->id,
                src->tenants_path);
       rc = SB_ECONFIG;
     } else {
-      rc = build_entry(e, section, src, rs->sentiment, err, errlen);
+      rc = build_entry(e, from, src, rs->sentiment, err, errlen);
     }
   }
   sb_tenants_destroy(&fresh);
@@ -121,5 +139,12 @@ sb_classify_t *sb_ruleset_classifier(const sb_ruleset_t *rs, const sb_tenant_t *
       return rs->entries[i].classify;
     }
   }
+  return NULL;
+}
+
+sb_calendar_t *sb_ruleset_supervisor_calendar(const sb_ruleset_t *rs, const sb_tenant_t *t) {
+  for (size_t i = 0; rs && i < rs->n; i++)
+    if (rs->entries[i].tenant == t)
+      return rs->entries[i].supervisor_calendar;
   return NULL;
 }

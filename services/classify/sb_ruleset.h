@@ -21,6 +21,7 @@
 #ifndef SB_RULESET_H
 #define SB_RULESET_H
 
+#include "sb_calendar.h"
 #include "sb_classify.h"
 #include "sb_tenants.h"
 
@@ -46,5 +47,11 @@ void sb_ruleset_destroy(sb_ruleset_t **rs);
  * *rules if not NULL, its rules; NULL if t is not in the set. */
 sb_classify_t *sb_ruleset_classifier(const sb_ruleset_t *rs, const sb_tenant_t *t,
                                      const sb_rules_t **rules);
+
+/* The supervisors' hours of tenant t's spike incidents (its rules'
+ * spike.supervisor_calendar, read from its sla.calendars): NULL for
+ * always, or if t is not in the set. Owned by the set; one thread at a
+ * time (sb_calendar). */
+sb_calendar_t *sb_ruleset_supervisor_calendar(const sb_ruleset_t *rs, const sb_tenant_t *t);
 
 #endif

@@ -90,6 +90,32 @@ static void a_target_that_starts_outside_hours_starts_at_the_opening(void **stat
   sb_calendar_destroy(&c);
 }
 
+static int64_t next_open(sb_calendar_t *c, int64_t t) {
+  int64_t at = -1;
+  assert_int_equal(sb_calendar_next_open(c, t, &at), 0);
+  return at;
+}
+
+static void the_next_opening_is_now_when_open(void **state) {
+  (void)state;
+  sb_calendar_t *c = office();
+  int64_t tue_1000 = utc(2026, 6, 16, 8, 0); /* 10:00 CEST: open */
+  assert_int_equal(next_open(c, tue_1000), tue_1000);
+  /* the last open millisecond before lunch; then lunch -> 13:30 CEST */
+  assert_int_equal(next_open(c, utc(2026, 6, 16, 10, 30) - 1), utc(2026, 6, 16, 10, 30) - 1);
+  assert_int_equal(next_open(c, utc(2026, 6, 16, 10, 30)), utc(2026, 6, 16, 11, 30));
+  /* Christmas Eve after hours -> Monday 28th 09:00 CET */
+  assert_int_equal(next_open(c, utc(2026, 12, 24, 20, 0)), utc(2026, 12, 28, 8, 0));
+  sb_calendar_destroy(&c);
+  /* a calendar with no shift never opens */
+  char err[200];
+  sb_calendar_t *never = sb_calendar_new("UTC", err, sizeof err);
+  assert_non_null(never);
+  int64_t at = 0;
+  assert_int_equal(sb_calendar_next_open(never, tue_1000, &at), SB_ENOTFOUND);
+  sb_calendar_destroy(&never);
+}
+
 static void shifts_follow_the_wall_clock_across_dst_changes(void **state) {
   (void)state;
   sb_calendar_t *c = office();
@@ -187,6 +213,7 @@ int main(void) {
       cmocka_unit_test(a_holiday_and_the_weekend_are_skipped),
       cmocka_unit_test(crossing_a_weekend),
       cmocka_unit_test(a_target_that_starts_outside_hours_starts_at_the_opening),
+      cmocka_unit_test(the_next_opening_is_now_when_open),
       cmocka_unit_test(shifts_follow_the_wall_clock_across_dst_changes),
       cmocka_unit_test(a_shift_over_the_clock_change_lasts_what_the_wall_clock_says),
       cmocka_unit_test(adding_what_lies_between_gives_the_end_back),

@@ -131,6 +131,43 @@ static void missing_tenant_unreadable_file_and_bad_lexicons_fail(void **state) {
   sb_tenants_destroy(&t);
 }
 
+/* Tenant "n" names calendar "office" (Mondays 09:00-10:00 UTC) of its sla
+ * section for its spike notices; "x" names one it does not have. */
+#define CAL_TENANTS(cal_name)                                                                               \
+  "{\"tenants\":[{\"id\":\"n\",\"classify\":{\"spike\":{\"supervisor_calendar\":\"office\"}},"          \
+  "\"sla\":{\"calendars\":{\"" cal_name "\":{\"tz\":\"UTC\",\"hours\":{\"mon\":[[\"09:00\",\"10:00\"]]}}}}},"    \
+  "{\"id\":\"always\"}]}"
+
+static void spike_notices_use_the_named_sla_calendar(void **state) {
+  (void)state;
+  char err[256];
+  sb_tenants_t *t = tenants_of(CAL_TENANTS("office"));
+  sb_ruleset_source_t src = {.tenants = t};
+  sb_ruleset_t *rs = sb_ruleset_build(&src, err, sizeof err);
+  if (!rs)
+    fail_msg("%s", err);
+  sb_calendar_t *cal = sb_ruleset_supervisor_calendar(rs, sb_tenants_at(t, 0));
+  assert_non_null(cal);
+  /* Mon 2026-11-23 09:30 UTC open; Tue 24th 12:00 -> Mon 30th 09:00 */
+  assert_true(sb_calendar_is_open(cal, 1795426200000LL));
+  int64_t at = 0;
+  assert_int_equal(sb_calendar_next_open(cal, 1795521600000LL, &at), 0);
+  assert_int_equal(at, 1796029200000LL);
+  assert_null(sb_ruleset_supervisor_calendar(rs, sb_tenants_at(t, 1)));
+  sb_ruleset_destroy(&rs);
+  sb_tenants_destroy(&t);
+
+  /* a name the tenant's sla.calendars lacks is refused, naming both */
+  t = tenants_of(CAL_TENANTS("shop"));
+  src.tenants = t;
+  assert_null(sb_ruleset_build(&src, err, sizeof err));
+  assert_string_equal(err, "tenant n: spike.supervisor_calendar: \"office\" names no calendar of sla.calendars");
+  sb_tenants_destroy(&t);
+  /* a bad name is the rules' error */
+  assert_null(sb_rules_parse("{\"spike\":{\"supervisor_calendar\":\"a b\"}}", 39, err, sizeof err));
+  assert_non_null(strstr(err, "spike.supervisor_calendar: must be the name of one of sla.calendars"));
+}
+
 static void repeat_settings_out_of_range_are_refused(void **state) {
   (void)state;
   char err[256];
@@ -156,6 +193,7 @@ int main(void) {
       cmocka_unit_test(reload_reads_the_file_again_and_keeps_the_service_tenants),
       cmocka_unit_test(one_bad_tenant_fails_the_whole_set_and_says_which),
       cmocka_unit_test(missing_tenant_unreadable_file_and_bad_lexicons_fail),
+      cmocka_unit_test(spike_notices_use_the_named_sla_calendar),
       cmocka_unit_test(repeat_settings_out_of_range_are_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

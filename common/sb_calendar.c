@@ -220,6 +220,17 @@ int sb_calendar_is_open(sb_calendar_t *c, int64_t t_ms) {
   return sb_calendar_between(c, t_ms, t_ms + 1) == 1;
 }
 
+/* The first business millisecond at or after t ends 1 ms of business time
+ * (sb_calendar_add(c, t, 1)): open at t gives t + 1, closed gives the
+ * opening + 1. */
+int sb_calendar_next_open(sb_calendar_t *c, int64_t t_ms, int64_t *at) {
+  int64_t end = 0;
+  int rc = sb_calendar_add(c, t_ms, 1, &end);
+  if (!rc)
+    *at = end - 1;
+  return rc;
+}
+
 /* ---- the tenant file's form ------------------------------------------------ */
 
 int sb_calendar_parse_hhmm(const char *s) {

@@ -72,6 +72,9 @@ int sb_calendar_add(sb_calendar_t *c, int64_t t_ms, int64_t n_ms, int64_t *due);
 int64_t sb_calendar_between(sb_calendar_t *c, int64_t a_ms, int64_t b_ms);
 /* 1 if instant t_ms is inside a shift. */
 int sb_calendar_is_open(sb_calendar_t *c, int64_t t_ms);
+/* *at = t_ms if the calendar is open then, else its next opening. Errors
+ * as sb_calendar_add's (SB_ENOTFOUND: it never opens). */
+int sb_calendar_next_open(sb_calendar_t *c, int64_t t_ms, int64_t *at);
 const char *sb_calendar_tz(const sb_calendar_t *c);
 
 /* Parses "HH:MM" (00:00..24:00) into minutes; -1 if malformed. */
