@@ -7,6 +7,9 @@
 -- pb_* encode protobuf fields, so that a script can append what it decided
 -- (a routing decision, a conversation id) to a stored envelope: protobuf
 -- merges a field appended to a message, the last value of a scalar wins.
+-- Not a member of a oneof (Envelope.body): protobuf-c 1.4 replaces it
+-- whole, so a script that adds to one re-appends the whole member
+-- (route.lua's feedback_mark).
 local P = string.sub(KEYS[1], 1, -6)
 local TENANT = string.match(P, '^sb:{t:(.*)}:$')
 

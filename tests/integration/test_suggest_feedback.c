@@ -86,6 +86,20 @@ static void expect(const char *id, const char *action, const char *data,
   if (strcmp(env->agent->suggestion_result, result) != 0)
     fail_msg("%s: suggestion_result \"%s\", want \"%s\"", id,
              env->agent->suggestion_result, result);
+  /* the result joins the agent's event: what the agent sent is all there
+   * (a reply's text still goes to the customer) */
+  char want[64];
+  snprintf(want, sizeof want, "\"agent\":\"%s\"", env->agent->agent);
+  if (env->agent->action == 0 || !*env->agent->agent || !strstr(data, want))
+    fail_msg("%s: the routed agent event lost its body (action %d, agent \"%s\")", id,
+             env->agent->action, env->agent->agent);
+  if (*env->agent->conversation && !strstr(data, env->agent->conversation))
+    fail_msg("%s: conversation \"%s\" changed", id, env->agent->conversation);
+  const char *text = strstr(data, "\"text\":\"");
+  if (text && strncmp(text + 8, env->agent->text, strlen(env->agent->text)) != 0)
+    fail_msg("%s: text \"%s\" lost", id, env->agent->text);
+  if (text && !*env->agent->text)
+    fail_msg("%s: the reply's text was lost", id);
   sb_envelope_free(env);
 }
 
