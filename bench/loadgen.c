@@ -35,6 +35,7 @@
 #include "sbctl_view.h"
 #include "sb_admit.h"
 #include "sb_config.h"
+#include "sb_keys.h"
 #include "sb_metrics.h"
 #include "sb_service.h"
 #include "sb_time.h"
@@ -105,6 +106,7 @@ typedef struct {
   int64_t last_ack_us, last_routed_us;
   sbctl_client_stats_t st0, st1;
   long long cmds0, cmds1;      /* Redis commands (own stack only) */
+  long long bus0, bus1;        /* the bus's re-sends of hand-offs (own stack) */
   sb_histogram_t *lat, *lag;   /* publish->assigned; generator's own lateness */
   sb_histogram_t **sec;        /* publish->assigned by second of the schedule */
   sb_histogram_t *stage[LG_STAGES];
@@ -398,9 +400,27 @@ static void drain(lg_t *g, step_t *s) {
   s->drained = s->routed >= s->sent && sbctl_client_outstanding(g->client) == 0;
 }
 
+/* The sum, over the tenants' stats hashes, of the fields "resent_<stage>":
+ * hand-offs the senders re-sent (expired leases, a receiver that went
+ * away, a sender's reclaim; sweep.lua). -1 without a connection. */
+static long long bus_resent(const lg_t *g) {
+  long long n = g->rc ? 0 : -1;
+  for (size_t i = 0; g->rc && i < sb_tenants_count(g->tenants); i++) {
+    char key[SB_KEY_MAX];
+    sb_key_tenant(key, sizeof key, sb_tenants_at(g->tenants, i)->id, "stats");
+    redisReply *r = redisCommand(g->rc, "HGETALL %s", key);
+    for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2)
+      if (!strncmp(r->element[k]->str, "resent_", 7))
+        n += atoll(r->element[k + 1]->str);
+    freeReplyObject(r);
+  }
+  return n;
+}
+
 static void run_step(lg_t *g, step_t *s, int duration_s) {
   sbctl_client_stats(g->client, &s->st0);
   s->cmds0 = g->rc ? sbctl_view_commands(g->rc) : -1;
+  s->bus0 = bus_resent(g);
   s->t0_us = sb_now_us() + LG_START_DELAY_US;
   s->t1_us = s->t0_us + (int64_t)duration_s * 1000000;
   int64_t due = s->t0_us;
@@ -414,6 +434,7 @@ static void run_step(lg_t *g, step_t *s, int duration_s) {
   drain(g, s);
   sbctl_client_stats(g->client, &s->st1);
   s->cmds1 = g->rc ? sbctl_view_commands(g->rc) : -1;
+  s->bus1 = bus_resent(g);
 }
 
 /* --- report ------------------------------------------------------------ */
@@ -441,10 +462,12 @@ static void print_stages(const step_t *s) {
 
 /* When the step's schedule began (wall clock, for a caller that lines up
  * its own events with the timeline), requests sent again after
- * --resend-ms, and events read twice on the feed (counted once). */
+ * --resend-ms, events read twice on the feed (counted once), and hand-offs
+ * re-sent inside the bus (own stack; -1 otherwise). */
 static void print_delivery(const step_t *s) {
   printf(",\"t0_unix_ms\":%lld,\"resent\":%llu,\"feed_duplicates\":%llu", (long long)(s->t0_us / 1000),
          (unsigned long long)(s->st1.resent - s->st0.resent), (unsigned long long)s->feed_duplicates);
+  printf(",\"bus_resent\":%lld", s->bus0 < 0 ? -1 : s->bus1 - s->bus0);
 }
 
 static double span_ms(int64_t from_us, int64_t to_us) { return from_us && to_us ? (to_us - from_us) / 1000.0 : -1; }
