@@ -21,7 +21,8 @@ static const char *const channel_names[] = {
 #define CHANNEL_COUNT (sizeof channel_names / sizeof channel_names[0])
 
 static const char *const action_names[] = {
-    "unknown", "login", "logout", "accept", "reply", "close", "status", "transfer", "reject"};
+    "unknown", "login",  "logout",   "accept", "reply",
+    "close",   "status", "transfer", "reject", "suggestion"};
 #define ACTION_COUNT (sizeof action_names / sizeof action_names[0])
 
 const char *sbc_channel_name(sbc_channel_t c) {
@@ -41,6 +42,27 @@ static const char *nz(const char *v) { return v ? v : ""; }
 
 static int empty(const char *v) { return !v || !*v; }
 
+/* Only a reply or a suggestion event carries suggestion feedback. */
+static int gives_feedback(sbc_agent_action_t a) {
+  return a == SBC_AGENT_REPLY || a == SBC_AGENT_SUGGESTION;
+}
+
+/* An answer id as the bus takes it (ingest's sb_admit): 1..64 of
+ * [A-Za-z0-9_.-]; checked here so the caller learns before sending. */
+static int answer_id_valid(const char *v) {
+  size_t n = strlen(v);
+  return n >= 1 && n <= SBC_AGENT_SUGGESTION_MAX &&
+         strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static int check_suggestion(const sbc_agent_event_t *a, const char **why) {
+  if (a->action == SBC_AGENT_SUGGESTION && empty(a->suggestion))
+    return *why = "a suggestion event needs the answer id in suggestion", SBC_ESUGGESTION;
+  if (gives_feedback(a->action) && !empty(a->suggestion) && !answer_id_valid(a->suggestion))
+    return *why = "suggestion must be an answer id [A-Za-z0-9_.-]{1,64}", SBC_ESUGGESTION;
+  return 0;
+}
+
 static int check(const sbc_event_t *ev, const char **why) {
   if (!ev || empty(ev->tenant) || empty(ev->id))
     return *why = "tenant and id are required", SBC_EINVAL;
@@ -53,7 +75,7 @@ static int check(const sbc_event_t *ev, const char **why) {
     return *why = "an agent event needs a known action and an agent", SBC_EINVAL;
   if (ev->kind != SBC_EVENT_INTERACTION && ev->kind != SBC_EVENT_AGENT)
     return *why = "kind must be SBC_EVENT_INTERACTION or SBC_EVENT_AGENT", SBC_EINVAL;
-  return 0;
+  return ev->kind == SBC_EVENT_AGENT ? check_suggestion(&ev->agent, why) : 0;
 }
 
 int sbc__event_encode(const sbc_event_t *ev, int64_t now_us, uint8_t **out, size_t *len,
@@ -102,6 +124,10 @@ int sbc__event_encode(const sbc_event_t *ev, int64_t now_us, uint8_t **out, size
     ag.reason = s(a->reason);
     ag.target_queue = s(a->target_queue);
     ag.target_agent = s(a->target_agent);
+    if (gives_feedback(a->action)) { /* the bus sets accepted itself for a reply */
+      ag.suggestion = s(a->suggestion);
+      ag.accepted = a->action == SBC_AGENT_SUGGESTION ? a->accepted != 0 : !empty(a->suggestion);
+    }
     env.body_case = SWITCHBOARD__V1__ENVELOPE__BODY_AGENT;
     env.agent = &ag;
   }
@@ -137,11 +163,16 @@ static void decode_agent(const Switchboard__V1__AgentEvent *a, sbc_event_t *e) {
   e->agent.reason = nz(a->reason);
   e->agent.target_queue = nz(a->target_queue);
   e->agent.target_agent = nz(a->target_agent);
+  e->agent.suggestion = nz(a->suggestion);
+  e->agent.accepted = a->accepted;
 }
 
 /* The parts that stages added: routing, classification, SLA. */
 static void decode_stages(const Switchboard__V1__Envelope *env, sbc_feed_event_t *f) {
   f->agent = f->queue = f->route_reason = f->language = f->sentiment = f->sla_timer = "";
+  f->suggested_reply = f->suggestion_result = "";
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_AGENT && env->agent)
+    f->suggestion_result = nz(env->agent->suggestion_result);
   if (env->routing) {
     f->route_outcome = env->routing->outcome;
     f->agent = nz(env->routing->agent);
@@ -154,6 +185,7 @@ static void decode_stages(const Switchboard__V1__Envelope *env, sbc_feed_event_t
     f->language = nz(env->classification->language);
     f->sentiment = nz(env->classification->sentiment);
     f->priority = env->classification->priority;
+    f->suggested_reply = nz(env->classification->suggested_reply);
   }
   const Switchboard__V1__SlaEvent *sla =
       env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA ? env->sla : env->sla_armed;
@@ -170,7 +202,7 @@ static void blank(sbc_event_t *e) {
   sbc_agent_event_t *a = &e->agent;
   i->customer = i->text = i->platform_message_id = i->reply_to = i->author_name = "";
   a->agent = a->conversation = a->text = a->status = a->reason = "";
-  a->target_queue = a->target_agent = "";
+  a->target_queue = a->target_agent = a->suggestion = "";
 }
 
 int sbc__feed_decode(const uint8_t *bytes, size_t len, const char *topic, sbc__feed_msg_t *m) {

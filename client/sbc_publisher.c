@@ -160,8 +160,10 @@ void sbc_publisher_close(sbc_publisher_t **pp) {
   free(p);
 }
 
+/* why: the library's reason when the event is refused before sending. */
 static int publish(sbc_publisher_t *p, const sbc_event_t *ev, sbc_ack_cb cb, void *arg,
-                   int timeout_ms) {
+                   int timeout_ms, const char **why) {
+  *why = "";
   if (!p)
     return SBC_EINVAL;
   if (p->closing)
@@ -171,8 +173,7 @@ static int publish(sbc_publisher_t *p, const sbc_event_t *ev, sbc_ack_cb cb, voi
   rec_t *r = calloc(1, sizeof *r);
   if (!r)
     return SBC_ENOMEM;
-  const char *why;
-  int rc = sbc__event_encode(ev, sbc__wall_us(), &r->bytes, &r->len, &why);
+  int rc = sbc__event_encode(ev, sbc__wall_us(), &r->bytes, &r->len, why);
   if (!rc && !(r->id = strdup(ev->id)))
     rc = SBC_ENOMEM;
   if (rc) {
@@ -188,7 +189,8 @@ static int publish(sbc_publisher_t *p, const sbc_event_t *ev, sbc_ack_cb cb, voi
 }
 
 int sbc_publish(sbc_publisher_t *p, const sbc_event_t *ev, sbc_ack_cb cb, void *arg) {
-  return publish(p, ev, cb, arg, 0);
+  const char *why;
+  return publish(p, ev, cb, arg, 0, &why);
 }
 
 static slot_t *free_slot(const sbc_publisher_t *p) {
@@ -465,9 +467,13 @@ int sbc_publish_sync(sbc_publisher_t *p, const sbc_event_t *ev, int timeout_ms, 
   sync_t s = {0, 0, reason, reason_cap};
   if (reason && reason_cap)
     reason[0] = '\0';
-  int rc = publish(p, ev, on_sync, &s, timeout_ms);
-  if (rc)
+  const char *why;
+  int rc = publish(p, ev, on_sync, &s, timeout_ms, &why);
+  if (rc) {
+    if (reason && reason_cap)
+      snprintf(reason, reason_cap, "%s", why);
     return rc;
+  }
   while (!s.done) /* the record's deadline ends the wait, errors or not */
     sbc_publisher_poll(p, -1);
   return s.result;

@@ -58,6 +58,9 @@ static const sb_option_t sbctl_options[] = {
     {"publish", SB_OPT_STR, "", "publish, agent: ingest's ZeroMQ publish endpoint; default tcp://host:5555+offset"},
     {"feed", SB_OPT_STR, "", "agent, tail: notify's feed endpoint; default tcp://host:5556+offset"},
     {"tenant", SB_OPT_STR, "", "publish, agent, dlq: the tenant"},
+    {"accept-suggestions", SB_OPT_STR, "",
+     "agent: judge suggested answers, using PCT % of them and turning the rest down (0..100); "
+     "unset: no feedback"},
     {"channel", SB_OPT_STR, "webchat", "publish: channel of a message given by flags"},
     {"customer", SB_OPT_STR, "cli-customer", "publish: customer id of a message given by flags"},
     {"text", SB_OPT_STR, "", "publish: text of one message (instead of a file)"},
@@ -196,6 +199,13 @@ static int cmd_agent(const sb_config_t *c) {
     return 2;
   }
   char json[256], err[128], ep[SBCTL_ENDPOINT_MAX], feed[SBCTL_ENDPOINT_MAX];
+  int judge = sb_config_is_set(c, "accept-suggestions"), accept_pct = 0;
+  if (judge && sbctl_agents_parse_pct(sb_config_str(c, "accept-suggestions"), &accept_pct, err, sizeof err)) {
+    fprintf(stderr, "sbctl agent: %s\n", err);
+    sb_tenants_destroy(&all);
+    sb_curve_destroy(&curve);
+    return 2;
+  }
   snprintf(json, sizeof json, "{\"tenants\":[{\"id\":\"%s\"}]}", one->id);
   sb_tenants_t *t = sb_tenants_parse(json, strlen(json), err, sizeof err);
   endpoint(c, "publish", SB_PORT_INGEST_ZMQ, ep, sizeof ep);
@@ -205,6 +215,8 @@ static int cmd_agent(const sb_config_t *c) {
   sbctl_agents_opts_t o = {(int)sb_config_int(c, "agents"), (int)sb_config_int(c, "capacity"),
                            (int)sb_config_int(c, "reply-ms"), (int)sb_config_int(c, "close-ms")};
   sbctl_agents_t *a = cl ? sbctl_agents_new_curve(zctx, feed, cl, t, &o, curve) : NULL;
+  if (a && judge)
+    sbctl_agents_judge_suggestions(a, accept_pct);
   while (a && !stop_flag) {
     int wait = sbctl_agents_tick(a);
     zmq_pollitem_t it[] = {{sbctl_client_socket(cl), 0, ZMQ_POLLIN, 0},
@@ -219,8 +231,10 @@ static int cmd_agent(const sb_config_t *c) {
   sbctl_agents_stats_t st = {0};
   if (a)
     sbctl_agents_stats(a, &st);
-  printf("{\"assignments\":%llu,\"replies\":%llu,\"closes\":%llu}\n", (unsigned long long)st.assignments,
-         (unsigned long long)st.replies, (unsigned long long)st.closes);
+  printf("{\"assignments\":%llu,\"replies\":%llu,\"closes\":%llu,\"suggestions_accepted\":%llu,"
+         "\"suggestions_rejected\":%llu}\n",
+         (unsigned long long)st.assignments, (unsigned long long)st.replies, (unsigned long long)st.closes,
+         (unsigned long long)st.suggestions_accepted, (unsigned long long)st.suggestions_rejected);
   sbctl_agents_destroy(&a);
   sbctl_client_destroy(&cl);
   zmq_ctx_term(zctx);

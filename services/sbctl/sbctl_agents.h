@@ -7,6 +7,14 @@
  * what they get). It also measures publish-to-assigned latency from the
  * feed (routing.decided_us - published_us) for messages that reached an
  * agent, new conversations and follow-ups alike.
+ *
+ * Suggested answers (sbctl_agents_judge_suggestions): the agents remember the answer
+ * classify suggested for each conversation's last message
+ * (Classification.suggested_reply, seen on the feed). When they reply to
+ * such a conversation, with probability accept_pct % they use it (the
+ * reply names it in suggestion: counted as accepted), otherwise they turn
+ * it down (an AGENT_SUGGESTION with accepted false, then a plain reply).
+ * Unless told to judge they send no feedback at all.
  */
 #ifndef SBCTL_AGENTS_H
 #define SBCTL_AGENTS_H
@@ -23,7 +31,12 @@ typedef struct {
 
 typedef struct {
   uint64_t assignments, replies, closes;
+  uint64_t suggestions_accepted, suggestions_rejected; /* feedback sent */
 } sbctl_agents_stats_t;
+
+/* --accept-suggestions PCT: an integer 0..100. 0 and *pct, or -1 with a
+ * reason in why. */
+int sbctl_agents_parse_pct(const char *text, int *pct, char *why, size_t whylen);
 
 typedef struct sbctl_agents sbctl_agents_t;
 
@@ -38,6 +51,9 @@ sbctl_agents_t *sbctl_agents_new_curve(void *zctx, const char *feed, sbctl_clien
                                        const sb_tenants_t *tenants, const sbctl_agents_opts_t *o,
                                        const struct sb_curve *curve);
 void sbctl_agents_destroy(sbctl_agents_t **a);
+/* From now on the agents judge suggested answers, using accept_pct % of
+ * them (0..100, clamped) and turning the rest down. */
+void sbctl_agents_judge_suggestions(sbctl_agents_t *a, int accept_pct);
 void *sbctl_agents_socket(sbctl_agents_t *a);
 /* Reads the feed. */
 void sbctl_agents_on_readable(sbctl_agents_t *a);

@@ -7,6 +7,9 @@
  * with LD_LIBRARY_PATH against a real stack: it exits 0 after printing an
  * ack for each event and an assignment for each, and the stack stored
  * exactly those events. The static build runs too (bad usage: exit 2).
+ * The installed library is ABI version 1 (1.0.0 added the suggestion
+ * fields to sbc_event_t): soname libswitchboard-client.so.1, no .so.0, and
+ * the pkg-config file says 1.0.0.
  *
  * Under the sanitizer build the example is compiled with the same
  * sanitizers (clang), since the installed library is instrumented.
@@ -26,6 +29,8 @@
 #define TENANTS "{\"tenants\":[{\"id\":\"" TENANT "\"}]}"
 #define COUNT 7
 #define EXIT_SKIP 77
+#define SBC_SONAME "libswitchboard-client.so.1"
+#define SBC_PC_VERSION "Version: 1.0.0\n"
 enum { LINE_MAX_BYTES = 1024, CMD_MAX = 4096 };
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -95,6 +100,35 @@ static void installed_example_publishes_and_sees_its_assignments(void **state) {
   assert_int_equal(WEXITSTATUS(status), 2);
 }
 
+static int exists(const char *dir, const char *name) {
+  char path[LINE_MAX_BYTES + 64];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return access(path, F_OK) == 0;
+}
+
+static void installed_library_is_abi_version_1(void **state) {
+  (void)state;
+  assert_true(exists(libdir, SBC_SONAME));
+  assert_false(exists(libdir, "libswitchboard-client.so.0"));
+  char cmd[CMD_MAX], line[LINE_MAX_BYTES];
+  /* the soname recorded in the library itself */
+  snprintf(cmd, sizeof cmd, "readelf -d %s/" SBC_SONAME " 2>&1 | grep SONAME", libdir);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  int soname = 0, pc = 0;
+  while (fgets(line, sizeof line, p))
+    soname += strstr(line, "[" SBC_SONAME "]") != NULL;
+  pclose(p);
+  assert_int_equal(soname, 1);
+  snprintf(cmd, sizeof cmd, "%s/pkgconfig/switchboard-client.pc", libdir);
+  p = fopen(cmd, "r");
+  assert_non_null(p);
+  while (fgets(line, sizeof line, p))
+    pc += strcmp(line, SBC_PC_VERSION) == 0;
+  fclose(p);
+  assert_int_equal(pc, 1);
+}
+
 int main(void) {
   snprintf(workdir, sizeof workdir, "/tmp/sb-client-install-XXXXXX");
   if (!mkdtemp(workdir))
@@ -105,6 +139,7 @@ int main(void) {
     return rc == EXIT_SKIP ? EXIT_SKIP : 1;
   }
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(installed_library_is_abi_version_1),
       cmocka_unit_test(installed_example_publishes_and_sees_its_assignments),
   };
   rc = cmocka_run_group_tests(tests, NULL, NULL);

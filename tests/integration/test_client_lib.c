@@ -10,13 +10,17 @@
  * timeout; a subscriber sees the assignments of what was published; a
  * subscriber that resumes a topic is told exactly the numbers it missed,
  * which the topic's history in Redis holds; with a CURVE edge only the
- * allowed key pair is answered. The gap tracker (internal,
+ * allowed key pair is answered. Suggestion feedback: an agent's verdict on
+ * the answer classify suggested is counted in the tenant's sugfb hash and
+ * what the bus made of it (counted, or why not) comes back on the feed;
+ * a malformed answer id is refused before sending. The gap tracker (internal,
  * compiled into this test) is fed synthetic sequences: jumps, late
  * numbers within the grace, splits, resumes and overflow.
  */
 #include "sb_testutil.h"
 #include "sb_teststack.h"
 
+#include "sb_keys.h"
 #include "sb_service.h"
 #include "sb_time.h"
 #include "sbc_gap.h"
@@ -29,9 +33,14 @@
 #include <unistd.h>
 #include <zmq.h>
 
+/* "sug": answers for classify to suggest (as in test_suggest_feedback) */
 #define TENANTS                                                                 \
   "{\"tenants\":[{\"id\":\"cl\"},{\"id\":\"late\"},{\"id\":\"desk\"},"            \
-  "{\"id\":\"slow\",\"rate\":{\"events_per_s\":10,\"burst\":5}}]}"
+  "{\"id\":\"slow\",\"rate\":{\"events_per_s\":10,\"burst\":5}},"                   \
+  "{\"id\":\"sug\",\"route\":{\"queues\":[{\"id\":\"general\"}],"                  \
+  "\"default_queue\":\"general\"},\"classify\":{\"answers\":["                          \
+  "{\"id\":\"bag-a\",\"text\":\"lost baggage claim form\"},"                           \
+  "{\"id\":\"refund\",\"text\":\"refund for a cancelled flight\"}]}}]}"
 #define BATCH 500
 #define SLOW_EVENTS 25
 #define WAIT_MS 60000
@@ -250,7 +259,7 @@ static void bad_options_are_refused(void **state) {
   assert_null(p);
   assert_string_equal(sbc_strerror(SBC_ETIMEOUT), "no acknowledgement before the deadline");
   assert_string_equal(sbc_strerror(12345), "unknown result code");
-  for (int a = SBC_EPROTO; a <= SBC_DUPLICATE; a++)
+  for (int a = SBC_ESUGGESTION; a <= SBC_DUPLICATE; a++)
     for (int c = a + 1; c <= SBC_DUPLICATE; c++)
       assert_string_not_equal(sbc_strerror(a), sbc_strerror(c));
 }
@@ -461,6 +470,153 @@ static void curve_edge_needs_the_right_keys(void **state) {
   sb_teststack_stop(&cs);
 }
 
+/* ---- suggestion feedback ------------------------------------------------- */
+
+#define SUG_EVENTS 16
+
+/* What the feed said about one event of tenant sug, by id. */
+typedef struct {
+  char id[32], kind[32], result[32], reason[64], suggested[80], conversation[128];
+} sug_seen_t;
+
+typedef struct {
+  int n;
+  sug_seen_t ev[SUG_EVENTS];
+} sug_feed_t;
+
+static void on_sug_feed(void *arg, const sbc_feed_event_t *ev) {
+  sug_feed_t *f = arg;
+  if (f->n == SUG_EVENTS || strncmp(ev->event.id, "sug-", 4) != 0)
+    return;
+  sug_seen_t *s = &f->ev[f->n++];
+  snprintf(s->id, sizeof s->id, "%s", ev->event.id);
+  snprintf(s->kind, sizeof s->kind, "%s", ev->kind);
+  snprintf(s->result, sizeof s->result, "%s", ev->suggestion_result);
+  snprintf(s->reason, sizeof s->reason, "%s", ev->route_reason);
+  snprintf(s->suggested, sizeof s->suggested, "%s", ev->suggested_reply);
+  snprintf(s->conversation, sizeof s->conversation, "%s", ev->conversation);
+}
+
+/* Polls the feed until the event id was seen; what the feed said. */
+static const sug_seen_t *sug_wait(sbc_subscriber_t *s, sug_feed_t *f, const char *id) {
+  int64_t until = sb_now_ms() + WAIT_MS;
+  for (;;) {
+    for (int i = 0; i < f->n; i++)
+      if (strcmp(f->ev[i].id, id) == 0)
+        return &f->ev[i];
+    if (sb_now_ms() >= until)
+      fail_msg("%s never came on the feed", id);
+    assert_true(sbc_subscriber_poll(s, 100) >= 0);
+  }
+}
+
+/* A field of tenant sug's counts hash (route's), 0 when absent. */
+static long long sug_counted(const char *field) {
+  char key[SB_KEY_MAX];
+  sb_key_tenant(key, sizeof key, "sug", "sugfb");
+  redisReply *r = redisCommand(sb_teststack_redis(st), "HGET %s %s", key, field);
+  assert_non_null(r);
+  long long n = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+  freeReplyObject(r);
+  return n;
+}
+
+static sbc_event_t sug_agent(const char *id, sbc_agent_action_t action, const char *conv,
+                             const char *answer, int accepted) {
+  return (sbc_event_t){.tenant = "sug", .id = id, .source = "/tests/client", .kind = SBC_EVENT_AGENT,
+                       .agent = {.action = action, .agent = "sug-1", .conversation = conv,
+                                 .capacity = 5, .text = action == SBC_AGENT_REPLY ? "Here." : NULL,
+                                 .suggestion = answer, .accepted = accepted}};
+}
+
+static void suggestion_feedback_is_counted_and_refusals_come_back_on_the_feed(void **state) {
+  (void)state;
+  sug_feed_t f = {0};
+  sbc_options_t o = {.endpoint = feed_ep, .gap_grace_ms = 50};
+  sbc_subscriber_t *s = NULL;
+  assert_int_equal(sbc_subscriber_open(&s, &o, on_sug_feed, NULL, &f), 0);
+  assert_int_equal(sbc_subscriber_subscribe(s, "sug."), 0);
+  for (int i = 0; i < 3; i++)
+    sbc_subscriber_poll(s, 100);
+  sbc_publisher_t *p = publisher();
+  char reason[256];
+  sbc_event_t ev = sug_agent("sug-login", SBC_AGENT_LOGIN, NULL, NULL, 0);
+  assert_int_equal(sbc_publish_sync(p, &ev, 10000, reason, sizeof reason), SBC_OK);
+  sug_wait(s, &f, "sug-login");
+  ev = message("sug", "sug-msg", "+4476000000");
+  ev.interaction.text = "My baggage is lost, where is the claim form?";
+  assert_int_equal(sbc_publish_sync(p, &ev, 10000, reason, sizeof reason), SBC_OK);
+  const sug_seen_t *m = sug_wait(s, &f, "sug-msg");
+  assert_string_equal(m->kind, "assigned");
+  assert_string_equal(m->suggested, "bag-a"); /* the feed shows what classify suggests */
+  char conv[128];
+  snprintf(conv, sizeof conv, "%s", m->conversation);
+  assert_true(conv[0] != '\0');
+
+  /* turned down: acknowledged, counted once, "rejected" on the feed */
+  ev = sug_agent("sug-no", SBC_AGENT_SUGGESTION, conv, "bag-a", 0);
+  assert_int_equal(sbc_publish_sync(p, &ev, 10000, reason, sizeof reason), SBC_OK);
+  const sug_seen_t *no = sug_wait(s, &f, "sug-no");
+  assert_string_equal(no->kind, "agent");
+  assert_string_equal(no->result, "rejected");
+  assert_string_equal(no->reason, "suggestion_rejected");
+  assert_int_equal(sbc_publish_sync(p, &ev, 10000, reason, sizeof reason), SBC_DUPLICATE);
+  assert_int_equal(sug_counted("r:bag-a"), 1);
+
+  /* an answer the tenant lacks: durable (acknowledged), refused by the bus
+   * with its reason on the feed, counted nowhere */
+  ev = sug_agent("sug-unknown", SBC_AGENT_SUGGESTION, conv, "nope", 0);
+  assert_int_equal(sbc_publish_sync(p, &ev, 10000, reason, sizeof reason), SBC_OK);
+  const sug_seen_t *unk = sug_wait(s, &f, "sug-unknown");
+  assert_string_equal(unk->kind, "rejected");
+  assert_string_equal(unk->result, "unknown_suggestion");
+  assert_string_equal(unk->reason, "unknown_suggestion");
+  assert_int_equal(sug_counted("r:nope"), 0);
+
+  /* a reply naming the answer it used: an accept */
+  ev = sug_agent("sug-reply", SBC_AGENT_REPLY, conv, "bag-a", 0);
+  assert_int_equal(sbc_publish_sync(p, &ev, 10000, reason, sizeof reason), SBC_OK);
+  const sug_seen_t *rep = sug_wait(s, &f, "sug-reply");
+  assert_string_equal(rep->kind, "sla.met"); /* a reply still: the first response */
+  assert_string_equal(rep->result, "accepted");
+  assert_int_equal(sug_counted("a:bag-a"), 1);
+
+  /* malformed answer ids never leave the client; 64 characters do */
+  char longest[SBC_AGENT_SUGGESTION_MAX + 2];
+  memset(longest, 'x', sizeof longest - 1);
+  longest[sizeof longest - 1] = '\0'; /* 65 characters */
+  calls = 0;
+  ev = sug_agent("sug-long", SBC_AGENT_SUGGESTION, conv, longest, 0);
+  assert_int_equal(sbc_publish(p, &ev, count_call, NULL), SBC_ESUGGESTION);
+  assert_int_equal(sbc_publish_sync(p, &ev, 10000, reason, sizeof reason), SBC_ESUGGESTION);
+  assert_non_null(strstr(reason, "answer id"));
+  assert_non_null(strstr(sbc_strerror(SBC_ESUGGESTION), "1..64"));
+  ev.agent.suggestion = "bag a";
+  assert_int_equal(sbc_publish(p, &ev, count_call, NULL), SBC_ESUGGESTION);
+  ev.agent.suggestion = NULL; /* a suggestion event must name its answer */
+  assert_int_equal(sbc_publish(p, &ev, count_call, NULL), SBC_ESUGGESTION);
+  ev.agent.suggestion = "";
+  assert_int_equal(sbc_publish(p, &ev, count_call, NULL), SBC_ESUGGESTION);
+  ev = sug_agent("sug-reply-long", SBC_AGENT_REPLY, conv, longest, 0);
+  assert_int_equal(sbc_publish(p, &ev, count_call, NULL), SBC_ESUGGESTION);
+  assert_int_equal(sbc_publisher_drain(p, 1000), 0);
+  assert_int_equal(calls, 0);
+  longest[SBC_AGENT_SUGGESTION_MAX] = '\0'; /* the bus's limit exactly: sent, then unknown */
+  ev = sug_agent("sug-64", SBC_AGENT_SUGGESTION, conv, longest, 1);
+  assert_int_equal(sbc_publish_sync(p, &ev, 10000, reason, sizeof reason), SBC_OK);
+  assert_string_equal(sug_wait(s, &f, "sug-64")->result, "unknown_suggestion");
+
+  /* the counts hash holds exactly the two counted verdicts */
+  char key[SB_KEY_MAX];
+  sb_key_tenant(key, sizeof key, "sug", "sugfb");
+  redisReply *r = redisCommand(sb_teststack_redis(st), "HLEN %s", key);
+  assert_non_null(r);
+  assert_int_equal(r->integer, 2);
+  freeReplyObject(r);
+  sbc_publisher_close(&p);
+  sbc_subscriber_close(&s);
+}
+
 /* ---- the gap tracker, synthetic sequences ----------------------------------- */
 
 typedef struct {
@@ -542,6 +698,7 @@ int main(void) {
       cmocka_unit_test(nobody_listening_ends_in_a_timeout),
       cmocka_unit_test(subscriber_sees_the_assignments_of_what_was_published),
       cmocka_unit_test(resumed_subscriber_is_told_exactly_what_it_missed),
+      cmocka_unit_test(suggestion_feedback_is_counted_and_refusals_come_back_on_the_feed),
       cmocka_unit_test(curve_edge_needs_the_right_keys),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -51,8 +51,10 @@ extern "C" {
 #define SBC_API
 #endif
 
-#define SBC_VERSION_MAJOR 0
-#define SBC_VERSION_MINOR 1
+/* 1.0.0: sbc_agent_event_t and sbc_feed_event_t grew (suggestion
+ * feedback), which changes the size of sbc_event_t: soname .so.1. */
+#define SBC_VERSION_MAJOR 1
+#define SBC_VERSION_MINOR 0
 #define SBC_VERSION_PATCH 0
 
 /* ---- result codes ---------------------------------------------------------
@@ -71,7 +73,9 @@ extern "C" {
   X(ECURVE, -8, "bad CURVE key (40 Z85 characters) or libzmq without CURVE")        \
   X(EFULL, -9, "the publisher's queue is full; poll and try again")                 \
   X(ECLOSED, -10, "the publisher was closed before the event was answered")         \
-  X(EPROTO, -11, "malformed message from the bus")
+  X(EPROTO, -11, "malformed message from the bus")                                  \
+  X(ESUGGESTION, -12,                                                               \
+    "invalid suggestion: an answer id is 1..64 characters of [A-Za-z0-9_.-]")
 
 typedef enum {
 #define SBC_RESULT_ENUM(name, code, text) SBC_##name = code,
@@ -81,7 +85,7 @@ typedef enum {
 
 /* A static text for any result code (unknown codes included). */
 SBC_API const char *sbc_strerror(int code);
-/* "0.1.0" */
+/* "1.0.0" */
 SBC_API const char *sbc_version(void);
 
 /* ---- events ------------------------------------------------------------- */
@@ -99,12 +103,16 @@ SBC_API const char *sbc_channel_name(sbc_channel_t c);
 /* The channel named name (as above), or SBC_CHANNEL_UNKNOWN. */
 SBC_API sbc_channel_t sbc_channel_parse(const char *name);
 
-/* Same numbers as switchboard.v1.AgentAction. */
+/* Same numbers as switchboard.v1.AgentAction. SBC_AGENT_SUGGESTION: the
+ * agent's verdict on an answer the bus suggested (suggestion, accepted). */
 typedef enum {
   SBC_AGENT_UNKNOWN = 0, SBC_AGENT_LOGIN = 1, SBC_AGENT_LOGOUT = 2, SBC_AGENT_ACCEPT = 3,
   SBC_AGENT_REPLY = 4, SBC_AGENT_CLOSE = 5, SBC_AGENT_STATUS = 6, SBC_AGENT_TRANSFER = 7,
-  SBC_AGENT_REJECT = 8
+  SBC_AGENT_REJECT = 8, SBC_AGENT_SUGGESTION = 9
 } sbc_agent_action_t;
+
+/* Longest answer id the bus takes in sbc_agent_event_t.suggestion. */
+#define SBC_AGENT_SUGGESTION_MAX 64
 
 typedef enum {
   SBC_EVENT_OTHER = 0,       /* on the feed: SLA events, service level, ... */
@@ -126,12 +134,23 @@ typedef struct {
   int64_t author_followers;
 } sbc_interaction_t;
 
-/* An agent's action; conversation is needed by accept, reply and close. */
+/* An agent's action; conversation is needed by accept, reply, close and
+ * suggestion.
+ * Suggested answers (sbc_feed_event_t.suggested_reply): a reply may name the
+ * answer it used in suggestion (counted as accepted; accepted is ignored);
+ * SBC_AGENT_SUGGESTION must name the answer judged, with accepted 1 (used)
+ * or 0 (turned down). An answer id is 1..SBC_AGENT_SUGGESTION_MAX of
+ * [A-Za-z0-9_.-], checked before sending (SBC_ESUGGESTION); other actions
+ * send no suggestion. The bus counts the feedback only from the
+ * conversation's owner, for an answer it suggested there; what became of it
+ * comes back on the feed (sbc_feed_event_t.suggestion_result). */
 typedef struct {
   sbc_agent_action_t action;
   const char *agent, *conversation;
   int capacity; /* login: conversations at once */
   const char *text, *status, *reason, *target_queue, *target_agent;
+  const char *suggestion; /* reply: the answer used; suggestion: the answer judged */
+  int accepted;           /* suggestion: 1 used, 0 turned down */
 } sbc_agent_event_t;
 
 /* One event (CloudEvents attributes + switchboard's). Unset strings (NULL)
@@ -192,8 +211,9 @@ SBC_API void sbc_publisher_close(sbc_publisher_t **p);
 
 /* Encodes and queues one event; it is sent on the next flush or poll (many
  * queued events go out in requests of batch_max). cb may be NULL. 0, or
- * SBC_EINVAL (missing tenant/id/kind), SBC_EFULL, SBC_ENOMEM, SBC_ECLOSED
- * (from a callback run by sbc_publisher_close): then cb is never called. */
+ * SBC_EINVAL (missing tenant/id/kind), SBC_ESUGGESTION (a malformed answer
+ * id), SBC_EFULL, SBC_ENOMEM, SBC_ECLOSED (from a callback run by
+ * sbc_publisher_close): then cb is never called. */
 SBC_API int sbc_publish(sbc_publisher_t *p, const sbc_event_t *ev, sbc_ack_cb cb, void *arg);
 /* Sends what is queued, as far as the window allows. 0 or SBC_EZMQ. */
 SBC_API int sbc_publisher_flush(sbc_publisher_t *p);
@@ -208,7 +228,8 @@ SBC_API int sbc_publisher_poll(sbc_publisher_t *p, int timeout_ms);
 SBC_API int sbc_publisher_drain(sbc_publisher_t *p, int timeout_ms);
 /* Publishes one event and waits for its answer (other queued events make
  * progress meanwhile, and their callbacks may run). Returns SBC_OK,
- * SBC_DUPLICATE or a negative code; the bus's reason is copied to reason
+ * SBC_DUPLICATE or a negative code; the bus's reason (or, for an event
+ * refused before sending, the library's) is copied to reason
  * (reason_cap bytes, may be NULL/0). timeout_ms <= 0: ack_timeout_ms. */
 SBC_API int sbc_publish_sync(sbc_publisher_t *p, const sbc_event_t *ev, int timeout_ms,
                              char *reason, size_t reason_cap);
@@ -244,9 +265,17 @@ typedef struct {
   /* routing (kind assigned, queued, routed, agent, rejected, diverted) */
   int route_outcome;  /* switchboard.v1.RouteOutcome: 1 assigned, 2 queued, ... */
   const char *agent, *queue, *route_reason;
-  /* classification (when classify ran) */
+  /* classification (when classify ran); suggested_reply: the tenant's
+   * answer id classify proposes for this message ("" when none) */
   const char *language, *sentiment;
   int priority;
+  const char *suggested_reply;
+  /* agent events that named a suggestion: what the bus made of it,
+   * "accepted" or "rejected" (counted), "unknown_suggestion" (not an
+   * answer of the tenant), "not_suggested" (never suggested on that
+   * conversation); "" otherwise (another agent's conversation: see
+   * route_reason, "not_owner") */
+  const char *suggestion_result;
   /* SLA (kind sla.*) */
   int sla_kind;       /* switchboard.v1.SlaKind: 2 warning, 3 breach, 4 met */
   const char *sla_timer;

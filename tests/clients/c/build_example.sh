@@ -22,7 +22,7 @@ echo "pkg-config: $(pkg-config --cflags --libs switchboard-client)"
 $CC ${CFLAGS:-} -Wall -Wextra -Werror -o "$out" "$src/client/examples/publish_and_follow.c" \
   $(pkg-config --cflags --libs switchboard-client)
 libdir=$(pkg-config --variable=libdir switchboard-client)
-for f in libswitchboard-client.so.0 libswitchboard-client.a; do
+for f in libswitchboard-client.so.1 libswitchboard-client.a; do
   [ -e "$libdir/$f" ] || { echo "FAIL: $libdir/$f not installed"; exit 1; }
 done
 # static: the archive plus the packages its Requires.private names, linked
