@@ -1439,26 +1439,37 @@ static int outbuf_put(outbuf_t *b, const void *s, size_t n) {
   return 0;
 }
 
-static int redact_into(const char *text, size_t len, unsigned mask, outbuf_t *b,
-                       unsigned *found) {
+/* Copies text from *pos up to span sp, then sp itself or its placeholder. */
+static int redact_one(outbuf_t *b, const char *text, size_t *pos, const sb_pii_span_t *sp, unsigned mask,
+                      unsigned *found) {
+  bool hide = (mask & SB_PII_MASK(sp->type)) != 0;
+  const char *ph = sb_pii_placeholder(sp->type);
+  *found |= SB_PII_MASK(sp->type);
+  int rc = outbuf_put(b, text + *pos, (hide ? sp->start : sp->end) - *pos);
+  if (rc == 0 && hide)
+    rc = outbuf_put(b, ph, strlen(ph));
+  *pos = sp->end;
+  return rc;
+}
+
+/* spans NULL: finds them as it goes (sb_pii_redact); else the n given. */
+static int redact_into(const char *text, size_t len, const sb_pii_span_t *spans, size_t n, unsigned mask,
+                       outbuf_t *b, unsigned *found) {
   text_t t = {(const unsigned char *)text, len, 0, 0, 0, 0, 0};
   sb_pii_span_t sp;
   size_t pos = 0;
   int rc = 0;
-  while (rc == 0 && pii_next(&t, pos, &sp)) {
-    bool hide = (mask & SB_PII_MASK(sp.type)) != 0;
-    const char *ph = sb_pii_placeholder(sp.type);
-    *found |= SB_PII_MASK(sp.type);
-    rc = outbuf_put(b, text + pos, (hide ? sp.start : sp.end) - pos);
-    if (rc == 0 && hide)
-      rc = outbuf_put(b, ph, strlen(ph));
-    pos = sp.end;
-  }
+  if (spans)
+    for (size_t i = 0; rc == 0 && i < n; i++)
+      rc = redact_one(b, text, &pos, &spans[i], mask, found);
+  else
+    while (rc == 0 && pii_next(&t, pos, &sp))
+      rc = redact_one(b, text, &pos, &sp, mask, found);
   return rc == 0 ? outbuf_put(b, text + pos, len - pos) : rc;
 }
 
-int sb_pii_redact(const char *text, size_t len, unsigned mask, char **out,
-                  size_t *out_len, unsigned *found_mask) {
+static int redact(const char *text, size_t len, const sb_pii_span_t *spans, size_t n, unsigned mask,
+                  char **out, size_t *out_len, unsigned *found_mask) {
   if (text == NULL || out == NULL)
     return SB_EINVAL;
   *out = NULL;
@@ -1466,7 +1477,7 @@ int sb_pii_redact(const char *text, size_t len, unsigned mask, char **out,
     return SB_ENOMEM;
   outbuf_t b = {malloc(len + REDACT_SLACK), 0, len + REDACT_SLACK};
   unsigned found = 0;
-  int rc = b.p ? redact_into(text, len, mask, &b, &found) : SB_ENOMEM;
+  int rc = b.p ? redact_into(text, len, spans, n, mask, &b, &found) : SB_ENOMEM;
   if (rc != 0) {
     free(b.p);
     return rc;
@@ -1478,4 +1489,25 @@ int sb_pii_redact(const char *text, size_t len, unsigned mask, char **out,
   if (found_mask)
     *found_mask = found;
   return 0;
+}
+
+int sb_pii_redact(const char *text, size_t len, unsigned mask, char **out,
+                  size_t *out_len, unsigned *found_mask) {
+  return redact(text, len, NULL, 0, mask, out, out_len, found_mask);
+}
+
+int sb_pii_redact_spans(const char *text, size_t len, const sb_pii_span_t *spans, size_t n, unsigned mask,
+                        char **out, size_t *out_len, unsigned *found_mask) {
+  if (out)
+    *out = NULL;
+  if (n > 0 && spans == NULL)
+    return SB_EINVAL;
+  for (size_t i = 0, end = 0; i < n; i++) { /* sorted, disjoint, inside text */
+    if (spans[i].start < end || spans[i].end <= spans[i].start || spans[i].end > len ||
+        (unsigned)spans[i].type >= SB_PII__COUNT)
+      return SB_EINVAL;
+    end = spans[i].end;
+  }
+  static const sb_pii_span_t none[1];
+  return redact(text, len, n ? spans : none, n, mask, out, out_len, found_mask);
 }

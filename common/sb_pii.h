@@ -89,4 +89,10 @@ int sb_pii_scan(const char *text, size_t len, sb_pii_span_t *spans, size_t max,
 int sb_pii_redact(const char *text, size_t len, unsigned mask, char **out,
                   size_t *out_len, unsigned *found_mask);
 
+/* As sb_pii_redact, over spans[0..n) found before by sb_pii_scan on the
+ * same text (sorted, disjoint, inside it; else SB_EINVAL): the text is not
+ * scanned again. */
+int sb_pii_redact_spans(const char *text, size_t len, const sb_pii_span_t *spans, size_t n, unsigned mask,
+                        char **out, size_t *out_len, unsigned *found_mask);
+
 #endif

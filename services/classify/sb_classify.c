@@ -178,13 +178,18 @@ void sb_classify_pii_codepoints(const char *text, size_t len, const sb_classify_
 }
 
 /* Spans (up to SB_CLASSIFY_PII_MAX) and the redaction of the whole text. */
+/* One scan: the spans found redact the text, unless there were more than
+ * the verdict holds (then redaction scans again, to hide them all). */
 static int find_pii(const sb_classify_input_t *in, const char *text, sb_classify_verdict_t *v) {
   int rc = sb_pii_scan(text, in->len, v->pii, SB_CLASSIFY_PII_MAX, &v->n_pii);
-  if (rc == SB_ETOOBIG)
-    v->pii_truncated = 1, rc = 0;
+  if (rc == SB_ETOOBIG) {
+    v->pii_truncated = 1;
+    return sb_pii_redact(text, in->len, SB_PII_MASK_ALL, &v->redacted, &v->redacted_len, &v->pii_mask);
+  }
   if (rc)
     return rc;
-  return sb_pii_redact(text, in->len, SB_PII_MASK_ALL, &v->redacted, &v->redacted_len, &v->pii_mask);
+  return sb_pii_redact_spans(text, in->len, v->pii, v->n_pii, SB_PII_MASK_ALL, &v->redacted, &v->redacted_len,
+                             &v->pii_mask);
 }
 
 static void score_priority(const sb_classify_t *c, const sb_classify_input_t *in, sb_classify_verdict_t *v) {

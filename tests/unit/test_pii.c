@@ -534,6 +534,35 @@ static void redact_copies_text_without_pii_unchanged(void **state) {
   free(o);
 }
 
+static void redacting_found_spans_gives_the_same_text(void **state) {
+  (void)state;
+  const char *s = "card 4111 1111 1111 1111, IBAN DE89370400440532013000, mail x@y.org";
+  sb_pii_span_t sp[8];
+  size_t n = 0, a_len = 0, b_len = 0;
+  char *a = NULL, *b = NULL;
+  unsigned fa = 0, fb = 0;
+  assert_int_equal(sb_pii_scan(s, strlen(s), sp, 8, &n), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(sb_pii_redact(s, strlen(s), SB_PII_MASK_ALL, &a, &a_len, &fa), 0);
+  assert_int_equal(sb_pii_redact_spans(s, strlen(s), sp, n, SB_PII_MASK_ALL, &b, &b_len, &fb), 0);
+  assert_string_equal(b, "card [CARD], IBAN [IBAN], mail [EMAIL]");
+  assert_string_equal(a, b);
+  assert_int_equal(a_len, b_len);
+  assert_int_equal(fa, fb);
+  free(a);
+  free(b);
+  /* spans that cannot come from a scan of this text are refused */
+  sb_pii_span_t bad[2] = {sp[1], sp[0]}; /* out of order */
+  assert_int_equal(sb_pii_redact_spans(s, strlen(s), bad, 2, SB_PII_MASK_ALL, &b, NULL, NULL), SB_EINVAL);
+  assert_null(b);
+  bad[0] = sp[2], bad[0].end = strlen(s) + 1; /* past the end */
+  assert_int_equal(sb_pii_redact_spans(s, strlen(s), bad, 1, SB_PII_MASK_ALL, &b, NULL, NULL), SB_EINVAL);
+  assert_int_equal(sb_pii_redact_spans(s, strlen(s), NULL, 1, SB_PII_MASK_ALL, &b, NULL, NULL), SB_EINVAL);
+  assert_int_equal(sb_pii_redact_spans(s, strlen(s), NULL, 0, SB_PII_MASK_ALL, &b, &b_len, NULL), 0);
+  assert_string_equal(b, s); /* no span: the text as it is */
+  free(b);
+}
+
 static void redacting_twice_changes_nothing_more(void **state) {
   (void)state;
   const char *s = "4111 1111 1111 1111 5555555555554444 DE89370400440532013000 "
@@ -614,6 +643,7 @@ int main(void) {
       cmocka_unit_test(null_arguments_are_einval),
       cmocka_unit_test(redact_replaces_only_masked_types),
       cmocka_unit_test(redact_copies_text_without_pii_unchanged),
+      cmocka_unit_test(redacting_found_spans_gives_the_same_text),
       cmocka_unit_test(redacting_twice_changes_nothing_more),
       cmocka_unit_test(type_names_and_placeholders_are_stable),
   };
