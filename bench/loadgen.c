@@ -35,7 +35,6 @@
 #include "sbctl_view.h"
 #include "sb_admit.h"
 #include "sb_config.h"
-#include "sb_keys.h"
 #include "sb_metrics.h"
 #include "sb_service.h"
 #include "sb_time.h"
@@ -400,21 +399,11 @@ static void drain(lg_t *g, step_t *s) {
   s->drained = s->routed >= s->sent && sbctl_client_outstanding(g->client) == 0;
 }
 
-/* The sum, over the tenants' stats hashes, of the fields "resent_<stage>":
- * hand-offs the senders re-sent (expired leases, a receiver that went
- * away, a sender's reclaim; sweep.lua). -1 without a connection. */
+/* Hand-offs re-sent inside the bus so far (sbctl_view: the tenants'
+ * "resent_<stage>" stats), -1 without a connection or an answer. */
 static long long bus_resent(const lg_t *g) {
-  long long n = g->rc ? 0 : -1;
-  for (size_t i = 0; g->rc && i < sb_tenants_count(g->tenants); i++) {
-    char key[SB_KEY_MAX];
-    sb_key_tenant(key, sizeof key, sb_tenants_at(g->tenants, i)->id, "stats");
-    redisReply *r = redisCommand(g->rc, "HGETALL %s", key);
-    for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2)
-      if (!strncmp(r->element[k]->str, "resent_", 7))
-        n += atoll(r->element[k + 1]->str);
-    freeReplyObject(r);
-  }
-  return n;
+  sbctl_stats_t st;
+  return g->rc && sbctl_view_read_all(g->rc, g->tenants, &st) == 0 ? st.resent : -1;
 }
 
 static void run_step(lg_t *g, step_t *s, int duration_s) {
@@ -467,7 +456,7 @@ static void print_stages(const step_t *s) {
 static void print_delivery(const step_t *s) {
   printf(",\"t0_unix_ms\":%lld,\"resent\":%llu,\"feed_duplicates\":%llu", (long long)(s->t0_us / 1000),
          (unsigned long long)(s->st1.resent - s->st0.resent), (unsigned long long)s->feed_duplicates);
-  printf(",\"bus_resent\":%lld", s->bus0 < 0 ? -1 : s->bus1 - s->bus0);
+  printf(",\"bus_resent\":%lld", s->bus0 < 0 || s->bus1 < 0 ? -1 : s->bus1 - s->bus0);
 }
 
 static double span_ms(int64_t from_us, int64_t to_us) { return from_us && to_us ? (to_us - from_us) / 1000.0 : -1; }

@@ -8,8 +8,7 @@
 -- (a routing decision, a conversation id) to a stored envelope: protobuf
 -- merges a field appended to a message, the last value of a scalar wins.
 -- Not a member of a oneof (Envelope.body): protobuf-c 1.4 replaces it
--- whole, so a script that adds to one re-appends the whole member
--- (route.lua's feedback_mark).
+-- whole, so a script adds to one with pb_extend_member.
 local P = string.sub(KEYS[1], 1, -6)
 local TENANT = string.match(P, '^sb:{t:(.*)}:$')
 
@@ -36,6 +35,49 @@ local function pb_bool(field, b)
 end
 local function pb_double(field, x)
   return pb_varint(field * 8 + 1) .. struct.pack('<d', x)
+end
+
+-- The bytes of the last length-delimited top-level field f of protobuf
+-- message s, '' when absent or when s does not parse.
+local function pb_read_varint(s, i)
+  local n, mul = 0, 1
+  while i <= #s do
+    local b = string.byte(s, i)
+    n, i = n + (b % 128) * mul, i + 1
+    if b < 128 then return n, i end
+    mul = mul * 128
+  end
+  return nil, i
+end
+local function pb_field_bytes(s, f)
+  local i, found = 1, ''
+  while i <= #s do
+    local tag, len
+    tag, i = pb_read_varint(s, i)
+    if not tag then return '' end
+    local wt = tag % 8
+    if wt == 0 then
+      len, i = pb_read_varint(s, i)
+      if not len then return '' end
+    elseif wt == 1 or wt == 5 then
+      i = i + (wt == 1 and 8 or 4)
+    elseif wt == 2 then
+      len, i = pb_read_varint(s, i)
+      if not len or i + len - 1 > #s then return '' end
+      if math.floor(tag / 8) == f then found = string.sub(s, i, i + len - 1) end
+      i = i + len
+    else
+      return ''
+    end
+  end
+  return found
+end
+
+-- Bytes to append to envelope blob so that oneof member field (a message)
+-- gains the fields in more: the member as the blob has it, then more,
+-- appended whole (appending more alone would replace the member).
+local function pb_extend_member(blob, field, more)
+  return pb_bytes(field, pb_field_bytes(blob, field) .. more)
 end
 
 -- An event a script makes itself (an SLA event, an incident): an Envelope

@@ -64,6 +64,12 @@ typedef struct {
   sb_service_t *s;
   sb_ruleset_t *set;       /* the live rules; replaced whole on reload */
   sb_spikes_t *spikes;     /* per-tenant spike trackers, in step with set */
+  struct {                 /* notice_due's last answer: every message of a
+                              burst asks it, ICU is paid once per stretch */
+    const sb_ruleset_t *set; /* NULL: none */
+    const sb_tenant_t *tenant;
+    int64_t from_ms, until_ms, due_ms;
+  } notice;
   sb_counter_t *incidents[SB_INCIDENT_KINDS];
   /* reload (SIGHUP): built on a libuv worker thread, swapped in by the loop */
   uv_signal_t sighup;
@@ -128,16 +134,28 @@ static void spike_args(sb_stage_item_t *it, const sb_incident_t *t, const sb_inc
   sb_stage_item_argf(it, "%lld", (long long)(sb_incident_opts(t)->bucket_ms * SB_INCIDENT_TTL_BUCKETS));
 }
 
+/* How far ahead notice_due checks that the calendar stays open. */
+#define NOTICE_OPEN_MS 60000
+
 /* When an incident opened at now_ms is to reach the supervisors: 0 (now)
  * unless the tenant's spike.supervisor_calendar is closed, then its next
  * opening. A calendar that never opens (or fails) does not hold a notice
  * back: an alert that is never sent is worse than one sent out of hours. */
 static int64_t notice_due(classify_ctx_t *c, const sb_tenant_t *tenant, int64_t now_ms) {
+  if (c->notice.set == c->set && c->notice.tenant == tenant && now_ms >= c->notice.from_ms &&
+      now_ms < c->notice.until_ms)
+    return c->notice.due_ms;
   sb_calendar_t *cal = sb_ruleset_supervisor_calendar(c->set, tenant);
-  int64_t at = 0;
-  if (!cal || sb_calendar_next_open(cal, now_ms, &at) || at <= now_ms)
-    return 0;
-  return at;
+  int64_t at = 0, due = 0, until = now_ms + 1; /* by default: this instant only */
+  if (!cal)
+    until = INT64_MAX;
+  else if (sb_calendar_next_open(cal, now_ms, &at) == 0 && at > now_ms)
+    due = at, until = at; /* closed until then */
+  else if (at == now_ms && sb_calendar_between(cal, now_ms, now_ms + NOTICE_OPEN_MS) == NOTICE_OPEN_MS)
+    until = now_ms + NOTICE_OPEN_MS; /* open for that long */
+  c->notice.set = c->set, c->notice.tenant = tenant;
+  c->notice.from_ms = now_ms, c->notice.until_ms = until, c->notice.due_ms = due;
+  return due;
 }
 
 /* Counts the message in its tenant's spike tracker; a message in an open
@@ -262,6 +280,7 @@ static void reload_done(uv_work_t *w, int status) {
     c->set = c->next; /* prepare runs on this thread: nothing holds the old set */
     c->next = NULL;
     sb_ruleset_destroy(&old);
+    c->notice.set = NULL; /* its calendars went with it (the address may come back) */
     if (sb_spikes_sync(c->spikes, c->set))
       sb_log(SB_LOG_ERROR, "spike_trackers_failed", "why", "out of memory", NULL);
     sb_counter_add(c->reloads_ok, 1);

@@ -121,49 +121,12 @@ local function feedback(conv, answer, accepted, verdict)
   return r, true
 end
 
--- The bytes of the last length-delimited top-level field f of protobuf
--- message s, '' when absent or when s does not parse.
-local function pb_read_varint(s, i)
-  local n, mul = 0, 1
-  while i <= #s do
-    local b = string.byte(s, i)
-    n, i = n + (b % 128) * mul, i + 1
-    if b < 128 then return n, i end
-    mul = mul * 128
-  end
-  return nil, i
-end
-local function pb_field_bytes(s, f)
-  local i, found = 1, ''
-  while i <= #s do
-    local tag, len
-    tag, i = pb_read_varint(s, i)
-    if not tag then return '' end
-    local wt = tag % 8
-    if wt == 0 then
-      len, i = pb_read_varint(s, i)
-      if not len then return '' end
-    elseif wt == 1 or wt == 5 then
-      i = i + (wt == 1 and 8 or 4)
-    elseif wt == 2 then
-      len, i = pb_read_varint(s, i)
-      if not len or i + len - 1 > #s then return '' end
-      if math.floor(tag / 8) == f then found = string.sub(s, i, i + len - 1) end
-      i = i + len
-    else
-      return ''
-    end
-  end
-  return found
-end
-
--- The feedback's result in the agent's event (AgentEvent.suggestion_result).
--- The agent event is a member of Envelope's oneof body, which protobuf-c
--- replaces rather than merges: the mark is the whole event (from the blob
--- being committed, BLOB) with the result appended, not the result alone.
+-- The feedback's result in the agent's event (AgentEvent.suggestion_result,
+-- Envelope.body's oneof member 21: pb_extend_member) of the blob being
+-- committed (BLOB).
 local BLOB = ''
 local function feedback_mark(result)
-  return pb_bytes(21, pb_field_bytes(BLOB, 21) .. pb_bytes(13, result))
+  return pb_extend_member(BLOB, 21, pb_bytes(13, result))
 end
 
 -- ----------------------------------------------------------------- agents

@@ -82,6 +82,8 @@ int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out) {
     add_field(out, r->element[i]->str, atoll(r->element[i + 1]->str));
     if (strcmp(r->element[i]->str, "waiting") == 0) /* route keeps it, over all queues */
       out->waiting += atoll(r->element[i + 1]->str);
+    else if (strncmp(r->element[i]->str, "resent_", 7) == 0) /* one per next stage */
+      out->resent += atoll(r->element[i + 1]->str);
   }
   freeReplyObject(r);
   for (int i = 0; i < SBCTL_STAGES; i++) {
@@ -122,7 +124,7 @@ void sbctl_view_json(FILE *f, const sbctl_stats_t *s) {
   fputc('{', f);
   for (size_t i = 0; i < NFIELDS; i++)
     fprintf(f, "\"%s\":%lld,", fields[i].field, *(const long long *)((const char *)s + fields[i].offset));
-  fprintf(f, "\"waiting\":%lld,\"in_flight\":{", s->waiting);
+  fprintf(f, "\"waiting\":%lld,\"resent\":%lld,\"in_flight\":{", s->waiting, s->resent);
   for (int i = 0; i < SBCTL_STAGES; i++)
     fprintf(f, "%s\"%s\":%lld", i ? "," : "", sbctl_stage_names[i], s->inflight[i]);
   fputs("}}", f);

@@ -18,6 +18,7 @@ typedef struct {
       sla_met, sla_missed, sla_warning, sla_breach, notified, dead_letters, lease_expired, closed;
   long long inflight[SBCTL_STAGES]; /* open leases per stage */
   long long waiting;                /* conversations in the queue now */
+  long long resent;                 /* hand-offs re-sent, every stage ("resent_<stage>") */
 } sbctl_stats_t;
 
 extern const char *const sbctl_stage_names[SBCTL_STAGES];
