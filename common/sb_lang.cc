@@ -249,39 +249,67 @@ void iso_code(CLD2::Language lang, char out[SB_LANG_CODE_MAX]) {
   snprintf(out, SB_LANG_CODE_MAX, "%.*s", (int)n, c);
 }
 
-/* Is the ISO code `code` in the tenant's list? Entries are normalised the
- * same way ("no" and "nb" both mean Norwegian Bokmal). */
-bool allowed_has(const char *const *allowed, const char *code) {
-  for (size_t k = 0; allowed[k] != nullptr; k++) {
-    char norm[SB_LANG_CODE_MAX];
+/* The tenant's list as detection needs it, worked out once per message
+ * (CLD2's name lookup is a binary search of strings): each entry's
+ * normalised ISO code, and CLD2's content-language hint. */
+constexpr size_t SB_LANG_LIST_MAX = 32; /* entries past these: looked up each time */
+
+struct allowed_list {
+  bool any; /* no list given: every language is allowed */
+  const char *const *raw;
+  size_t n;
+  char norm[SB_LANG_LIST_MAX][SB_LANG_CODE_MAX];
+  char hint[SB_LANG_HINT_MAX]; /* "fr,de,no": entries that fit */
+};
+
+/* Entries are normalised the same way as CLD2's answers ("no" and "nb"
+ * both mean Norwegian Bokmal); "fr,de,nb" gives the hint "fr,de,no". */
+void allowed_build(const char *const *allowed, allowed_list *out) {
+  out->any = allowed == nullptr;
+  out->raw = allowed;
+  out->n = 0;
+  out->hint[0] = '\0';
+  size_t h = 0;
+  bool hint_full = false;
+  for (size_t k = 0; allowed != nullptr && allowed[k] != nullptr && k < SB_LANG_LIST_MAX; k++) {
+    char *norm = out->norm[out->n++];
     CLD2::Language l = CLD2::GetLanguageFromName(allowed[k]);
+    if (l == CLD2::UNKNOWN_LANGUAGE) {
+      snprintf(norm, SB_LANG_CODE_MAX, "%s", allowed[k]);
+      continue;
+    }
+    iso_code(l, norm);
+    if (hint_full)
+      continue; /* a hint only biases: what does not fit is left out */
+    int w = snprintf(out->hint + h, sizeof out->hint - h, "%s%s", h ? "," : "",
+                     CLD2::LanguageCode(l));
+    if (w < 0 || (size_t)w >= sizeof out->hint - h) {
+      out->hint[h] = '\0';
+      hint_full = true;
+    } else {
+      h += (size_t)w;
+    }
+  }
+}
+
+/* Is the ISO code `code` allowed? */
+bool allowed_has(const allowed_list *al, const char *code) {
+  if (al->any)
+    return true;
+  for (size_t k = 0; k < al->n; k++)
+    if (strcmp(al->norm[k], code) == 0)
+      return true;
+  for (size_t k = al->n; al->raw[k] != nullptr; k++) { /* a list this long is rare */
+    char norm[SB_LANG_CODE_MAX];
+    CLD2::Language l = CLD2::GetLanguageFromName(al->raw[k]);
     if (l != CLD2::UNKNOWN_LANGUAGE)
       iso_code(l, norm);
     else
-      snprintf(norm, sizeof norm, "%s", allowed[k]);
+      snprintf(norm, sizeof norm, "%s", al->raw[k]);
     if (strcmp(norm, code) == 0)
       return true;
   }
   return false;
-}
-
-/* "fr,de,nb" -> CLD2's content-language hint "fr,de,no"; entries that do
- * not fit are left out (a hint only biases). */
-void hint_build(const char *const *allowed, char *hint, size_t cap) {
-  size_t n = 0;
-  hint[0] = '\0';
-  for (size_t k = 0; allowed != nullptr && allowed[k] != nullptr; k++) {
-    CLD2::Language l = CLD2::GetLanguageFromName(allowed[k]);
-    if (l == CLD2::UNKNOWN_LANGUAGE)
-      continue;
-    const char *c = CLD2::LanguageCode(l);
-    int w = snprintf(hint + n, cap - n, "%s%s", n ? "," : "", c);
-    if (w < 0 || (size_t)w >= cap - n) {
-      hint[n] = '\0';
-      return;
-    }
-    n += (size_t)w;
-  }
 }
 
 /* ---- detection */
@@ -314,17 +342,17 @@ void result_set(sb_lang_result_t *out, const cld2_answer *a, int k,
 }
 
 /* Steps 1 and 2 of the header comment; false if neither applies. */
-bool choose(const cld2_answer *a, const char *const *allowed,
+bool choose(const cld2_answer *a, const allowed_list *allowed,
             sb_lang_result_t *out) {
   char code[SB_LANG_CODE_MAX];
   iso_code(a->lang[0], code);
-  bool listed = allowed == nullptr || allowed_has(allowed, code);
+  bool listed = allowed_has(allowed, code);
   if (strcmp(code, SB_LANG_UND) != 0 && a->reliable && listed &&
       a->percent[0] >= SB_LANG_MIN_PERCENT) {
     result_set(out, a, 0, true);
     return true;
   }
-  for (int k = 0; allowed != nullptr && k < SB_LANG_TOP; k++) {
+  for (int k = 0; !allowed->any && k < SB_LANG_TOP; k++) {
     iso_code(a->lang[k], code);
     if (strcmp(code, SB_LANG_UND) != 0 && allowed_has(allowed, code) &&
         a->percent[k] >= SB_LANG_MIN_ALT_PERCENT) {
@@ -337,9 +365,9 @@ bool choose(const cld2_answer *a, const char *const *allowed,
 
 /* Step 3: best-effort guess for text too short for the default mode;
  * without a list only CLD2's top answer is considered. */
-bool guess(const cld2_answer *a, const char *const *allowed,
+bool guess(const cld2_answer *a, const allowed_list *allowed,
            sb_lang_result_t *out) {
-  int tops = allowed != nullptr ? SB_LANG_TOP : 1;
+  int tops = !allowed->any ? SB_LANG_TOP : 1;
   for (int k = 0; k < tops; k++) {
     char code[SB_LANG_CODE_MAX];
     iso_code(a->lang[k], code);
@@ -347,7 +375,7 @@ bool guess(const cld2_answer *a, const char *const *allowed,
         a->score[k] < SB_LANG_MIN_GUESS_SCORE ||
         a->percent[k] < SB_LANG_MIN_PERCENT)
       continue;
-    if (allowed == nullptr || allowed_has(allowed, code)) {
+    if (allowed_has(allowed, code)) {
       result_set(out, a, k, false);
       return true;
     }
@@ -369,11 +397,11 @@ void detect(const char *text, size_t len, const char *const *allowed,
         len < SB_LANG_MAX_INPUT ? len : SB_LANG_MAX_INPUT);
   if (c.letters < SB_LANG_MIN_LETTERS)
     return;
-  char hint[SB_LANG_HINT_MAX];
-  hint_build(allowed, hint, sizeof hint);
+  allowed_list al;
+  allowed_build(allowed, &al);
   cld2_answer a;
-  cld2_run(&c, hint, 0, &a);
-  if (!a.ok || choose(&a, allowed, out))
+  cld2_run(&c, al.hint, 0, &a);
+  if (!a.ok || choose(&a, &al, out))
     return;
   if (a.lang[0] != CLD2::UNKNOWN_LANGUAGE ||
       c.letters < SB_LANG_MIN_GUESS_LETTERS)
@@ -382,7 +410,7 @@ void detect(const char *text, size_t len, const char *const *allowed,
    * language ("wtf" -> fr with hint "fr"). */
   cld2_run(&c, "", CLD2::kCLDFlagBestEffort, &a);
   if (a.ok)
-    guess(&a, allowed, out);
+    guess(&a, &al, out);
 }
 
 } // namespace

@@ -827,11 +827,11 @@ static const char *const FILLER_WORDS[] = {
 /* Does the word w (lower case) start at pos, case-insensitively, and end at
  * a word boundary? Returns its length or 0. */
 static size_t word_is(const text_t *t, size_t pos, const char *w) {
-  size_t n = strlen(w);
-  for (size_t k = 0; k < n; k++) {
-    int c = byte_at(t, pos + k);
-    if (c < 0 || (c < 0x80 ? to_upper(c) != to_upper((unsigned char)w[k])
-                           : c != (unsigned char)w[k]))
+  size_t n = 0;
+  for (; w[n]; n++) { /* no strlen first: most words differ at once */
+    int c = byte_at(t, pos + n);
+    if (c < 0 || (c < 0x80 ? to_upper(c) != to_upper((unsigned char)w[n])
+                           : c != (unsigned char)w[n]))
       return 0;
   }
   return word_at(t, pos + n) ? 0 : n;

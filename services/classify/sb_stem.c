@@ -5,6 +5,7 @@
 #include "sb_stem.h"
 #include "sb_error.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 
 struct sb_stem {
   struct sb_stemmer *snowball;
+  uint32_t lang_key; /* a hash of the language name: the stem cache's key */
 };
 
 int sb_stem_available(void) { return 1; }
@@ -28,6 +30,10 @@ sb_stem_t *sb_stem_new(const char *lang) {
     return NULL;
   }
   s->snowball = sn;
+  s->lang_key = 2166136261u; /* FNV-1a of the name; odd, so never 0 */
+  for (const char *c = lang; *c; c++)
+    s->lang_key = (s->lang_key ^ (unsigned char)*c) * 16777619u;
+  s->lang_key |= 1;
   return s;
 }
 
@@ -50,7 +56,7 @@ static const char *snowball(sb_stem_t *s, const char *w, size_t n, size_t *len) 
 }
 #else
 struct sb_stem {
-  int unused;
+  uint32_t lang_key;
 };
 
 int sb_stem_available(void) { return 0; }
@@ -68,9 +74,51 @@ static const char *snowball(sb_stem_t *s, const char *w, size_t n, size_t *len) 
 }
 #endif
 
+/* A stem is a function of (language, word) only, and customer text repeats
+ * the same few thousand words, so each thread remembers recent stems in a
+ * direct-mapped table (a collision overwrites). Per thread, not per
+ * stemmer: every tenant's matcher of a language shares it, and the memory
+ * does not grow with tenants (STEM_CACHE_SLOTS * 56 bytes, 224 KiB, a thread). Words
+ * or stems longer than STEM_CACHE_WORD bytes are stemmed every time. */
+#define STEM_CACHE_SLOTS 4096
+#define STEM_CACHE_WORD 24
+
+typedef struct {
+  uint32_t lang; /* the stemmer's lang_key; 0: empty slot */
+  uint8_t wlen, slen;
+  char word[STEM_CACHE_WORD], stem[STEM_CACHE_WORD];
+} stem_slot_t;
+
+static _Thread_local stem_slot_t stem_cache[STEM_CACHE_SLOTS];
+
+static stem_slot_t *stem_slot(uint32_t lang, const char *w, size_t n) {
+  uint32_t h = 2166136261u ^ lang; /* FNV-1a */
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)w[i]) * 16777619u;
+  return &stem_cache[h % STEM_CACHE_SLOTS];
+}
+
+/* Snowball's stem of w (or NULL), through the thread's cache. */
+static const char *stem_cached(sb_stem_t *s, const char *w, size_t n, size_t *len) {
+  if (!s || n > STEM_CACHE_WORD)
+    return snowball(s, w, n, len);
+  stem_slot_t *e = stem_slot(s->lang_key, w, n);
+  if (e->lang == s->lang_key && e->wlen == n && memcmp(e->word, w, n) == 0) {
+    *len = e->slen;
+    return e->stem;
+  }
+  const char *st = snowball(s, w, n, len);
+  if (st && *len <= STEM_CACHE_WORD) {
+    e->lang = s->lang_key, e->wlen = (uint8_t)n, e->slen = (uint8_t)*len;
+    memcpy(e->word, w, n);
+    memcpy(e->stem, st, *len);
+  }
+  return st;
+}
+
 size_t sb_stem_word(sb_stem_t *s, const char *w, size_t n, char *out, size_t cap) {
   size_t len = 0;
-  const char *st = snowball(s, w, n, &len);
+  const char *st = stem_cached(s, w, n, &len);
   if (!st)
     st = w, len = n;
   if (len > cap - 1)
