@@ -12,14 +12,21 @@
 local P = string.sub(KEYS[1], 1, -6)
 local TENANT = string.match(P, '^sb:{t:(.*)}:$')
 
+-- (called for every tag and length a script writes: one and two bytes,
+-- the usual sizes, make no table)
+local schar, floor = string.char, math.floor
+local VARINT = {}
 local function pb_varint(n)
-  local t = {}
+  if n < 128 then return schar(n) end
+  if n < 16384 then return schar(n % 128 + 128, floor(n / 128)) end
+  local k = 0
   while n >= 128 do
-    t[#t + 1] = string.char(n % 128 + 128)
-    n = math.floor(n / 128)
+    k = k + 1
+    VARINT[k] = n % 128 + 128
+    n = floor(n / 128)
   end
-  t[#t + 1] = string.char(n)
-  return table.concat(t)
+  VARINT[k + 1] = n
+  return schar(unpack(VARINT, 1, k + 1))
 end
 local function pb_uint(field, n)
   if n == nil or n == 0 then return '' end

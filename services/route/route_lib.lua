@@ -11,14 +11,27 @@ local now_us = tonumber(ARGV[1])
 local now_ms = math.floor(now_us / 1000)
 local ttl = tonumber(ARGV[7])
 
--- scores go to Redis as integer text: Lua 5.1 prints numbers with 14 digits
-local function int(n) return string.format('%.0f', n) end
+-- scores go to Redis as integer text: Lua 5.1 prints numbers with 14
+-- digits. Redis's Lua formats %d as a C long (64 bits), exact below 2^53,
+-- which every score is, and cheaper than %.0f.
+local function int(n) return string.format('%d', n) end
 
--- sep is one character that is not magic in patterns ('|' or ',')
+-- "a|b||c" -> {"a", "b", "", "c"}; sep is one plain character ('|' or
+-- ','). A plain find per field: a pattern match (gmatch) costs several
+-- times more, and every decision splits its specs.
+local sfind, ssub = string.find, string.sub
 local function split(s, sep)
-  local out = {}
-  for part in string.gmatch(s .. sep, '(.-)' .. sep) do out[#out + 1] = part end
-  return out
+  local out, i, n = {}, 1, 0
+  while true do
+    local j = sfind(s, sep, i, true)
+    n = n + 1
+    if not j then
+      out[n] = ssub(s, i)
+      return out
+    end
+    out[n] = ssub(s, i, j - 1)
+    i = j + 1
+  end
 end
 
 -- a queue spec "id|strategy|fair_max|fair_period_s|offer_s|hops|away|fallback|
@@ -183,8 +196,12 @@ end
 
 -- ------------------------------------------------------------- decisions
 
+-- (every decision explains up to CANDIDATES of these: the tags are
+-- constants, RoutingCandidate fields 1..3 in RoutingDecision field 13)
 local function candidate(agent, score, verdict)
-  return pb_bytes(13, pb_bytes(1, agent) .. pb_uint(2, math.max(score, 0)) .. pb_bytes(3, verdict))
+  local c = '\10' .. pb_varint(#agent) .. agent .. pb_uint(2, math.max(score, 0)) ..
+            '\26' .. pb_varint(#verdict) .. verdict
+  return '\106' .. pb_varint(#c) .. c
 end
 
 local function decision(outcome, conv, agent, reason, extra)
@@ -323,7 +340,7 @@ end
 -- The agent for a new conversation in q, or nil; and the explanation.
 -- With n > 1 (ring-all), up to n agents (verdict "rung"): the 4th value.
 local function pick(q, units, thread, windows, skip, n)
-  local cands, chosen, reason = '', nil, q.strategy
+  local cands, chosen, reason = {}, nil, q.strategy
   local want, why_pref = nil, nil
   if thread ~= '' then want, why_pref = preferred(q, thread, windows) end
   local list = ranked(q, skip)
@@ -332,7 +349,7 @@ local function pick(q, units, thread, windows, skip, n)
     if s then
       table.insert(list, 1, {want, tonumber(s), why_pref})
     else
-      cands = cands .. candidate(want, 0, 'unavailable')
+      cands[1] = candidate(want, 0, 'unavailable')
     end
   end
   local seen, all, want = {}, {}, math.max(n or 1, 1)
@@ -357,11 +374,11 @@ local function pick(q, units, thread, windows, skip, n)
           if c[3] then reason = c[3] end
         end
       end
-      cands = cands .. candidate(c[1], c[2], verdict)
+      cands[#cands + 1] = candidate(c[1], c[2], verdict)
     end
   end
   if want > 1 and chosen and reason == q.strategy then reason = 'ring_all' end
-  return chosen, reason, cands, all
+  return chosen, reason, table.concat(cands), all
 end
 
 -- The agents pick found become conv's agent: one offer or assignment, or

@@ -318,6 +318,19 @@ static const char *pick_with(const char *strategy) {
   assert_string_equal(e->routing->strategy, strategy);
   assert_true(e->routing->n_candidates >= 1);
   assert_string_equal(e->routing->candidates[0]->verdict, "chosen");
+  /* each candidate's score is its rank key in the queue: idle since
+   * (last_ms - 2017) and, for least_occupied, the load in per mille above
+   * bit 40 (a lossy encoding of large scores would show here) */
+  static const uint64_t free_units[] = {3, 2, 4};
+  for (size_t k = 0; k < e->routing->n_candidates; k++) {
+    const Switchboard__V1__Candidate *c = e->routing->candidates[k];
+    int i = c->agent[1] - '0';
+    uint64_t idle = 200000000000ull + (uint64_t)i * 1000;
+    if (!strcmp(strategy, "longest_idle") || !strcmp(strategy, "sticky"))
+      assert_int_equal(c->score, idle);
+    else if (!strcmp(strategy, "least_occupied"))
+      assert_int_equal(c->score, (4 - free_units[i - 1]) * 1000 / 4 * (1ull << 40) + idle);
+  }
   snprintf(chosen, sizeof chosen, "%s", e->routing->agent);
   sb_envelope_free(e);
   return chosen;
