@@ -9,15 +9,18 @@
 #include "sb_handoff.h"
 #include "sb_intake.h"
 #include "sb_log.h"
+#include "sb_replicas.h"
 #include "sb_service.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const sb_option_t ingest_options[] = {
     {"http-port", SB_OPT_INT, "0", "HTTP port for /v1/events and webhooks; 0 = 8080 + offset"},
     {"publish", SB_OPT_STR, "", "ZeroMQ publish endpoint (ROUTER bind); default tcp://host:5555+offset"},
     {"next", SB_OPT_STR, "", "classify endpoints (PUSH connect, comma-separated; host names and @/path files as for the stages, see --next-refresh-ms); default tcp://host:5560+offset"},
     {"max-inflight", SB_OPT_INT, "50000", "events waiting on Redis before publishers get 429 / retry later"},
+    {"rate-scope", SB_OPT_STR, "shared", "tenants' rate limits: shared (the live ingest replicas, counted in Redis, split each rate and burst) or replica (each replica admits the whole rate)"},
     {NULL, 0, NULL, NULL}};
 
 typedef struct {
@@ -25,6 +28,7 @@ typedef struct {
   sb_intake_t *intake;
   sb_door_http_t *http;
   sb_door_zmq_t *zmq;
+  sb_replicas_t *replicas;
 } ingest_t;
 
 static void on_stop(sb_service_t *s, void *arg) {
@@ -32,6 +36,7 @@ static void on_stop(sb_service_t *s, void *arg) {
   (void)s;
   sb_door_http_destroy(&in->http); /* stop taking requests */
   sb_door_zmq_stop(in->zmq);
+  sb_replicas_leave(in->replicas); /* the others take over its share now */
 }
 
 static int drained(sb_service_t *s, void *arg) {
@@ -45,6 +50,7 @@ static void on_close(sb_service_t *s, void *arg) {
   (void)s;
   sb_door_http_destroy(&in->http);
   sb_door_zmq_destroy(&in->zmq);
+  sb_replicas_destroy(&in->replicas);
   sb_intake_destroy(&in->intake);
   sb_handoff_destroy(&in->out);
 }
@@ -59,6 +65,14 @@ static int start(sb_service_t *s, ingest_t *in) {
   in->out = sb_handoff_new(s, "classify", next);
   in->intake = in->out ? sb_intake_new(s, in->out, (size_t)sb_config_int(s->config, "max-inflight")) : NULL;
   if (!in->intake)
+    return -1;
+  const char *scope = sb_config_str(s->config, "rate-scope");
+  if (strcmp(scope, "shared") && strcmp(scope, "replica")) {
+    fprintf(stderr, "sb-ingest: --rate-scope must be shared or replica, not \"%s\"\n", scope);
+    return -1;
+  }
+  in->replicas = sb_replicas_new(s, strcmp(scope, "shared") ? NULL : sb_intake_limiter(in->intake));
+  if (!in->replicas)
     return -1;
   in->http = sb_door_http_new(s, in->intake, sb_config_str(s->config, "host"), port);
   if (!in->http) {

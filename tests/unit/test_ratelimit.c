@@ -57,6 +57,37 @@ static void a_tenant_without_a_rate_is_never_limited(void **state) {
   sb_ratelimit_destroy(&r);
 }
 
+/* N replicas share a tenant's rate: each holds 1/N of the rate and of
+ * the burst, and together they give the rate to the token. */
+static void a_share_of_the_replicas_divides_rate_and_burst(void **state) {
+  (void)state;
+  sb_ratelimit_t *r = sb_ratelimit_new(tenants);
+  const sb_tenant_t *slow = sb_tenants_find(tenants, "slow", 4);
+  sb_ratelimit_set_replicas(r, 2);
+  assert_int_equal(sb_ratelimit_replicas(r), 2);
+  assert_true(sb_ratelimit_take(r, slow, 11, 1000) > 0); /* burst 10 of 20: 11 is more */
+  assert_int_equal(sb_ratelimit_take(r, slow, 10, 1000), 0);
+  assert_int_equal(sb_ratelimit_take(r, slow, 1, 1000), 200); /* 5/s here */
+  assert_int_equal(sb_ratelimit_take(r, slow, 1, 1200), 0);
+  /* three replicas: 10/3 per s each; 100 ms steps carry the thirds */
+  sb_ratelimit_set_replicas(r, 3);
+  assert_true(sb_ratelimit_take(r, slow, 1, 1200) > 0);
+  assert_true(sb_ratelimit_take(r, slow, 1, 1300) > 0); /* 333 thousandths */
+  assert_true(sb_ratelimit_take(r, slow, 1, 1400) > 0); /* 666 */
+  assert_int_equal(sb_ratelimit_take(r, slow, 1, 1500), 0); /* 1000: exactly one token */
+  assert_true(sb_ratelimit_take(r, slow, 1, 1500) > 0);
+  /* back alone: the whole burst again, after refilling */
+  sb_ratelimit_set_replicas(r, 1);
+  assert_int_equal(sb_ratelimit_take(r, slow, 20, 100000), 0);
+  /* 0 counts as 1; a burst smaller than the replicas still lets one through */
+  sb_ratelimit_set_replicas(r, 0);
+  assert_int_equal(sb_ratelimit_replicas(r), 1);
+  sb_ratelimit_set_replicas(r, 50);
+  assert_int_equal(sb_ratelimit_take(r, slow, 1, 200000), 0);
+  assert_int_equal(sb_ratelimit_take(r, slow, 1, 200000), 5000); /* 10/50 per s: 5 s a token */
+  sb_ratelimit_destroy(&r);
+}
+
 static void bad_rates_are_refused(void **state) {
   (void)state;
   char err[256];
@@ -74,6 +105,7 @@ int main(void) {
       cmocka_unit_test(burst_then_rate_then_wait),
       cmocka_unit_test(a_refund_gives_tokens_back),
       cmocka_unit_test(a_tenant_without_a_rate_is_never_limited),
+      cmocka_unit_test(a_share_of_the_replicas_divides_rate_and_burst),
       cmocka_unit_test(bad_rates_are_refused),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
