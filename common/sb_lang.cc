@@ -262,8 +262,19 @@ struct allowed_list {
   char hint[SB_LANG_HINT_MAX]; /* "fr,de,no": entries that fit */
 };
 
-/* Entries are normalised the same way as CLD2's answers ("no" and "nb"
- * both mean Norwegian Bokmal); "fr,de,nb" gives the hint "fr,de,no". */
+/* An entry of the list as an ISO code, normalised the same way as CLD2's
+ * answers ("no" and "nb" both mean Norwegian Bokmal; a name CLD2 does not
+ * know stays as written); returns its CLD2 language. */
+CLD2::Language normalise(const char *name, char norm[SB_LANG_CODE_MAX]) {
+  CLD2::Language l = CLD2::GetLanguageFromName(name);
+  if (l != CLD2::UNKNOWN_LANGUAGE)
+    iso_code(l, norm);
+  else
+    snprintf(norm, SB_LANG_CODE_MAX, "%s", name);
+  return l;
+}
+
+/* "fr,de,nb" gives the hint "fr,de,no". */
 void allowed_build(const char *const *allowed, allowed_list *out) {
   out->any = allowed == nullptr;
   out->raw = allowed;
@@ -272,14 +283,8 @@ void allowed_build(const char *const *allowed, allowed_list *out) {
   size_t h = 0;
   bool hint_full = false;
   for (size_t k = 0; allowed != nullptr && allowed[k] != nullptr && k < SB_LANG_LIST_MAX; k++) {
-    char *norm = out->norm[out->n++];
-    CLD2::Language l = CLD2::GetLanguageFromName(allowed[k]);
-    if (l == CLD2::UNKNOWN_LANGUAGE) {
-      snprintf(norm, SB_LANG_CODE_MAX, "%s", allowed[k]);
-      continue;
-    }
-    iso_code(l, norm);
-    if (hint_full)
+    CLD2::Language l = normalise(allowed[k], out->norm[out->n++]);
+    if (l == CLD2::UNKNOWN_LANGUAGE || hint_full)
       continue; /* a hint only biases: what does not fit is left out */
     int w = snprintf(out->hint + h, sizeof out->hint - h, "%s%s", h ? "," : "",
                      CLD2::LanguageCode(l));
@@ -301,11 +306,7 @@ bool allowed_has(const allowed_list *al, const char *code) {
       return true;
   for (size_t k = al->n; al->raw[k] != nullptr; k++) { /* a list this long is rare */
     char norm[SB_LANG_CODE_MAX];
-    CLD2::Language l = CLD2::GetLanguageFromName(al->raw[k]);
-    if (l != CLD2::UNKNOWN_LANGUAGE)
-      iso_code(l, norm);
-    else
-      snprintf(norm, sizeof norm, "%s", al->raw[k]);
+    normalise(al->raw[k], norm);
     if (strcmp(norm, code) == 0)
       return true;
   }
