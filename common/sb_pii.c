@@ -96,7 +96,22 @@ typedef struct {
    * when it is not a word start): filled once per position by pii_next so
    * that the matchers of ids, passports and bookings reject words cheaply. */
   size_t tok_len, tok_digits, tok_upper, tok_lower;
+  /* what the whole text holds (text_init): a matcher that needs a digit
+   * or an '@' is not tried on a text without one (most messages) */
+  bool has_digit; /* an ASCII digit, or a byte 0xEF (full-width forms) */
+  bool has_at;    /* an ASCII '@' */
 } text_t;
+
+static void text_init(text_t *t, const char *text, size_t len) {
+  memset(t, 0, sizeof *t);
+  t->s = (const unsigned char *)text;
+  t->len = len;
+  for (size_t i = 0; i < len && !(t->has_digit && t->has_at); i++) {
+    unsigned char c = t->s[i];
+    t->has_digit |= (c >= '0' && c <= '9') || c == 0xEF;
+    t->has_at |= c == '@';
+  }
+}
 
 /* The byte at i, or -1 past the end. */
 static int byte_at(const text_t *t, size_t i) {
@@ -1321,20 +1336,25 @@ static size_t address_match(const text_t *t, size_t i) {
 typedef size_t (*pii_matcher_fn)(const text_t *t, size_t i);
 
 /* word: the finding starts an ASCII word (text_t.tok_len > 0), so the
- * matcher is not even called elsewhere. */
+ * matcher is not even called elsewhere. needs: what the text must hold
+ * for the matcher to find anything (NEED_DIGIT: every card, IBAN, phone,
+ * id, passport number and address has a digit, full-width for cards and
+ * phones; NEED_AT: an e-mail address). */
+enum { NEED_DIGIT = 1, NEED_AT = 2 };
 static const struct {
   sb_pii_type_t type;
   pii_matcher_fn match;
   bool word;
+  unsigned needs;
 } MATCHERS[] = {
-    {SB_PII_EMAIL, email_match, false},
-    {SB_PII_IBAN, iban_match, false},
-    {SB_PII_CARD, card_match, false},
-    {SB_PII_PHONE, phone_match, false},
-    {SB_PII_NATIONAL_ID, national_id_match, true},
-    {SB_PII_PASSPORT, passport_match, true},
-    {SB_PII_BOOKING, booking_match, true},
-    {SB_PII_ADDRESS, address_match, true},
+    {SB_PII_EMAIL, email_match, false, NEED_AT},
+    {SB_PII_IBAN, iban_match, false, NEED_DIGIT},
+    {SB_PII_CARD, card_match, false, NEED_DIGIT},
+    {SB_PII_PHONE, phone_match, false, NEED_DIGIT},
+    {SB_PII_NATIONAL_ID, national_id_match, true, NEED_DIGIT},
+    {SB_PII_PASSPORT, passport_match, true, NEED_DIGIT},
+    {SB_PII_BOOKING, booking_match, true, 0}, /* a PNR may be letters only */
+    {SB_PII_ADDRESS, address_match, true, NEED_DIGIT},
 };
 #define MATCHER_COUNT (sizeof MATCHERS / sizeof MATCHERS[0])
 
@@ -1362,12 +1382,13 @@ static void token_info(text_t *t, size_t i) {
  * span, used as floor). Returns true and fills *sp, or false if none. */
 static bool pii_next(text_t *t, size_t from, sb_pii_span_t *sp) {
   t->floor = from;
+  unsigned held = (t->has_digit ? NEED_DIGIT : 0) | (t->has_at ? NEED_AT : 0);
   for (size_t i = from; i < t->len; i++) {
     if (!may_start(t->s[i]))
       continue;
     token_info(t, i);
     for (size_t k = 0; k < MATCHER_COUNT; k++) {
-      if (MATCHERS[k].word && t->tok_len == 0)
+      if ((MATCHERS[k].word && t->tok_len == 0) || (MATCHERS[k].needs & ~held))
         continue;
       size_t end = MATCHERS[k].match(t, i);
       if (end > i) {
@@ -1401,7 +1422,8 @@ int sb_pii_scan(const char *text, size_t len, sb_pii_span_t *spans, size_t max,
                 size_t *n) {
   if (text == NULL || n == NULL || (spans == NULL && max > 0))
     return SB_EINVAL;
-  text_t t = {(const unsigned char *)text, len, 0, 0, 0, 0, 0};
+  text_t t;
+  text_init(&t, text, len);
   sb_pii_span_t sp;
   size_t pos = 0;
   *n = 0;
@@ -1455,7 +1477,8 @@ static int redact_one(outbuf_t *b, const char *text, size_t *pos, const sb_pii_s
 /* spans NULL: finds them as it goes (sb_pii_redact); else the n given. */
 static int redact_into(const char *text, size_t len, const sb_pii_span_t *spans, size_t n, unsigned mask,
                        outbuf_t *b, unsigned *found) {
-  text_t t = {(const unsigned char *)text, len, 0, 0, 0, 0, 0};
+  text_t t;
+  text_init(&t, text, len);
   sb_pii_span_t sp;
   size_t pos = 0;
   int rc = 0;
