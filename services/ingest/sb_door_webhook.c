@@ -321,6 +321,18 @@ static sb_envelope_t *envelope_of(sb_wh_item_t *it, const sb_account_t *acct) {
   in->reply_to = take(&it->reply_to);
   env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION;
   env->interaction = in;
+  /* the display name ({customer_name} in notify's templates) and an X
+   * author's reach (classify's priority) */
+  if (it->author_name || it->followers) {
+    in->author = malloc(sizeof *in->author);
+    if (!in->author) {
+      sb_envelope_free(env);
+      return NULL;
+    }
+    switchboard__v1__author__init(in->author);
+    in->author->name = take(&it->author_name);
+    in->author->followers = it->followers;
+  }
   return env;
 }
 

@@ -107,6 +107,34 @@ static void signed_meta_messages_land_once_and_redeliveries_are_duplicates(void 
   assert_int_equal(again.duplicates - after.duplicates, messages);
 }
 
+/* The author as the platform names it reaches the envelope: the display
+ * name (notify's {customer_name}) and an X author's followers (the reach
+ * classify's priority weighs). */
+static void the_authors_name_and_reach_ride_along(void **state) {
+  (void)state;
+  char out[OUT_MAX], mac[128], header[200];
+  assert_int_equal(post_meta("tests/fixtures/webhooks/meta_whatsapp_messages.json", "meta-secret", out), 200);
+  sb_envelope_t *e = sb_teststack_routed(st, "air", "/meta/page-1",
+                                         "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=", 10000);
+  assert_non_null(e);
+  assert_non_null(e->interaction->author);
+  assert_string_equal(e->interaction->author->name, "Sheena Nelson");
+  sb_envelope_free(e);
+  size_t len;
+  char *body = sb_test_fixture("tests/fixtures/webhooks/x_tweet_create_events.json", &len);
+  assert_non_null(body);
+  hmac_text("sha256", "x-secret", body, len, 1, mac, sizeof mac);
+  snprintf(header, sizeof header, "x-twitter-webhooks-signature: sha256=%s", mac);
+  assert_int_equal(request("POST", "/webhooks/x/airx", header, "application/json", body, len, out), 200);
+  free(body);
+  e = sb_teststack_routed(st, "air", "/x/airx", "1931800000000000001", 10000);
+  assert_non_null(e);
+  assert_non_null(e->interaction->author);
+  assert_string_equal(e->interaction->author->name, "Jordan Brinks");
+  assert_int_equal(e->interaction->author->followers, 22);
+  sb_envelope_free(e);
+}
+
 static void a_wrong_signature_is_401_and_writes_nothing(void **state) {
   (void)state;
   char out[OUT_MAX];
@@ -193,6 +221,7 @@ int main(void) {
       cmocka_unit_test(meta_handshake_answers_the_challenge_only_with_the_token),
       cmocka_unit_test(x_crc_is_the_hmac_of_the_token),
       cmocka_unit_test(signed_meta_messages_land_once_and_redeliveries_are_duplicates),
+      cmocka_unit_test(the_authors_name_and_reach_ride_along),
       cmocka_unit_test(a_wrong_signature_is_401_and_writes_nothing),
       cmocka_unit_test(receipts_never_become_messages),
       cmocka_unit_test(a_malformed_item_is_dead_lettered_and_the_rest_accepted),
