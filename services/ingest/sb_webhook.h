@@ -90,6 +90,7 @@ typedef struct {
   char *reply_to;    /* platform message id this one answers or reacts to */
   char *thread_hint; /* e-mail References root, post/media id of a comment */
   char *author_name;
+  char *reply_token; /* LINE: the event's replyToken (single use, ~1 min) */
   int64_t followers; /* X author's followers_count, else 0 */
   int64_t time_ms;
   int redelivery;              /* the platform says it re-sends this item */
@@ -222,6 +223,8 @@ int sb_webhook_telegram_parse(const char *body, size_t len, sb_wh_batch_t *out,
  *     ("[location] title address (lat, long)"), sticker; quotedMessageId ->
  *     reply_to;
  *   postback: a message "[postback] data";
+ *   replyToken -> reply_token (message and postback; notify answers with
+ *   it while it is fresh);
  *   follow, unfollow, join, leave, unsend and every other type: ignored.
  * No events array: SB_EPARSE.
  */

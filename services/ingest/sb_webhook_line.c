@@ -106,6 +106,9 @@ static int ln_item(sb__wh_builder_t *b, const cJSON *ev, sb_wh_item_t **out) {
   if (rc == 0)
     rc = sb__wh_set_id(it, &it->customer, "source.userId",
                        sb__wh_str(src, "userId"));
+  if (rc == 0)
+    rc = sb__wh_set_opt(it, &it->reply_token, "replyToken",
+                        sb__wh_str(ev, "replyToken"));
   return rc;
 }
 

@@ -184,6 +184,10 @@ static char *address_of(const sb_out_plan_ctx_t *c, const sb_envelope_t *env) {
   cJSON_AddStringToObject(a, "name", in->author && in->author->name ? in->author->name : "");
   cJSON_AddStringToObject(a, "lang", cl && cl->language ? cl->language : "");
   cJSON_AddStringToObject(a, "ch", sb_channel_name(in->channel));
+  if (in->reply_token && *in->reply_token) { /* LINE: answer with it while fresh */
+    cJSON_AddStringToObject(a, "rt", in->reply_token);
+    cJSON_AddNumberToObject(a, "rtm", (double)(env->ingested_us / 1000));
+  }
   char *s = cJSON_PrintUnformatted(a);
   cJSON_Delete(a);
   return s;

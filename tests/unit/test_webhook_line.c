@@ -50,7 +50,9 @@ static void test_events_in_order_private_public_redelivered_and_ignored(void **s
   assert_false(it->is_public);
   assert_false(it->redelivery);
   assert_int_equal(it->time_ms, 1718003000123LL);
+  assert_string_equal(it->reply_token, "b60d432864f44d079f6d8efe86cf404b");
   it = ok_item(&r, 1, SB_WH_MESSAGE);
+  assert_string_equal(it->reply_token, "0f3779fba3b349968c5d07db31eab56f");
   assert_true(it->is_public);
   assert_true(it->redelivery);
   assert_string_equal(it->text, "[image]");
@@ -59,6 +61,7 @@ static void test_events_in_order_private_public_redelivered_and_ignored(void **s
   ok_item(&r, 2, SB_WH_IGNORED); /* follow */
   it = ok_item(&r, 3, SB_WH_MESSAGE);
   assert_string_equal(it->text, "[postback] action=rebook&flight=NH204");
+  assert_string_equal(it->reply_token, "b60d432864f44d079f6d8efe86cf404c");
   ok_item(&r, 4, SB_WH_IGNORED); /* unfollow */
   sb_wh_batch_free(&r.b);
 }
