@@ -75,8 +75,8 @@ static int check_interaction(sb_envelope_t *env, sb_admit_result_t *res) {
     return fail(res, SB_ADMIT_INVALID, "customer must be 1..%d bytes", SB_ADMIT_ATTR_MAX);
   if (strlen(in->text) > SB_ADMIT_TEXT_MAX)
     return fail(res, SB_ADMIT_INVALID, "text over %d bytes", SB_ADMIT_TEXT_MAX);
-  if (strlen(in->reply_token) > SB_ADMIT_ATTR_MAX)
-    return fail(res, SB_ADMIT_INVALID, "reply_token over %d bytes", SB_ADMIT_ATTR_MAX);
+  if (strlen(in->reply_token) > SB_ADMIT_ATTR_MAX || strlen(in->reply_chat) > SB_ADMIT_ATTR_MAX)
+    return fail(res, SB_ADMIT_INVALID, "reply_token or reply_chat over %d bytes", SB_ADMIT_ATTR_MAX);
   snprintf(res->thread, sizeof res->thread, "%s:%s", sb_channel_name(in->channel), in->customer);
   snprintf(res->ident, sizeof res->ident, "%s", res->thread);
   if (in->customer_id != protobuf_c_empty_string) { /* ingest's to set */

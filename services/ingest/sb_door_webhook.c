@@ -320,6 +320,7 @@ static sb_envelope_t *envelope_of(sb_wh_item_t *it, const sb_account_t *acct) {
   in->platform_message_id = take(&it->platform_message_id);
   in->reply_to = take(&it->reply_to);
   in->reply_token = take(&it->reply_token);
+  in->reply_chat = take(&it->reply_chat);
   env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION;
   env->interaction = in;
   /* the display name ({customer_name} in notify's templates) and an X

@@ -58,7 +58,7 @@ void sb__wh_reason(char *err, size_t errlen, const char *fmt, ...) {
 static void item_strings_free(sb_wh_item_t *it, bool keep_id) {
   char **all[] = {&it->customer,    &it->text,        &it->reply_to,
                   &it->thread_hint, &it->author_name, &it->status,
-                  &it->reply_token, &it->platform_message_id};
+                  &it->reply_token, &it->reply_chat, &it->platform_message_id};
   size_t n = sizeof all / sizeof all[0] - (keep_id ? 1 : 0);
   for (size_t i = 0; i < n; i++) {
     free(*all[i]);

@@ -91,6 +91,7 @@ typedef struct {
   char *thread_hint; /* e-mail References root, post/media id of a comment */
   char *author_name;
   char *reply_token; /* LINE: the event's replyToken (single use, ~1 min) */
+  char *reply_chat;  /* Telegram: the group chat it was written in, else NULL */
   int64_t followers; /* X author's followers_count, else 0 */
   int64_t time_ms;
   int redelivery;              /* the platform says it re-sends this item */
@@ -204,7 +205,8 @@ int sb_webhook_wechat_encrypted(const char *body, size_t len, char **encrypt,
  * mentions, commands and replies to it); text, else "[photo]",
  * "[video]", "[voice]", "[document] name", "[sticker] emoji",
  * "[location] (lat, long)", "[contact]", ... followed by the caption;
- * reply_to_message.message_id -> reply_to; author = first and last name.
+ * reply_to_message.message_id -> reply_to; author = first and last name;
+ * in a group or supergroup, chat.id -> reply_chat (answers go there).
  * callback_query (a tapped inline button): a message "[button] data" from
  * from.id, public like the chat of its message. channel_post,
  * edited_channel_post, my_chat_member, chat_member and every other kind:

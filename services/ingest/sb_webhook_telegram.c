@@ -43,6 +43,24 @@ static int chat_public(const cJSON *chat) {
          str_is(type, "channel");
 }
 
+/* A group's or supergroup's chat.id (negative) as reply_chat: answers to a
+ * message written there go back there, not to a private chat the customer
+ * may never have opened with the bot. A private chat adds nothing; a group
+ * without a usable id neither (answers then go to from.id, as before: the
+ * message itself is fine). */
+static int tg_chat(sb_wh_item_t *it, const cJSON *chat) {
+  const char *type = sb__wh_str(chat, "type");
+  if (!str_is(type, "group") && !str_is(type, "supergroup"))
+    return 0;
+  const cJSON *id = sb__wh_get(chat, "id");
+  double d = cJSON_IsNumber(id) ? id->valuedouble : 0;
+  if (!(d >= -9007199254740991.0 && d <= 9007199254740991.0) || d != (double)(int64_t)d || d == 0)
+    return 0;
+  char out[DECIMAL_MAX];
+  decimal((int64_t)d, out);
+  return sb__wh_set_id(it, &it->reply_chat, "chat.id", out);
+}
+
 /* customer = from.id, author = "first last" (else username). */
 static int tg_from(sb_wh_item_t *it, const cJSON *from) {
   char id[DECIMAL_MAX];
@@ -158,6 +176,7 @@ static int tg_message(const tg_update_t *u, const cJSON *msg) {
   it->is_public = chat_public(sb__wh_object(msg, "chat"));
   it->time_ms = sb__wh_epoch_ms(sb__wh_uint(msg, "date"));
   rc = tg_from(it, from);
+  if (rc == 0) rc = tg_chat(it, sb__wh_object(msg, "chat"));
   if (rc == 0 && sb__wh_uint(reply, "message_id") >= 0) {
     decimal(sb__wh_uint(reply, "message_id"), reply_id);
     rc = sb__wh_set_id(it, &it->reply_to, "reply_to_message.message_id",
@@ -176,6 +195,7 @@ static int tg_callback(const tg_update_t *u, const cJSON *cq) {
   const cJSON *msg = sb__wh_object(cq, "message");
   it->is_public = chat_public(sb__wh_object(msg, "chat"));
   rc = tg_from(it, sb__wh_object(cq, "from"));
+  if (rc == 0) rc = tg_chat(it, sb__wh_object(msg, "chat"));
   if (rc == 0)
     rc = sb__wh_set_text_take(
         it, sb__wh_labelled("button", sb__wh_str(cq, "data")));

@@ -180,7 +180,8 @@ static char *address_of(const sb_out_plan_ctx_t *c, const sb_envelope_t *env) {
   cJSON *a = cJSON_CreateObject();
   cJSON_AddStringToObject(a, "p", platform);
   cJSON_AddStringToObject(a, "a", account);
-  cJSON_AddStringToObject(a, "to", in->customer);
+  /* a group message is answered in its group (Telegram) */
+  cJSON_AddStringToObject(a, "to", in->reply_chat && *in->reply_chat ? in->reply_chat : in->customer);
   cJSON_AddStringToObject(a, "name", in->author && in->author->name ? in->author->name : "");
   cJSON_AddStringToObject(a, "lang", cl && cl->language ? cl->language : "");
   cJSON_AddStringToObject(a, "ch", sb_channel_name(in->channel));

@@ -188,7 +188,12 @@ static int setup(void **state) {
   if (stub_start())
     return -1;
   char *t = tenants_json();
+  /* No service level: its publication at each 5-minute boundary changes
+   * {expected_response} (the mean first response so far), so an
+   * acknowledgement's exact text would depend on when the test ran. */
+  setenv("SB_SERVICE_LEVEL_S", "0", 1);
   st = sb_teststack_start(t, NULL);
+  unsetenv("SB_SERVICE_LEVEL_S");
   free(t);
   return st ? 0 : -1;
 }
@@ -581,7 +586,9 @@ static void move_private_redirect_goes_out_in_the_customers_language(void **stat
   cJSON *r = stub_wait(TG_SEND, "continuer en priv", 1, WAIT_MS);
   assert_int_equal(cJSON_GetArraySize(r), 1);
   cJSON *b = cJSON_Parse(field(cJSON_GetArrayItem(r, 0), "body"));
-  assert_int_equal((long long)cJSON_GetObjectItem(b, "chat_id")->valuedouble, 284761931LL);
+  /* in the group it was written in, not a private chat the customer may
+   * never have opened with the bot */
+  assert_int_equal((long long)cJSON_GetObjectItem(b, "chat_id")->valuedouble, -1001864203311LL);
   const char *text = cJSON_GetObjectItem(b, "text")->valuestring;
   char prefix[256];
   snprintf(prefix, sizeof prefix, "Merci de continuer en privé : https://help.example/private?c=%s&e=", conv);
@@ -599,8 +606,8 @@ static void move_private_redirect_goes_out_in_the_customers_language(void **stat
   cJSON_Delete(b);
   cJSON_Delete(r);
   usleep(500000); /* a redirect replaces the acknowledgement */
-  assert_int_equal(stub_count(TG_SEND, "284761931,\"text\":\"Merci pour"), 0);
-  assert_int_equal(stub_count(TG_SEND, "284761931,\"text\":\"Thanks"), 0);
+  assert_int_equal(stub_count(TG_SEND, "-1001864203311,\"text\":\"Merci pour"), 0);
+  assert_int_equal(stub_count(TG_SEND, "-1001864203311,\"text\":\"Thanks"), 0);
 }
 
 static void notify_never_logs_message_text(void **state) {

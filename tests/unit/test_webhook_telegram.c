@@ -49,6 +49,7 @@ static void test_private_text_is_private_from_the_sender_keyed_by_update_id(void
   assert_false(it->is_public);
   assert_int_equal(it->time_ms, 1718002000000LL);
   assert_null(it->reply_to);
+  assert_null(it->reply_chat); /* a private chat: the customer's own */
   sb_wh_batch_free(&r.b);
 }
 
@@ -60,6 +61,7 @@ static void test_group_photo_is_public_with_caption_and_reply(void **state) {
   assert_string_equal(it->author_name, "Amir");
   assert_string_equal(it->text, "[photo] @acme_air_bot the seat on AC 871 was broken");
   assert_string_equal(it->reply_to, "87");
+  assert_string_equal(it->reply_chat, "-1001864203311"); /* answers go to the group */
   sb_wh_batch_free(&r.b);
 }
 
