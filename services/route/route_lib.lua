@@ -197,7 +197,7 @@ end
 -- ------------------------------------------------------------- decisions
 
 -- (every decision explains up to CANDIDATES of these: the tags are
--- constants, RoutingCandidate fields 1..3 in RoutingDecision field 13)
+-- constants: Candidate fields 1..3, in RoutingDecision field 13)
 local function candidate(agent, score, verdict)
   local c = '\10' .. pb_varint(#agent) .. agent .. pb_uint(2, math.max(score, 0)) ..
             '\26' .. pb_varint(#verdict) .. verdict
