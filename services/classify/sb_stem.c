@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* FNV-1a of s[0..n) from h (2166136261u to start). */
+static uint32_t fnv1a(uint32_t h, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+
 #ifdef SB_HAVE_STEMMER
 #include <libstemmer.h>
 
@@ -30,10 +37,7 @@ sb_stem_t *sb_stem_new(const char *lang) {
     return NULL;
   }
   s->snowball = sn;
-  s->lang_key = 2166136261u; /* FNV-1a of the name; odd, so never 0 */
-  for (const char *c = lang; *c; c++)
-    s->lang_key = (s->lang_key ^ (unsigned char)*c) * 16777619u;
-  s->lang_key |= 1;
+  s->lang_key = fnv1a(2166136261u, lang, strlen(lang)) | 1; /* odd, so never 0 */
   return s;
 }
 
@@ -92,10 +96,7 @@ typedef struct {
 static _Thread_local stem_slot_t stem_cache[STEM_CACHE_SLOTS];
 
 static stem_slot_t *stem_slot(uint32_t lang, const char *w, size_t n) {
-  uint32_t h = 2166136261u ^ lang; /* FNV-1a */
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ (unsigned char)w[i]) * 16777619u;
-  return &stem_cache[h % STEM_CACHE_SLOTS];
+  return &stem_cache[fnv1a(2166136261u ^ lang, w, n) % STEM_CACHE_SLOTS];
 }
 
 /* Snowball's stem of w (or NULL), through the thread's cache. */

@@ -71,11 +71,7 @@ static void send_beat(sb_replicas_t *r, int ttl_ms) {
     r->pending = 1;
 }
 
-static void on_timer(uv_timer_t *t) {
-  sb_replicas_t *r = t->data;
-  if (!r->left)
-    send_beat(r, SB_REPLICAS_TTL_MS);
-}
+static void on_timer(uv_timer_t *t) { send_beat(t->data, SB_REPLICAS_TTL_MS); } /* stopped by leave */
 
 sb_replicas_t *sb_replicas_new(sb_service_t *s, sb_ratelimit_t *limiter) {
   sb_replicas_t *r = calloc(1, sizeof *r);
@@ -131,5 +127,3 @@ void sb_replicas_destroy(sb_replicas_t **rp) {
   r->dead = 1;
   uv_close((uv_handle_t *)&r->timer, on_closed);
 }
-
-size_t sb_replicas_count(const sb_replicas_t *r) { return r ? r->count : 1; }

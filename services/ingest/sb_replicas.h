@@ -39,7 +39,5 @@ sb_replicas_t *sb_replicas_new(sb_service_t *s, sb_ratelimit_t *limiter);
  * renewing it; the count in use stays. */
 void sb_replicas_leave(sb_replicas_t *r);
 void sb_replicas_destroy(sb_replicas_t **r);
-/* The replicas counted last (1 until a heartbeat came back). */
-size_t sb_replicas_count(const sb_replicas_t *r);
 
 #endif

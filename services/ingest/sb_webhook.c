@@ -359,12 +359,18 @@ bool sb__wh_true(const cJSON *obj, const char *name) {
   return cJSON_IsTrue(sb__wh_get(obj, name));
 }
 
-int64_t sb__wh_uint(const cJSON *obj, const char *name) {
+bool sb__wh_int(const cJSON *obj, const char *name, int64_t *out) {
   const cJSON *m = sb__wh_get(obj, name);
-  if (!cJSON_IsNumber(m)) return -1;
+  if (!cJSON_IsNumber(m)) return false;
   double d = m->valuedouble;
-  if (!(d >= 0 && d <= JSON_INT_MAX) || d != (double)(int64_t)d) return -1;
-  return (int64_t)d;
+  if (!(d >= -JSON_INT_MAX && d <= JSON_INT_MAX) || d != (double)(int64_t)d) return false;
+  *out = (int64_t)d;
+  return true;
+}
+
+int64_t sb__wh_uint(const cJSON *obj, const char *name) {
+  int64_t v;
+  return sb__wh_int(obj, name, &v) && v >= 0 ? v : -1;
 }
 
 int64_t sb__wh_decimal(const char *s) {

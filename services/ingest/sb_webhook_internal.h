@@ -117,6 +117,9 @@ const cJSON *sb__wh_object(const cJSON *obj, const char *name);
 bool sb__wh_true(const cJSON *obj, const char *name);
 /* An integral number member in [0, 2^53], else -1. */
 int64_t sb__wh_uint(const cJSON *obj, const char *name);
+/* An integer member (negative too, |v| <= 2^53) into *out; false when
+ * absent or not an integer. */
+bool sb__wh_int(const cJSON *obj, const char *name, int64_t *out);
 /* A decimal string of at most 18 digits, else -1. */
 int64_t sb__wh_decimal(const char *s);
 /* A unix time in seconds or milliseconds (told apart by magnitude) in ms;

@@ -52,12 +52,11 @@ static int tg_chat(sb_wh_item_t *it, const cJSON *chat) {
   const char *type = sb__wh_str(chat, "type");
   if (!str_is(type, "group") && !str_is(type, "supergroup"))
     return 0;
-  const cJSON *id = sb__wh_get(chat, "id");
-  double d = cJSON_IsNumber(id) ? id->valuedouble : 0;
-  if (!(d >= -9007199254740991.0 && d <= 9007199254740991.0) || d != (double)(int64_t)d || d == 0)
+  int64_t id;
+  if (!sb__wh_int(chat, "id", &id) || id == 0)
     return 0;
   char out[DECIMAL_MAX];
-  decimal((int64_t)d, out);
+  decimal(id, out);
   return sb__wh_set_id(it, &it->reply_chat, "chat.id", out);
 }
 
