@@ -91,7 +91,7 @@ typedef struct {
   char *thread_hint; /* e-mail References root, post/media id of a comment */
   char *author_name;
   char *reply_token; /* LINE: the event's replyToken (single use, ~1 min) */
-  char *reply_chat;  /* Telegram: the group chat it was written in, else NULL */
+  char *reply_chat;  /* Telegram group chat, LINE group or room it was written in, else NULL */
   int64_t followers; /* X author's followers_count, else 0 */
   int64_t time_ms;
   int redelivery;              /* the platform says it re-sends this item */
@@ -226,7 +226,8 @@ int sb_webhook_telegram_parse(const char *body, size_t len, sb_wh_batch_t *out,
  *     reply_to;
  *   postback: a message "[postback] data";
  *   replyToken -> reply_token (message and postback; notify answers with
- *   it while it is fresh);
+ *   it while it is fresh); source.groupId / source.roomId -> reply_chat
+ *   (later answers are pushed to the group or room);
  *   follow, unfollow, join, leave, unsend and every other type: ignored.
  * No events array: SB_EPARSE.
  */

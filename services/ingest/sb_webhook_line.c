@@ -12,7 +12,10 @@
  * is what LINE keeps when it redelivers an event (deliveryContext
  * .isRedelivery true); the flag itself is copied for counting and never
  * decides anything; a customer is the person (source.userId), in a group
- * or room as in a one-to-one chat, so one person has one identity.
+ * or room as in a one-to-one chat, so one person has one identity; the
+ * group's or room's id is the item's reply_chat, so that answers pushed
+ * later go back where the customer wrote (LINE's push "to" takes a user,
+ * group or room id).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +112,13 @@ static int ln_item(sb__wh_builder_t *b, const cJSON *ev, sb_wh_item_t **out) {
   if (rc == 0)
     rc = sb__wh_set_opt(it, &it->reply_token, "replyToken",
                         sb__wh_str(ev, "replyToken"));
+  /* a group or room without its id keeps answering the user, as before */
+  if (rc == 0 && str_is(type, "group"))
+    rc = sb__wh_set_opt(it, &it->reply_chat, "source.groupId",
+                        sb__wh_str(src, "groupId"));
+  else if (rc == 0 && str_is(type, "room"))
+    rc = sb__wh_set_opt(it, &it->reply_chat, "source.roomId",
+                        sb__wh_str(src, "roomId"));
   return rc;
 }
 

@@ -552,6 +552,29 @@ static void line_answers_with_the_reply_token_then_pushes(void **state) {
   cJSON_Delete(push);
 }
 
+/* A message written in a LINE group is answered in the group: once the
+ * reply token is refused, the push goes to the group's id, not the user. */
+static void line_group_answers_go_to_the_group(void **state) {
+  (void)state;
+  char header[200], conv[128];
+  size_t len = 0;
+  char *body = sb_test_fixture("tests/fixtures/outbound/line_group_text.json", &len);
+  char *mac = sb_test_openssl("dgst -sha256 -binary -hmac " LINE_SECRET " | openssl base64 -A",
+                              body, len, NULL);
+  snprintf(header, sizeof header, "x-line-signature: %s", mac);
+  free(mac);
+  stub_script("/v2/bot/message/reply", 400, "{\"message\":\"Invalid reply token\"}");
+  assert_int_equal(ingest("/webhooks/line/acme-line", header, "application/json", body, len), 200);
+  free(body);
+  conversation("line", "U7cf4980629a1b2c3d4e5f60718293a4e", conv, sizeof conv);
+  cJSON *push = stub_wait("/v2/bot/message/push", "We answer within", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(push), 1);
+  assert_non_null(strstr(field(cJSON_GetArrayItem(push, 0), "body"),
+                         "{\"to\":\"C4af4980629a1b2c3d4e5f60718293a4d\","));
+  assert_int_equal(stub_count("/v2/bot/message/push", "U7cf4980629a1b2c3d4e5f60718293a4e"), 0);
+  cJSON_Delete(push);
+}
+
 static void whatsapp_ack_and_reply_use_the_cloud_api(void **state) {
   (void)state;
   char header[200], conv[128];
@@ -638,6 +661,7 @@ int main(void) {
       cmocka_unit_test(a_permanent_400_is_dead_lettered_once),
       cmocka_unit_test(wechat_fetches_a_token_and_refreshes_it_on_40001),
       cmocka_unit_test(line_answers_with_the_reply_token_then_pushes),
+      cmocka_unit_test(line_group_answers_go_to_the_group),
       cmocka_unit_test(whatsapp_ack_and_reply_use_the_cloud_api),
       cmocka_unit_test(move_private_redirect_goes_out_in_the_customers_language),
       cmocka_unit_test(notify_never_logs_message_text),

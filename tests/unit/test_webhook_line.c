@@ -48,12 +48,14 @@ static void test_events_in_order_private_public_redelivered_and_ignored(void **s
   assert_string_equal(it->customer, USER1);
   assert_string_equal(it->text, "荷物が届いていません。予約番号は ABC123 です。");
   assert_false(it->is_public);
+  assert_null(it->reply_chat); /* one-to-one: answers go to the user */
   assert_false(it->redelivery);
   assert_int_equal(it->time_ms, 1718003000123LL);
   assert_string_equal(it->reply_token, "b60d432864f44d079f6d8efe86cf404b");
   it = ok_item(&r, 1, SB_WH_MESSAGE);
   assert_string_equal(it->reply_token, "0f3779fba3b349968c5d07db31eab56f");
   assert_true(it->is_public);
+  assert_string_equal(it->reply_chat, "Ca56f94637c1a2b3c4d5e6f708192a3b4"); /* the group */
   assert_true(it->redelivery);
   assert_string_equal(it->text, "[image]");
   assert_string_equal(it->reply_to, "507845617285930001");
@@ -87,12 +89,13 @@ static void test_message_types(void **state) {
     char body[512];
     snprintf(body, sizeof body,
              "{\"events\":[{\"type\":\"message\",\"webhookEventId\":\"E%zu\",\"source\":"
-             "{\"type\":\"room\",\"userId\":\"U1\"},\"message\":%s}]}",
+             "{\"type\":\"room\",\"roomId\":\"Ra8dbf4f5e6\",\"userId\":\"U1\"},\"message\":%s}]}",
              i, cases[i][0]);
     result_t r = parse(body);
     const sb_wh_item_t *it = ok_item(&r, 0, SB_WH_MESSAGE);
     assert_string_equal(it->text, cases[i][1]);
     assert_true(it->is_public);
+    assert_string_equal(it->reply_chat, "Ra8dbf4f5e6");
     sb_wh_batch_free(&r.b);
   }
 }
@@ -105,7 +108,7 @@ static void test_bad_events_are_marked_and_the_rest_parsed(void **state) {
       "\"message\":{\"type\":\"text\",\"text\":\"b\"}},"
       "{\"type\":\"message\",\"webhookEventId\":\"E3\",\"source\":{\"userId\":\"U1\"},"
       "\"message\":{\"type\":\"text\"}},"
-      "{\"type\":\"message\",\"webhookEventId\":\"E4\",\"source\":{\"userId\":\"U1\"},"
+      "{\"type\":\"message\",\"webhookEventId\":\"E4\",\"source\":{\"type\":\"group\",\"userId\":\"U1\"},"
       "\"message\":{\"type\":\"text\",\"text\":\"ok\"}}]}");
   assert_int_equal(r.rc, 0);
   assert_int_equal(r.b.n, 5);
@@ -114,6 +117,7 @@ static void test_bad_events_are_marked_and_the_rest_parsed(void **state) {
   assert_non_null(strstr(r.b.items[2].error, "source.userId"));
   assert_string_equal(r.b.items[2].platform_message_id, "E2");
   assert_non_null(strstr(r.b.items[3].error, "message.text"));
+  assert_null(r.b.items[4].reply_chat);
   assert_string_equal(ok_item(&r, 4, SB_WH_MESSAGE)->text, "ok");
   sb_wh_batch_free(&r.b);
   r = parse("{\"destination\":\"U\"}");
