@@ -1171,6 +1171,10 @@ static const field_spec_t voice_text_field =
 static const field_spec_t voice_agent_field =
     VO_FIELD("agent", agent, F_REQUIRED | F_NONEMPTY, SB_AGENT_ID_MAX, check_agent,
              "must match [A-Za-z0-9_.@-]{1,128}");
+/* abandoned: a caller who hangs up while queued reached no agent */
+static const field_spec_t voice_agent_opt_field =
+    VO_FIELD("agent", agent, F_NONEMPTY, SB_AGENT_ID_MAX, check_agent,
+             "must match [A-Za-z0-9_.@-]{1,128}");
 
 static const char *const voice_names[] = {"call", "caller", "line", "text", "agent", "ivr"};
 
@@ -1204,7 +1208,9 @@ static int voice_from_json(const cJSON *obj, sb_voice_data_t *d, const reason_t 
   int rc = check_duplicates(obj, voice_names, COUNT(voice_names), r);
   if (rc == 0) rc = take_string(obj, &voice_call_field, 0, &d->call, r);
   if (d->kind != SB_VOICE_OFFERED) {
-    if (rc == 0) rc = take_string(obj, &voice_agent_field, 0, &d->agent, r);
+    const field_spec_t *agent =
+        d->kind == SB_VOICE_ANSWERED ? &voice_agent_field : &voice_agent_opt_field;
+    if (rc == 0) rc = take_string(obj, agent, 0, &d->agent, r);
     return rc;
   }
   if (rc == 0) rc = take_string(obj, &voice_caller_field, 0, &d->caller, r);

@@ -197,8 +197,10 @@ void sb_agent_data_clear(sb_agent_data_t *d);
  *             entered the queue (an Interaction on channel voice);
  *   answered  {call, agent}: an agent picked it up (the first response);
  *   abandoned {call, agent}: the caller hung up before the end (closes the
- *             conversation, reason "abandoned"); agent: the agent the call
- *             was presented to (route closes only its owner's conversations).
+ *             conversation, reason "abandoned"); agent (optional): the
+ *             agent the call was presented to, absent when the caller hung
+ *             up while still queued (route closes the call whatever its
+ *             state: queued, offered or assigned).
  * call: 1..SB_VOICE_CALL_MAX of [A-Za-z0-9_.:@-]; caller: E.164-ish ('+'
  * optional, separators " -.()" dropped later by sb_identity_normalise),
  * 1..SB_VOICE_NUMBER_MAX bytes of [0-9+ ().-]; line (the DNIS, optional)
@@ -222,7 +224,7 @@ typedef struct {
   sb_voice_kind_t kind;
   char *call;
   char *caller, *line, *text; /* offered; NULL otherwise (line, text optional) */
-  char *agent;                /* answered, abandoned */
+  char *agent;                /* answered; abandoned (optional: NULL) */
   size_t n_ivr;
   char *ivr[SB_VOICE_IVR_MAX];
 } sb_voice_data_t;

@@ -226,7 +226,8 @@ static int check_voice_offered(sb_envelope_t *env, sb_admit_result_t *res) {
 
 /* Answered (AGENT_REPLY: the agent's first response) and abandoned
  * (AGENT_CLOSE, reason "abandoned") name the call, not the conversation:
- * ingest.lua resolves it from the call (refs "call:<id>"). */
+ * ingest.lua resolves it from the call (refs "call:<id>"). Answered needs
+ * its agent; abandoned may have none (the caller hung up while queued). */
 static int check_voice(sb_envelope_t *env, sb_voice_kind_t kind, sb_admit_result_t *res) {
   if (kind == SB_VOICE_OFFERED)
     return check_voice_offered(env, res);
@@ -238,7 +239,7 @@ static int check_voice(sb_envelope_t *env, sb_voice_kind_t kind, sb_admit_result
                 sb_agent_action_name(want));
   if (!call_valid(a->call_id))
     return fail(res, SB_ADMIT_INVALID, "call_id must match [A-Za-z0-9_.:@-]{1,%d}", SB_VOICE_CALL_MAX);
-  if (is_empty(a->agent) || strlen(a->agent) > SB_ADMIT_ATTR_MAX)
+  if (is_empty(a->agent) ? kind == SB_VOICE_ANSWERED : strlen(a->agent) > SB_ADMIT_ATTR_MAX)
     return fail(res, SB_ADMIT_INVALID, "agent must be 1..%d bytes", SB_ADMIT_ATTR_MAX);
   if (!is_empty(a->conversation))
     return fail(res, SB_ADMIT_INVALID, "a voice event names its call, not a conversation");

@@ -6,7 +6,8 @@
 -- Extra ARGV per item (10): kind, then
 --   kind "m" (customer message): conversation, thread ("<channel>:<customer>"),
 --     started ms, channel, queue spec, priority, units, rule, windows
---   kind "a" (agent event): action, agent, conversation, capacity, agent
+--   kind "a" (agent event): action ("abandon": a voice call's caller hung
+--     up; agent may be empty), agent, conversation, capacity, agent
 --     spec (logout: the windows), target queue spec (reject: every queue's
 --     spec, ';'-separated),
 --     target agent, status, reason
@@ -25,7 +26,9 @@
 --                    rung (a ring-all offer's agents, comma-separated;
 --                    "agent" is empty until one of them takes it),
 --                    qin_ms (when it began waiting in its configured
---                    queue: its rings' times count from there)}
+--                    queue: its rings' times count from there),
+--                    abandoned (the caller hung up while it was
+--                    "queued", "offered" or "diverted")}
 --   waitdue          zset: waiting conversations with a next step (a ring,
 --                    max_wait's target), score = when it is due;
 --                    sla-timer's widen_routing sets it to now
@@ -233,6 +236,47 @@ local function close(agent, conv, st)
   return decision(AGENT_OK, conv, agent, 'closed', pb_uint(9, tonumber(st[3])) .. withdrawn .. pull(a))
 end
 
+-- The caller hung up (voice.abandoned): the call ends whatever its state
+-- and whichever agent the ACD names (it may name none). Assigned: closed
+-- by its owner, as the owner's close. Offered: the offer's holders get
+-- their units back and pull what waits. Queued: it leaves its waiting line
+-- and its next step (waitdue). Diverted (max_wait's alternate action): just
+-- closed. The last three close with reason "abandoned" and no agent, so no
+-- customer's last agent is recorded.
+local function abandon(agent, conv)
+  if conv == '' then return reject(conv, agent, 'not_owner') end
+  local c = P .. 'conv:' .. conv
+  local st = redis.call('HMGET', c, 'state', 'agent', 'started_ms', 'first_reply_ms', 'thread',
+                        'units', 'prio', 'queue', 'rung')
+  if st[1] == 'assigned' then return close(st[2], conv, st) end
+  if st[1] ~= 'queued' and st[1] ~= 'offered' and st[1] ~= 'diverted' then
+    return reject(conv, agent, 'not_open')
+  end
+  local pulled, holders = '', {}
+  if st[1] == 'offered' then
+    redis.call('ZREM', P .. 'offers', conv)
+    local names = (st[2] or '') ~= '' and {st[2]} or split(st[9] or '', ',')
+    for _, h in ipairs(names) do
+      local a = h ~= '' and agent_get(h) or nil
+      if a then
+        add_units(a, tonumber(st[6] or '1'), conv)
+        holders[#holders + 1] = a
+      end
+    end
+  elseif st[1] == 'queued' then
+    redis.call('ZREM', qkey(st[8] or '', 'wait'), conv)
+    redis.call('ZREM', P .. 'waitdue', conv)
+    waiting(-1)
+  end
+  redis.call('HSET', c, 'state', 'closed', 'closed_ms', now_ms, 'agent', '', 'rung', '',
+             'abandoned', st[1])
+  redis.call('EXPIRE', c, ttl)
+  if st[5] and st[5] ~= '' then THREADS_DONE[#THREADS_DONE + 1] = st[5] end
+  for _, a in ipairs(holders) do pulled = pulled .. pull(a) end
+  stat('abandoned_' .. st[1])
+  return decision(AGENT_OK, conv, '', 'abandoned', pb_uint(9, tonumber(st[3])) .. pulled)
+end
+
 -- to a queue (route it afresh, never back to the same agent) or an agent
 local function transfer(agent, conv, st, tqspec, tagent)
   local units, started = tonumber(st[6] or '1'), tonumber(st[3])
@@ -284,6 +328,7 @@ local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, 
   if action == 'status' and not CONVERSATION_STATES[status] then
     return set_status(agent, status, reason)
   end
+  if action == 'abandon' then return abandon(agent, conv) end
   local st, not_mine = owned(conv, agent)
   if not st then return reject(conv, agent, not_mine) end
   local c = P .. 'conv:' .. conv

@@ -1,5 +1,6 @@
 /* sb_route: see sb_route.h. */
 #include "sb_route.h"
+#include "sb_cloudevent.h"
 #include "sb_error.h"
 #include "sb_script.h"
 
@@ -115,7 +116,12 @@ static int prepare_message(const sb_route_config_t *c, sb_stage_item_t *it, cons
 
 static int prepare_agent(const sb_route_config_t *c, sb_stage_item_t *it, const char **why) {
   const Switchboard__V1__AgentEvent *a = it->env->agent;
-  if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACTION_UNKNOWN || !a->agent || !*a->agent) {
+  /* voice.abandoned: the caller hung up, in whatever state the call was
+   * (route.lua "abandon"); the agent is optional (none while queued) */
+  int abandon = a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE &&
+                sb_voice_kind(it->env->type) == SB_VOICE_ABANDONED;
+  if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_ACTION_UNKNOWN ||
+      (!abandon && (!a->agent || !*a->agent))) {
     *why = "agent event without action or agent";
     return SB_EINVAL;
   }
@@ -128,8 +134,8 @@ static int prepare_agent(const sb_route_config_t *c, sb_stage_item_t *it, const 
   if (a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_REJECT) /* where it may go next */
     tq = sb_route_config_all_specs(c);
   sb_stage_item_arg(it, "a");
-  sb_stage_item_arg(it, sb_agent_action_name(a->action));
-  sb_stage_item_arg(it, a->agent);
+  sb_stage_item_arg(it, abandon ? "abandon" : sb_agent_action_name(a->action));
+  sb_stage_item_arg(it, a->agent ? a->agent : "");
   sb_stage_item_arg(it, a->conversation ? a->conversation : "");
   sb_stage_item_argf(it, "%d", a->capacity > 0 ? a->capacity : SB_ROUTE_DEFAULT_CAPACITY);
   sb_stage_item_arg(it, a->action == SWITCHBOARD__V1__AGENT_ACTION__AGENT_LOGIN ? sb_route_config_agent_spec(c, a->agent)

@@ -4,6 +4,7 @@
  * conversation's attributes, to sla_arm.lua. Firing is sb_sla_firer's.
  */
 #include "sb_sla.h"
+#include "sb_cloudevent.h"
 #include "sb_error.h"
 #include "sb_time.h"
 
@@ -166,7 +167,9 @@ static void on_agent(sb_stage_item_t *it) {
     agent_op(it, "reply", r->conversation, r->first_reply ? "1" : "0");
     break;
   case SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE:
-    agent_op(it, "close", r->conversation, "");
+    /* a caller who hung up: the clocks stop, nothing is judged met */
+    agent_op(it, sb_voice_kind(it->env->type) == SB_VOICE_ABANDONED ? "abandon" : "close",
+             r->conversation, "");
     break;
   case SWITCHBOARD__V1__AGENT_ACTION__AGENT_STATUS:
     /* route confirms the agent owns the conversation by naming it */

@@ -13,7 +13,9 @@
  *     "met" if it came before the breach was due, "missed" otherwise;
  *   - an agent's reply also re-arms the policy's periodic "update" target
  *     from the reply (every update_ms without an agent message);
- *   - a close stops every timer; resolution is met or missed;
+ *   - a close stops every timer; resolution is met or missed; a voice
+ *     call's abandoned close (the caller hung up) stops them all and
+ *     judges none (counted sla_abandoned);
  *   - AGENT_STATUS naming a conversation (route confirms the agent owns it
  *     by naming it in its decision): "pending_customer" or "on_hold" stop
  *     its clocks, "open" restarts them with the business time that was

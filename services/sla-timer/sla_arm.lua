@@ -27,6 +27,10 @@
 --               update, each met if its breach was not yet due at `at`,
 --               else missed; arms update from `at` when the policy has one
 --   op "close"  (at = now): stops every timer; resolution met or missed
+--   op "abandon" (voice.abandoned: the caller hung up): stops every timer
+--               and judges none (no met, no missed: counted
+--               sla_abandoned; the first response leaves the service
+--               level's sample, as answered-call service levels do)
 --   op "pause"  (a1 = "pending_customer" | "on_hold"): every running
 --               target stops its clock (timers removed, paused at `at`)
 --   op "resume": the paused targets run again with the time they had left
@@ -303,6 +307,13 @@ local function on_close(conv, at)
   return events
 end
 
+local function on_abandon(conv, at)
+  stop(conv, at, TARGETS, {})
+  redis.call('HDEL', OPEN, conv .. '|attrs', conv .. '|paused', conv .. '|rearm')
+  redis.call('ZREM', TIMERS, 'r|' .. conv)
+  stat('sla_abandoned')
+end
+
 return sb_handoff(function(key, blob, i)
   local op, conv, at = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local a1 = ARGV[i + 3]
@@ -316,6 +327,8 @@ return sb_handoff(function(key, blob, i)
     return suffix(on_reply(conv, at, a1 == '1'))
   elseif op == 'close' then
     return suffix(on_close(conv, at), true)
+  elseif op == 'abandon' then
+    on_abandon(conv, at)
   elseif op == 'pause' then
     return suffix(pause(conv, at, a1))
   elseif op == 'resume' then

@@ -568,6 +568,69 @@ static void offers_move_on_until_accepted(void **state) {
   expect(bad, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, "a1");
 }
 
+/* voice.abandoned ("abandon"): the caller hung up. Queued: it leaves its
+ * line; offered: the agent gets its unit back and pulls what waits;
+ * assigned: closed by its owner, whichever agent the ACD named; already
+ * closed or no conversation: rejected, nothing changes. */
+static void a_caller_who_hangs_up_ends_the_call_in_any_state(void **state) {
+  (void)state;
+  fresh("{\"queues\": [{\"id\": \"chat\", \"skills\": {\"chat\": 1}, \"offer\": {\"timeout_s\": 30}}],"
+        " \"agents\": [{\"id\": \"a1\", \"skills\": {\"chat\": 1}}]}");
+  sb_envelope_free(agent("login", "a1", "", "1"));
+  expect(message("c1", "x:u1"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED, "a1"); /* offered */
+  expect(message("c2", "x:u2"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  expect(message("c3", "x:u3"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
+  assert_int_equal(hget(P "stats", "waiting"), 2);
+  /* queued: out of the line (c2 was first in it) */
+  sb_envelope_t *e = agent("abandon", "", "c2", "0");
+  assert_string_equal(e->routing->reason, "abandoned");
+  assert_string_equal(e->routing->conversation, "c2");
+  assert_int_equal(e->routing->n_pulled, 0);
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "");
+  assert_int_equal(zcard(P "q:chat:wait"), 1);
+  assert_int_equal(hget(P "stats", "waiting"), 1);
+  redisReply *r = redisCommand(rc, "HMGET " P "conv:c2 state abandoned agent");
+  assert_string_equal(r->element[0]->str, "closed");
+  assert_string_equal(r->element[1]->str, "queued");
+  assert_string_equal(r->element[2]->str, "");
+  freeReplyObject(r);
+  /* offered: a1's unit comes back and pulls c3, not the abandoned c2 */
+  e = agent("abandon", "", "c1", "0");
+  assert_string_equal(e->routing->reason, "abandoned");
+  assert_int_equal(e->routing->n_pulled, 1);
+  assert_string_equal(e->routing->pulled[0]->conversation, "c3");
+  assert_string_equal(e->routing->pulled[0]->agent, "a1");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "");
+  assert_int_equal(zcard(P "offers"), 1); /* c3's offer, not c1's */
+  r = redisCommand(rc, "ZSCORE " P "offers c1");
+  assert_int_equal(r->type, REDIS_REPLY_NIL);
+  freeReplyObject(r);
+  assert_int_equal(zcard(P "q:chat:wait"), 0);
+  assert_int_equal(hget(P "stats", "waiting"), 0);
+  assert_int_equal(hget(P "agent:a1", "free"), 0);
+  /* assigned: closed as its owner's close, though the ACD names another */
+  expect(agent("accept", "a1", "c3", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "a1");
+  e = agent("abandon", "zed", "c3", "0");
+  assert_string_equal(e->routing->reason, "closed");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "a1");
+  assert_int_equal(hget(P "agent:a1", "free"), 1);
+  r = redisCommand(rc, "GET " P "last:x:u3");
+  assert_non_null(strstr(r->str, "a1|"));
+  freeReplyObject(r);
+  r = redisCommand(rc, "EXISTS " P "last:x:u1");
+  assert_int_equal(r->integer, 0); /* no agent served u1 */
+  freeReplyObject(r);
+  /* twice, or no conversation: rejected */
+  e = agent("abandon", "", "c2", "0");
+  assert_string_equal(e->routing->reason, "not_open");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, NULL);
+  expect(agent("abandon", "", "", "0"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_REJECTED, NULL);
+  assert_int_equal(hget(P "stats", "abandoned_queued"), 1);
+  assert_int_equal(hget(P "stats", "abandoned_offered"), 1);
+  assert_int_equal(hget(P "stats", "closed"), 1);
+  assert_int_equal(hget(P "agent:a1", "free"), 1);
+}
+
 static void a_long_wait_overflows_then_diverts(void **state) {
   (void)state;
   fresh("{\"queues\": [{\"id\": \"first\", \"skills\": {\"x\": 1},"
@@ -608,6 +671,11 @@ static void a_long_wait_overflows_then_diverts(void **state) {
   sb_envelope_t *e = agent("login", "yves", "", "2");
   assert_int_equal(e->routing->n_pulled, 0);
   sb_envelope_free(e);
+  /* a diverted caller who hangs up: closed, nobody's */
+  e = agent("abandon", "", "c1", "0");
+  assert_string_equal(e->routing->reason, "abandoned");
+  expect(e, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK, "");
+  assert_int_equal(hget(P "stats", "abandoned_diverted"), 1);
   /* a conversation pulled in time leaves no wait timer behind */
   expect(message("c2", "x:u2"), SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED, NULL);
   r = tick(61000 + 31000 + 61000); /* c2 moves to second, where yves is free */
@@ -753,6 +821,7 @@ int main(void) {
       cmocka_unit_test(away_agents_get_nothing_and_pull_when_back),
       cmocka_unit_test(transfers_move_ownership_and_capacity),
       cmocka_unit_test(offers_move_on_until_accepted),
+      cmocka_unit_test(a_caller_who_hangs_up_ends_the_call_in_any_state),
       cmocka_unit_test(a_long_wait_overflows_then_diverts),
       cmocka_unit_test(a_logged_out_agent_keeps_conversations_for_the_grace_period),
       cmocka_unit_test(spike_messages_go_to_the_incident_queue),

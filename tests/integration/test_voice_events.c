@@ -6,7 +6,9 @@
  * first_reply, sla-timer counts first response met); a second call
  * abandoned closes its conversation (AGENT_CLOSE, reason "abandoned"),
  * counted by route; a voice event naming no known call reaches no
- * conversation; a bad caller number is 400 with the field named.
+ * conversation; a bad caller number is 400 with the field named; a caller
+ * who hangs up while queued (abandoned, no agent) leaves the line and
+ * its SLA clocks stop unjudged.
  */
 #include "sb_testutil.h"
 #include "sb_teststack.h"
@@ -128,10 +130,82 @@ static void voice_events_refused_or_without_a_call(void **state) {
   sb_envelope_free(env);
 }
 
+static long long hexists(const char *key, const char *field) {
+  redisReply *r = redisCommand(sb_teststack_redis(st), "HEXISTS %s %s", key, field);
+  long long v = r->integer;
+  freeReplyObject(r);
+  return v;
+}
+
+/* A field of the tenant's stats hash, -1 when absent. */
+static long long stat_of(const char *field) {
+  redisReply *r = redisCommand(sb_teststack_redis(st), "HGET sb:{t:air}:stats %s", field);
+  long long v = r->type == REDIS_REPLY_STRING ? atoll(r->str) : -1;
+  freeReplyObject(r);
+  return v;
+}
+
+/* A caller who hangs up while queued (abandoned naming no agent) leaves the
+ * waiting line, and sla-timer stops its clocks without judging them; one
+ * who hangs up while with an agent is closed as that agent's close. */
+static void a_caller_who_hangs_up_while_queued_leaves_the_line(void **state) {
+  (void)state;
+  char out[OUT_MAX], conv3[SB_EVENT_KEY_LEN + 1], conv4[SB_EVENT_KEY_LEN + 1], field[80];
+  /* ana has 2 of her 4 units left (call-1): call-3 takes them */
+  assert_int_equal(event("off-3", "com.switchboard.voice.offered", "{\"call\":\"call-3\",\"caller\":\"+14155550103\"}",
+                         out),
+                   202);
+  sb_envelope_t *env = routed("off-3");
+  assert_string_equal(env->routing->agent, "ana");
+  snprintf(conv3, sizeof conv3, "%s", env->conversation);
+  sb_envelope_free(env);
+  assert_int_equal(event("off-4", "com.switchboard.voice.offered", "{\"call\":\"call-4\",\"caller\":\"+14155550104\"}",
+                         out),
+                   202);
+  env = routed("off-4");
+  assert_int_equal(env->routing->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_QUEUED);
+  snprintf(conv4, sizeof conv4, "%s", env->conversation);
+  sb_envelope_free(env);
+
+  assert_int_equal(event("ab-4", "com.switchboard.voice.abandoned", "{\"call\":\"call-4\"}", out), 202);
+  env = routed("ab-4");
+  assert_string_equal(env->agent->agent, "");
+  assert_string_equal(env->agent->conversation, conv4);
+  assert_int_equal(env->routing->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK);
+  assert_string_equal(env->routing->reason, "abandoned");
+  sb_envelope_free(env);
+  assert_int_equal(event("ab-3", "com.switchboard.voice.abandoned", "{\"call\":\"call-3\"}", out), 202);
+  env = routed("ab-3");
+  assert_int_equal(env->routing->outcome, SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_AGENT_OK);
+  assert_string_equal(env->routing->agent, "ana");
+  assert_string_equal(env->routing->reason, "closed");
+  sb_envelope_free(env);
+
+  sbctl_stats_t s;
+  assert_int_equal(sb_teststack_wait_drained(st, 0, 10000, &s), 0);
+  redisContext *rc = sb_teststack_redis(st);
+  redisReply *r = redisCommand(rc, "HMGET sb:{t:air}:conv:%s state abandoned", conv4);
+  assert_string_equal(r->element[0]->str, "closed");
+  assert_string_equal(r->element[1]->str, "queued");
+  freeReplyObject(r);
+  assert_int_equal(stat_of("waiting"), 0);
+  assert_int_equal(stat_of("abandoned_queued"), 1);
+  assert_int_equal(stat_of("sla_abandoned"), 3); /* call-2 (first test), call-4, call-3 */
+  /* no clock left running for either call, nothing judged met or missed */
+  snprintf(field, sizeof field, "%s|first_response", conv4);
+  assert_int_equal(hexists("sb:{t:air}:timers:open", field), 0);
+  assert_int_equal(hexists("sb:{t:air}:sl:open", conv4), 0);
+  snprintf(field, sizeof field, "%s|first_response", conv3);
+  assert_int_equal(hexists("sb:{t:air}:timers:open", field), 0);
+  assert_int_equal(s.sla_met, 1); /* still only call 1's */
+  assert_int_equal(s.sla_missed, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_call_is_routed_answered_and_another_abandoned),
       cmocka_unit_test(voice_events_refused_or_without_a_call),
+      cmocka_unit_test(a_caller_who_hangs_up_while_queued_leaves_the_line),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

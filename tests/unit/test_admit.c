@@ -155,6 +155,14 @@ static void answered_is_a_reply_and_abandoned_a_close_both_by_call(void **state)
   assert_int_equal(env->agent->action, SWITCHBOARD__V1__AGENT_ACTION__AGENT_CLOSE);
   assert_string_equal(env->agent->reason, "abandoned");
   sb_envelope_free(env);
+  /* a caller who hangs up while queued reached no agent: none is named */
+  char c[] = "{\"call\":\"c-78\"}";
+  env = voice("abandoned", c, &r);
+  assert_non_null(env);
+  assert_string_equal(env->agent->agent, "");
+  assert_string_equal(env->agent->reason, "abandoned");
+  assert_string_equal(r.refs, "call:c-78");
+  sb_envelope_free(env);
 }
 
 static void voice_events_with_bad_fields_are_refused_with_a_reason(void **state) {
@@ -173,6 +181,8 @@ static void voice_events_with_bad_fields_are_refused_with_a_reason(void **state)
       {"offered", "{\"call\":\"c1\",\"call\":\"c2\",\"caller\":\"+33123456789\"}", "duplicate"},
       {"answered", "{\"call\":\"c1\"}", "\"agent\""},
       {"abandoned", "{\"agent\":\"ana\"}", "\"call\""},
+      {"abandoned", "{\"call\":\"c1\",\"agent\":\"\"}", "\"agent\""},
+      {"abandoned", "{\"call\":\"c1\",\"agent\":\"a b\"}", "\"agent\""},
       {"hungup", "{\"call\":\"c1\",\"agent\":\"ana\"}", "not accepted"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -899,6 +899,14 @@ static void test_voice_kinds_and_fields_parse(void **state) {
   assert_string_equal(d.agent, "ana");
   assert_null(d.caller);
   sb_voice_data_clear(&d);
+  /* abandoned may name no agent (hung up while queued); answered must */
+  assert_int_equal(sb_voice_data_parse("com.switchboard.voice.abandoned", "{\"call\":\"c\"}", &d, err, sizeof err),
+                   0);
+  assert_null(d.agent);
+  sb_voice_data_clear(&d);
+  assert_int_not_equal(sb_voice_data_parse("com.switchboard.voice.answered", "{\"call\":\"c\"}", &d, err, sizeof err),
+                       0);
+  assert_non_null(strstr(err, "\"agent\""));
 }
 
 static void test_voice_hostile_payloads_fail(void **state) {
