@@ -141,6 +141,8 @@ const char *sb_envelope_kind(const sb_envelope_t *env) {
     return "service_level";
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INCIDENT)
     return "incident";
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_DELIVERY)
+    return "delivery";
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_SLA && env->sla) {
     switch (env->sla->kind) {
     case SWITCHBOARD__V1__SLA_KIND__SLA_WARNING: return "sla.warning";

@@ -56,7 +56,8 @@ int sb_conversation_status_known(const char *s);
  * "assigned", "queued", "routed", "agent", "rejected", "diverted",
  * "sla.warning", "sla.breach", "sla.met", "sla.alert" (a deferred
  * supervisor alert), "sla" (other SLA events: paused, resumed),
- * "service_level", "incident" (Incident body), "event". */
+ * "service_level", "incident" (Incident body), "delivery" (DeliveryStatus
+ * body: a platform's receipt for what notify sent), "event". */
 const char *sb_envelope_kind(const sb_envelope_t *env);
 
 #endif

@@ -30,6 +30,12 @@
  *                               platform receipts):
  *                               {status, rank, time_ms}
  *                               of an outbound message
+ * sent:<channel>:<msgid> string notify (hooks_done.lua): 7 days
+ *                               "<purpose>|<conv>" of a
+ *                               message it sent, named
+ *                               by the platform's
+ *                               receipts (delivery.lua
+ *                               reads it)
  * conv:<conv>            hash   route                    --event-ttl-s
  * agent:<id>             hash   route {cap, free units,  none
  *                               status, spec, last_ms,

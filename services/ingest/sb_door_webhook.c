@@ -416,19 +416,20 @@ static int is_receipt(const sb_wh_item_t *it) {
  * called once, later), 0 when there is nothing to send, else a negative
  * error. */
 static int store_receipts(delivery_t *d, const sb_wh_batch_t *b, const sb_account_t *acct) {
-  size_t n = 0, k = 2;
+  size_t n = 0, k = 3;
   for (size_t i = 0; i < b->n; i++)
     n += is_receipt(&b->items[i]);
   if (n == 0)
     return 0;
-  const char **argv = calloc(2 + 4 * n, sizeof *argv);
+  const char **argv = calloc(3 + 4 * n, sizeof *argv);
   receipt_t *r = calloc(n, sizeof *r);
-  char stats[SB_KEY_MAX], ttl[24];
+  char stats[SB_KEY_MAX], ttl[24], now[24];
   int rc = SB_ENOMEM;
   if (argv && r) {
     sb_key_tenant(stats, sizeof stats, acct->tenant->id, "stats");
     snprintf(ttl, sizeof ttl, "%lld", sb_config_int(d->w->svc->config, "event-ttl-s"));
-    argv[0] = stats, argv[1] = ttl;
+    snprintf(now, sizeof now, "%lld", (long long)sb_now_ms());
+    argv[0] = stats, argv[1] = ttl, argv[2] = now;
     for (size_t i = 0, j = 0; i < b->n; i++) {
       const sb_wh_item_t *it = &b->items[i];
       if (!is_receipt(it))

@@ -2,7 +2,10 @@
 -- KEYS[1] the tenant's stats key. ARGV: [1] endpoint id [2] event key
 -- [3] claim token [4] "ok", "retry" or "dead" [5] next due ms (retry)
 -- [6] last error [7] dead-letter entry (JSON, for "dead") [8] most dead
--- letters kept.
+-- letters kept; outbound sends only, for "ok" (optional): [9]
+-- "<channel>:<platform message id>" of what was sent [10] "<purpose>|<conversation>"
+-- [11] ttl s: kept as sent:<[9]> so that ingest's delivery.lua can tell
+-- the conversation a receipt belongs to.
 -- Invariant: only the holder of the current claim records an outcome (a
 -- replica whose lease expired and was re-claimed changes nothing), and a
 -- delivery leaves its queue in the same step that marks it delivered or
@@ -31,6 +34,9 @@ else
     stat('hooks_dead')
   else
     stat('hooks_delivered')
+    if (ARGV[9] or '') ~= '' then
+      redis.call('SET', P .. 'sent:' .. ARGV[9], ARGV[10], 'EX', ARGV[11])
+    end
   end
 end
 stats_flush()

@@ -10,6 +10,8 @@
  *      "message": {"text": "..."}}
  *   both with "Authorization: Bearer <access token>".
  *
+ * A send's answer names the message (WhatsApp messages[0].id, Messenger
+ * message_id): kept as sent_id, what WhatsApp's status receipts name.
  * Errors come as {"error": {"code": N, "message": "..."}}: the throttling
  * codes (4, 17, 32, 613, 80007, 130429, 131048, 131056) and the transient
  * ones (1, 2) retry later, like 5xx; anything else (100 bad parameter, 190
@@ -73,9 +75,19 @@ static void classify(const sb_out_request_t *req, long status, const char *body,
                      sb_out_result_t *out) {
   (void)req;
   sb_out_http_verdict("meta", status, out);
-  if (out->verdict == SB_OUT_SENT || status == 0)
+  if (status == 0)
     return;
   cJSON *j = cJSON_Parse(body ? body : "");
+  if (out->verdict == SB_OUT_SENT) {
+    /* WhatsApp: {"messages": [{"id": "wamid..."}]}; Messenger: "message_id" */
+    const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "messages"), 0);
+    const cJSON *id = m ? cJSON_GetObjectItemCaseSensitive(m, "id")
+                        : cJSON_GetObjectItemCaseSensitive(j, "message_id");
+    if (cJSON_IsString(id))
+      sb_out_sent_id(out, id->valuestring);
+    cJSON_Delete(j);
+    return;
+  }
   const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
   const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
   const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");

@@ -57,6 +57,15 @@ void sb_out_http_verdict(const char *platform, long status, sb_out_result_t *out
              retry ? "" : ", not retried");
 }
 
+void sb_out_sent_id(sb_out_result_t *out, const char *id) {
+  size_t n = 0;
+  for (; id && id[n]; n++)
+    if (n + 1 >= sizeof out->sent_id || id[n] <= ' ' || id[n] > '~' || id[n] == '|')
+      return;
+  if (n > 0)
+    memcpy(out->sent_id, id, n + 1);
+}
+
 int sb_out_urlencode(const char *s, char *out, size_t cap) {
   static const char hex[] = "0123456789ABCDEF";
   size_t n = 0;

@@ -47,6 +47,7 @@
 #define SB_OUT_TIMEOUT_DEFAULT_MS 10000
 #define SB_OUT_TIMEOUT_LIMIT_MS 120000
 #define SB_OUT_TOKEN_MAX 1024
+#define SB_OUT_SENT_ID_MAX 128 /* a platform's id of a message sent, with its NUL */
 /* LINE reply tokens are single-use and must be used soon after the webhook
  * (LINE documents about one minute); past this age we push instead. */
 #define SB_LINE_REPLY_TOKEN_TTL_MS 50000
@@ -95,6 +96,10 @@ typedef struct {
   sb_out_verdict_t verdict;
   int64_t retry_after_ms; /* RETRY: the platform's own minimum wait, or 0 */
   char reason[SB_OUT_REASON_MAX];
+  /* SENT: the platform's id of the message, when the platform sends
+   * receipts that name it (WhatsApp, Twilio), else "": notify records it
+   * so that ingest can tell a receipt's conversation */
+  char sent_id[SB_OUT_SENT_ID_MAX];
 } sb_out_result_t;
 
 typedef struct {
@@ -132,6 +137,10 @@ int sb_out_request_header(sb_out_request_t *r, const char *fmt, ...)
 /* The verdict of an HTTP status alone: 2xx sent; 408, 429, 5xx and no
  * response (0) retry; any other status dead. Fills out->reason. */
 void sb_out_http_verdict(const char *platform, long status, sb_out_result_t *out);
+/* Keeps id as out->sent_id when it is 1..SB_OUT_SENT_ID_MAX-1 bytes of
+ * printable ASCII without space or '|' (else leaves it ""): what a platform
+ * returns is not trusted to be a sane key. */
+void sb_out_sent_id(sb_out_result_t *out, const char *id);
 /* Percent-encodes s (RFC 3986 unreserved kept) into out; SB_ETOOBIG. */
 int sb_out_urlencode(const char *s, char *out, size_t cap);
 

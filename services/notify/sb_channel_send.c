@@ -396,20 +396,36 @@ static void on_done_reply(const redisReply *reply, int err, void *arg) {
   maybe_free(c);
 }
 
+static const char *rec_str(const cJSON *rec, const char *name) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* sent_id: the platform's id of the message sent ("ok" only, may be NULL):
+ * recorded with the send's conversation and purpose (hooks_done.lua). */
 static void record(send_t *s, const char *outcome, int64_t due, const char *reason,
-                   const char *entry) {
+                   const char *entry, const char *sent_id) {
   acct_rt_t *a = s->a;
   sb_channel_send_t *c = a->cs;
-  char due_s[24], max_s[24];
+  char due_s[24], max_s[24], ttl_s[24], field[SB_OUT_SENT_ID_MAX + 32], mark[512] = "";
   snprintf(due_s, sizeof due_s, "%lld", (long long)due);
   snprintf(max_s, sizeof max_s, "%lld", c->dlq_max > 0 ? c->dlq_max : 10000);
+  snprintf(ttl_s, sizeof ttl_s, "%d", SB_OUT_ADDR_TTL_S);
+  const char *ch = rec_str(s->rec, "ch"), *conv = rec_str(s->rec, "conv");
+  const char *purpose = rec_str(s->rec, "purpose");
+  if (sent_id && *sent_id && ch && conv && purpose &&
+      (snprintf(field, sizeof field, "%s:%s", ch, sent_id) >= (int)sizeof field ||
+       snprintf(mark, sizeof mark, "%s|%s", purpose, conv) >= (int)sizeof mark))
+    mark[0] = '\0'; /* too long to be ours: not recorded */
   const char *argv[] = {a->t->stats_key, a->queue, s->key, s->token, outcome, due_s,
-                        reason ? reason : "", entry ? entry : "", max_s};
+                        reason ? reason : "", entry ? entry : "", max_s,
+                        mark[0] ? field : "", mark, ttl_s};
   script_t *sc = calloc(1, sizeof *sc);
   if (!sc)
     return;
   sc->cs = c;
-  if (sb_redis_evalsha(c->svc->redis, c->done_script, 1, 9, argv, NULL, on_done_reply, sc)) {
+  int rc = sb_redis_evalsha(c->svc->redis, c->done_script, 1, 12, argv, NULL, on_done_reply, sc);
+  if (rc) {
     free(sc); /* the lease expires and the send is tried again */
     sb_log(SB_LOG_ERROR, "outbound_record_failed", "error", "redis unavailable", NULL);
     return;
@@ -445,7 +461,7 @@ static void dead_letter(send_t *s, const char *reason) {
   sb_counter_add(a->dead, 1);
   sb_log(SB_LOG_WARN, "outbound_dead_letter", "tenant", a->t->tenant->id, "platform",
          a->cfg->platform, "account", a->cfg->account, "key", s->key, "reason", reason, NULL);
-  record(s, "dead", 0, reason, entry ? entry : "{}");
+  record(s, "dead", 0, reason, entry ? entry : "{}", NULL);
   free(entry);
   finish(s);
 }
@@ -464,7 +480,7 @@ static void retry_later(send_t *s, const char *reason, int64_t at_least_ms) {
   if (due < now + at_least_ms)
     due = now + at_least_ms; /* the platform's own retry_after */
   sb_counter_add(a->retried, 1);
-  record(s, "retry", due, reason, NULL);
+  record(s, "retry", due, reason, NULL, NULL);
   if (due < a->wake_ms)
     a->wake_ms = due;
   finish(s);
@@ -545,7 +561,7 @@ static void on_http(const sb_curl_result_t *r, void *arg) {
   switch (res.verdict) {
   case SB_OUT_SENT:
     sb_counter_add(a->sent, 1);
-    record(s, "ok", 0, NULL, NULL);
+    record(s, "ok", 0, NULL, NULL, res.sent_id);
     finish(s);
     return;
   case SB_OUT_FALLBACK:
@@ -572,11 +588,6 @@ static void on_http(const sb_curl_result_t *r, void *arg) {
   }
   sb_counter_add(a->failed, 1);
   dead_letter(s, res.reason);
-}
-
-static const char *rec_str(const cJSON *rec, const char *name) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* One request of the send's attempt: a token first when the platform

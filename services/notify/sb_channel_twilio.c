@@ -7,7 +7,8 @@
  *   Authorization: Basic base64(<AccountSid>:<auth token>)
  *   To=<customer>&From=<sender>&Body=<text>
  *
- * 201 (queued by Twilio) is sent; 429 and 5xx retry; other statuses (400
+ * 201 (queued by Twilio) is sent, and the answer's "sid" is kept as
+ * sent_id (status callbacks name it MessageSid); 429 and 5xx retry; other statuses (400
  * with code 21211 invalid To, 21610 unsubscribed recipient, 401...) are
  * permanent, reason from the body's "code" and "message".
  */
@@ -68,9 +69,16 @@ static void classify(const sb_out_request_t *req, long status, const char *body,
                      sb_out_result_t *out) {
   (void)req;
   sb_out_http_verdict("twilio", status, out);
-  if (out->verdict == SB_OUT_SENT || status == 0)
+  if (status == 0)
     return;
   cJSON *j = cJSON_Parse(body ? body : "");
+  if (out->verdict == SB_OUT_SENT) { /* the Message resource: its "sid" is what status callbacks name */
+    const cJSON *sid = cJSON_GetObjectItemCaseSensitive(j, "sid");
+    if (cJSON_IsString(sid))
+      sb_out_sent_id(out, sid->valuestring);
+    cJSON_Delete(j);
+    return;
+  }
   const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
   const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
   if (cJSON_IsNumber(code))

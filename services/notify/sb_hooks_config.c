@@ -20,7 +20,7 @@
 static const char *const feed_kinds[] = {"assigned",   "queued",      "routed",     "agent",
                                          "rejected",   "diverted",    "sla.warning", "sla.breach",
                                          "sla.met",    "sla.alert",   "sla",        "service_level",
-                                         "incident",   "event"};
+                                         "incident",   "delivery",    "event"};
 
 typedef struct {
   const char *tenant;

@@ -91,6 +91,15 @@ static void add_incident(cJSON *d, const Switchboard__V1__Incident *in) {
   add_time(o, "alert_deferred_until", in->alert_deferred_ms);
 }
 
+static void add_delivery(cJSON *d, const Switchboard__V1__DeliveryStatus *s) {
+  cJSON *o = cJSON_AddObjectToObject(d, "delivery");
+  add_str(o, "channel", s->channel);
+  add_str(o, "platform_message_id", s->platform_message_id);
+  add_str(o, "status", s->status);
+  add_str(o, "purpose", s->purpose);
+  add_time(o, "time", s->time_ms);
+}
+
 /* The body members share one union (protobuf-c's oneof): read one only
  * when body_case says it is the one set, or a service-level envelope's
  * body would be read as an SLA event. */
@@ -151,6 +160,8 @@ char *sb_hooks_event_json(const sb_envelope_t *env) {
     add_routing(d, env->routing);
   if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_INCIDENT && env->incident)
     add_incident(d, env->incident);
+  if (env->body_case == SWITCHBOARD__V1__ENVELOPE__BODY_DELIVERY && env->delivery)
+    add_delivery(d, env->delivery);
   if (sla_body(env))
     add_sla(d, sla_body(env));
   else if (env->sla_armed)

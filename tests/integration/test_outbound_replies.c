@@ -45,6 +45,7 @@
 #define META_TOKEN "meta-system-user-token"
 #define WA_PHONE_ID "106540352242922"
 #define WA_SEND "/v19.0/" WA_PHONE_ID "/messages"
+#define WA_ACK_ID "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI0QUZCQTk0RTNDQTk1RkE2NTQA"
 #define OPENID "oLVPpjqs9BhvzwPj5A-vTYAX3GLc"
 #define NONCE "1372623149"
 #define OUT_MAX 16384
@@ -583,6 +584,9 @@ static void whatsapp_ack_and_reply_use_the_cloud_api(void **state) {
   char *mac = sb_test_openssl("dgst -sha256 -hmac " META_SECRET " -r", body, len, NULL);
   snprintf(header, sizeof header, "X-Hub-Signature-256: sha256=%.64s", mac);
   free(mac);
+  /* the Cloud API names what it sent: the id its status receipts name */
+  stub_script(WA_SEND, 200, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"+16505551234\","
+                            "\"wa_id\":\"16505551234\"}],\"messages\":[{\"id\":\"" WA_ACK_ID "\"}]}");
   assert_int_equal(ingest("/webhooks/meta/page-1", header, "application/json", body, len), 200);
   free(body);
   conversation("whatsapp", "+16505551234", conv, sizeof conv);
@@ -599,6 +603,50 @@ static void whatsapp_ack_and_reply_use_the_cloud_api(void **state) {
   cJSON *r = stub_wait(WA_SEND, "WhatsApp answer", 1, WAIT_MS);
   assert_int_equal(cJSON_GetArraySize(r), 1);
   cJSON_Delete(r);
+
+  /* WhatsApp's receipts for the acknowledgement (delivered, then read; a
+   * third names a message we never sent) reach the feed as two delivery
+   * events of the conversation */
+  body = sb_test_fixture("tests/fixtures/webhooks/meta_whatsapp_statuses.json", &len);
+  mac = sb_test_openssl("dgst -sha256 -hmac " META_SECRET " -r", body, len, NULL);
+  snprintf(header, sizeof header, "X-Hub-Signature-256: sha256=%.64s", mac);
+  free(mac);
+  assert_int_equal(ingest("/webhooks/meta/page-1", header, "application/json", body, len), 200);
+  free(body);
+  redisReply *h = NULL;
+  for (long long until = now_ms() + WAIT_MS; now_ms() < until; usleep(50000)) {
+    freeReplyObject(h);
+    h = redisCommand(sb_teststack_redis(st), "XRANGE sb:{t:air}:feed:delivery - +");
+    if (h->type == REDIS_REPLY_ARRAY && h->elements >= 2)
+      break;
+  }
+  assert_int_equal(h->type, REDIS_REPLY_ARRAY);
+  assert_int_equal(h->elements, 2);
+  const char *want[] = {"delivered", "read"};
+  for (size_t i = 0; i < 2; i++) {
+    const redisReply *f = h->element[i]->element[1]; /* key, env */
+    assert_string_equal(f->element[2]->str, "env");
+    sb_envelope_t *e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
+    assert_non_null(e);
+    assert_int_equal(e->body_case, SWITCHBOARD__V1__ENVELOPE__BODY_DELIVERY);
+    assert_string_equal(e->type, "com.switchboard.delivery");
+    assert_string_equal(e->conversation, conv);
+    assert_string_equal(e->delivery->status, want[i]);
+    assert_string_equal(e->delivery->purpose, "ack");
+    assert_string_equal(e->delivery->channel, "whatsapp");
+    assert_string_equal(e->delivery->platform_message_id, WA_ACK_ID);
+    assert_int_equal(e->feed_seq, i + 1);
+    sb_envelope_free(e);
+  }
+  freeReplyObject(h);
+  /* the same receipts again change no state: no further event */
+  body = sb_test_fixture("tests/fixtures/webhooks/meta_whatsapp_statuses.json", &len);
+  assert_int_equal(ingest("/webhooks/meta/page-1", header, "application/json", body, len), 200);
+  free(body);
+  usleep(1500000); /* three sweeps */
+  h = redisCommand(sb_teststack_redis(st), "XLEN sb:{t:air}:feed:delivery");
+  assert_int_equal(h->integer, 2);
+  freeReplyObject(h);
 }
 
 static void move_private_redirect_goes_out_in_the_customers_language(void **state) {

@@ -218,6 +218,22 @@ static void meta_whatsapp_and_messenger_requests_follow_the_graph_api(void **sta
   sb_out_result_t o;
   sb_channel_meta.classify(&r, 200, "{\"recipient_id\":\"6543210987\",\"message_id\":\"m_1\"}", &o);
   assert_int_equal(o.verdict, SB_OUT_SENT);
+  assert_string_equal(o.sent_id, "m_1"); /* what its receipts would name */
+  sb_channel_meta.classify(&r, 200, "{\"messaging_product\":\"whatsapp\",\"messages\":[{\"id\":\"wamid.HBg=\"}]}",
+                           &o);
+  assert_string_equal(o.sent_id, "wamid.HBg=");
+  /* a sent message without an id, or one no sane key could hold: none kept */
+  sb_channel_meta.classify(&r, 200, "{}", &o);
+  assert_int_equal(o.verdict, SB_OUT_SENT);
+  assert_string_equal(o.sent_id, "");
+  sb_channel_meta.classify(&r, 200, "{\"message_id\":\"m 1|x\"}", &o);
+  assert_string_equal(o.sent_id, "");
+  char big[300] = "{\"message_id\":\"";
+  memset(big + strlen(big), 'm', 200);
+  strcat(big, "\"}");
+  sb_channel_meta.classify(&r, 200, big, &o);
+  assert_int_equal(o.verdict, SB_OUT_SENT);
+  assert_string_equal(o.sent_id, "");
   sb_channel_meta.classify(&r, 400, "{\"error\":{\"message\":\"(#613) Calls exceed the rate\",\"code\":613}}", &o);
   assert_int_equal(o.verdict, SB_OUT_RETRY);
   sb_channel_meta.classify(&r, 400, "{\"error\":{\"message\":\"Re-engagement message\",\"code\":131047}}", &o);
@@ -248,6 +264,7 @@ static void twilio_posts_a_form_with_basic_auth(void **state) {
   sb_out_result_t o;
   sb_channel_twilio.classify(&r, 201, "{\"sid\":\"SM1\",\"status\":\"queued\"}", &o);
   assert_int_equal(o.verdict, SB_OUT_SENT);
+  assert_string_equal(o.sent_id, "SM1"); /* status callbacks' MessageSid */
   sb_channel_twilio.classify(&r, 400, "{\"code\":21211,\"message\":\"The 'To' number is not valid\"}", &o);
   assert_int_equal(o.verdict, SB_OUT_DEAD);
   assert_non_null(strstr(o.reason, "21211"));
