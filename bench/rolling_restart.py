@@ -81,15 +81,20 @@ class Stack:
         self.ports = {}  # (service, replica) -> {admin, listen, ...}
         for svc, n in REPLICAS.items():
             for r in range(n):
-                p = {"admin": free_port(), "listen": free_port()}
-                if svc == "ingest":
-                    p.update(http=free_port())
-                if svc == "notify":
-                    p.update(feed=free_port())
-                self.ports[(svc, r)] = p
-        self.ingest = ",".join(self.endpoint("ingest", r, "listen") for r in range(REPLICAS["ingest"]))
-        self.feed = ",".join(self.endpoint("notify", r, "feed") for r in range(REPLICAS["notify"]))
+                self.new_ports(svc, r)
         self.redis = None
+
+    def new_ports(self, svc, r):
+        p = {"admin": free_port(), "listen": free_port()}
+        if svc == "ingest":
+            p.update(http=free_port())
+        if svc == "notify":
+            p.update(feed=free_port())
+        self.ports[(svc, r)] = p
+        self.ingest = ",".join(self.endpoint("ingest", k, "listen") for k in range(REPLICAS["ingest"])
+                               if ("ingest", k) in self.ports)
+        self.feed = ",".join(self.endpoint("notify", k, "feed") for k in range(REPLICAS["notify"])
+                             if ("notify", k) in self.ports)
 
     def endpoint(self, svc, r, port):
         return f"tcp://127.0.0.1:{self.ports[(svc, r)][port]}"
@@ -134,14 +139,29 @@ class Stack:
         deadline = time.time() + READY_TIMEOUT_S
         while not readyz(self.ports[(svc, r)]["admin"]):
             if self.procs[(svc, r)].poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"{svc}-{r} not ready (see {log.name})")
+                log.flush()
+                with open(log.name, errors="replace") as f:
+                    tail = f.read()[-600:]
+                raise RuntimeError(f"{svc}-{r} not ready ({log.name}): {tail}")
             time.sleep(0.05)
 
     def start(self):
         self.start_redis()
         for svc in reversed(ORDER):  # downstream first, as sbctl_stack does
             for r in range(REPLICAS[svc]):
-                self.spawn(svc, r)
+                # free_port() closes the port it found: a test running beside
+                # this one may bind it first, and the service exits at once.
+                # Nothing names this replica's ports yet (its upstream starts
+                # later), so it gets fresh ones, up to three tries.
+                for attempt in range(3):
+                    try:
+                        self.spawn(svc, r)
+                        break
+                    except RuntimeError as e:
+                        if attempt == 2 or self.procs[(svc, r)].poll() is None:
+                            raise
+                        sys.stderr.write(f"retrying with new ports: {e}\n")
+                        self.new_ports(svc, r)
 
     def restart(self, svc, r):
         """Graceful: SIGTERM, wait for the exit, a new process, its /readyz."""
