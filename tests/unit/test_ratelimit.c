@@ -57,6 +57,34 @@ static void a_tenant_without_a_rate_is_never_limited(void **state) {
   sb_ratelimit_destroy(&r);
 }
 
+/* Each tenant has its own bucket, found by its place in the set: with
+ * three limited tenants, one exhausting its burst leaves the others whole;
+ * a tenant of another set has no bucket here (not limited). */
+static void each_tenant_has_its_own_bucket(void **state) {
+  (void)state;
+  const char *json = "{\"tenants\":[{\"id\":\"a\",\"rate\":{\"events_per_s\":1,\"burst\":2}},"
+                     "{\"id\":\"b\",\"rate\":{\"events_per_s\":1,\"burst\":3}},"
+                     "{\"id\":\"c\",\"rate\":{\"events_per_s\":1,\"burst\":4}}]}";
+  char err[128];
+  sb_tenants_t *set = sb_tenants_parse(json, strlen(json), err, sizeof err);
+  assert_non_null(set);
+  sb_ratelimit_t *r = sb_ratelimit_new(set);
+  for (size_t i = 0; i < 3; i++) {
+    const sb_tenant_t *t = sb_tenants_at(set, i);
+    assert_int_equal(sb_ratelimit_take(r, t, (size_t)t->rate_burst, 0), 0);
+    assert_true(sb_ratelimit_take(r, t, 1, 0) > 0);
+    if (i + 1 < 3) { /* the next one is untouched */
+      assert_int_equal(sb_ratelimit_take(r, sb_tenants_at(set, i + 1), 1, 0), 0);
+      sb_ratelimit_refund(r, sb_tenants_at(set, i + 1), 1);
+    }
+  }
+  const sb_tenant_t *other = sb_tenants_find(tenants, "slow", 4); /* same rate, other set */
+  for (int i = 0; i < 100; i++)
+    assert_int_equal(sb_ratelimit_take(r, other, 20, 0), 0);
+  sb_ratelimit_destroy(&r);
+  sb_tenants_destroy(&set);
+}
+
 /* N replicas share a tenant's rate: each holds 1/N of the rate and of
  * the burst, and together they give the rate to the token. */
 static void a_share_of_the_replicas_divides_rate_and_burst(void **state) {
@@ -105,6 +133,7 @@ int main(void) {
       cmocka_unit_test(burst_then_rate_then_wait),
       cmocka_unit_test(a_refund_gives_tokens_back),
       cmocka_unit_test(a_tenant_without_a_rate_is_never_limited),
+      cmocka_unit_test(each_tenant_has_its_own_bucket),
       cmocka_unit_test(a_share_of_the_replicas_divides_rate_and_burst),
       cmocka_unit_test(bad_rates_are_refused),
   };

@@ -95,6 +95,73 @@ static void bad_accounts_are_refused_with_a_reason(void **state) {
   assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"classify\":[1]}]}", err));
 }
 
+/* A tenant file of n tenants "t<i>", each with ACCOUNTS accounts
+ * "a<i>-<k>" (odd k on meta, even on twilio); dup: the last account
+ * repeats tenant 0's "a0-1". The caller frees it. */
+enum { ACCOUNTS = 16 };
+static char *big_file(int n, int dup) {
+  size_t cap = (size_t)n * (ACCOUNTS * 64 + 64) + 64, len = 0;
+  char *json = malloc(cap);
+  len += (size_t)snprintf(json + len, cap - len, "{\"tenants\":[");
+  for (int i = 0; i < n; i++) {
+    len += (size_t)snprintf(json + len, cap - len, "%s{\"id\":\"t%d\",\"accounts\":[", i ? "," : "", i);
+    for (int k = 0; k < ACCOUNTS; k++) {
+      int last = dup && i == n - 1 && k == ACCOUNTS - 1;
+      len += (size_t)snprintf(json + len, cap - len, "%s{\"platform\":\"%s\",\"id\":\"a%d-%d\",\"secret\":\"s\"}",
+                              k ? "," : "", k % 2 ? "meta" : "twilio", last ? 0 : i, last ? 1 : k);
+    }
+    len += (size_t)snprintf(json + len, cap - len, "]}");
+  }
+  snprintf(json + len, cap - len, "]}");
+  return json;
+}
+
+/* A file at the limits: 4,096 tenants, 16 accounts each (65,536). Every
+ * tenant and account is found as itself, and nothing that is not there is
+ * (ids differing by a suffix, a NUL inside the length, another platform);
+ * a duplicate account at the very end, or one tenant too many, is
+ * refused. */
+static void lookups_stay_exact_at_the_limits(void **state) {
+  (void)state;
+  enum { TENANTS = 4096 };
+  char err[256], id[64];
+  char *json = big_file(TENANTS, 0);
+  sb_tenants_t *t = parse(json, err);
+  free(json);
+  if (!t)
+    fail_msg("%s", err);
+  assert_int_equal(sb_tenants_count(t), TENANTS);
+  for (int i = 0; i < TENANTS; i++) {
+    int n = snprintf(id, sizeof id, "t%d", i);
+    const sb_tenant_t *x = sb_tenants_find(t, id, (size_t)n);
+    assert_non_null(x);
+    assert_ptr_equal(x, sb_tenants_at(t, (size_t)i));
+    for (int k = 0; k < ACCOUNTS; k++) {
+      snprintf(id, sizeof id, "a%d-%d", i, k);
+      const sb_account_t *a = sb_tenants_account(t, k % 2 ? "meta" : "twilio", id);
+      assert_non_null(a);
+      assert_ptr_equal(a->tenant, x);
+      assert_string_equal(a->id, id);
+      assert_null(sb_tenants_account(t, k % 2 ? "twilio" : "meta", id));
+    }
+  }
+  assert_null(sb_tenants_find(t, "t4096", 5));
+  assert_null(sb_tenants_find(t, "t1", 1));       /* "t": a prefix */
+  assert_null(sb_tenants_find(t, "t10\0", 4));    /* a NUL inside the length */
+  assert_non_null(sb_tenants_find(t, "t10x", 3)); /* the length decides */
+  assert_null(sb_tenants_account(t, "meta", "a0-"));
+  assert_null(sb_tenants_account(t, "meta", "a0-11x"));
+  sb_tenants_destroy(&t);
+  json = big_file(TENANTS, 1);
+  assert_null(parse(json, err));
+  assert_non_null(strstr(err, "account meta/a0-1 is listed twice"));
+  free(json);
+  json = big_file(TENANTS + 1, 0);
+  assert_null(parse(json, err));
+  assert_non_null(strstr(err, "at most 4096 tenants"));
+  free(json);
+}
+
 /* printf key-a | sha256sum */
 #define KEY_A_HASH "sha256:f10f781241e2246678b6b45c857069208152a53863e47fac33f607ab405006f4"
 
@@ -122,6 +189,7 @@ int main(void) {
       cmocka_unit_test(the_bundled_configuration_loads),
       cmocka_unit_test(accounts_map_platform_ids_to_tenants_with_secrets),
       cmocka_unit_test(bad_accounts_are_refused_with_a_reason),
+      cmocka_unit_test(lookups_stay_exact_at_the_limits),
       cmocka_unit_test(api_keys_are_checked_by_hash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
