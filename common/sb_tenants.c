@@ -453,6 +453,14 @@ const sb_tenant_t *sb_tenants_at(const sb_tenants_t *t, size_t i) {
   return i < t->n ? &t->items[i] : NULL;
 }
 
+size_t sb_tenants_index(const sb_tenants_t *t, const sb_tenant_t *x) {
+  if (!t || !x || !t->n)
+    return SIZE_MAX;
+  /* integer arithmetic: x may belong to another array (wraps when below) */
+  size_t i = ((uintptr_t)x - (uintptr_t)t->items) / sizeof *x;
+  return i < t->n && &t->items[i] == x ? i : SIZE_MAX;
+}
+
 const sb_account_t *sb_tenants_account(const sb_tenants_t *t, const char *platform, const char *id) {
   const index_t *x = &t->by_account;
   if (!x->cap)

@@ -83,6 +83,10 @@ void sb_tenants_destroy(sb_tenants_t **t);
 const sb_tenant_t *sb_tenants_find(const sb_tenants_t *t, const char *id, size_t len);
 size_t sb_tenants_count(const sb_tenants_t *t);
 const sb_tenant_t *sb_tenants_at(const sb_tenants_t *t, size_t i);
+/* The position of x in t (sb_tenants_at(t, i) == x), in O(1): what a
+ * stage's per-tenant arrays, built in the tenants' order, are indexed
+ * by. SIZE_MAX when x is not one of t's tenants (NULL, another set). */
+size_t sb_tenants_index(const sb_tenants_t *t, const sb_tenant_t *x);
 
 /* 1 if the tenant takes events without a key, or key (the secret as the
  * integrator sends it) hashes to one of its keys; compares in constant

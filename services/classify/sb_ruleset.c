@@ -6,6 +6,7 @@
 #include "sb_error.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,15 @@ typedef struct {
 
 struct sb_ruleset {
   sb_sentiment_t *sentiment;
+  const sb_tenants_t *tenants; /* the service's: entries are in its order */
   entry_t *entries;
   size_t n;
 };
+
+static const entry_t *entry_of(const sb_ruleset_t *rs, const sb_tenant_t *t) {
+  size_t i = rs ? sb_tenants_index(rs->tenants, t) : SIZE_MAX;
+  return rs && i < rs->n ? &rs->entries[i] : NULL;
+}
 
 void sb_ruleset_destroy(sb_ruleset_t **rsp) {
   if (!rsp || !*rsp)
@@ -108,6 +115,8 @@ sb_ruleset_t *sb_ruleset_build(const sb_ruleset_source_t *src, char *err, size_t
     rc = SB_ECONFIG;
   }
   size_t n = rc ? 0 : sb_tenants_count(src->tenants);
+  if (rs)
+    rs->tenants = src->tenants;
   if (!rc && !(rs->entries = calloc(n ? n : 1, sizeof *rs->entries)))
     rc = SB_ENOMEM;
   for (size_t i = 0; !rc && i < n; i++) {
@@ -132,19 +141,13 @@ sb_ruleset_t *sb_ruleset_build(const sb_ruleset_source_t *src, char *err, size_t
 
 sb_classify_t *sb_ruleset_classifier(const sb_ruleset_t *rs, const sb_tenant_t *t,
                                      const sb_rules_t **rules) {
-  for (size_t i = 0; rs && i < rs->n; i++) {
-    if (rs->entries[i].tenant == t) {
-      if (rules)
-        *rules = rs->entries[i].rules;
-      return rs->entries[i].classify;
-    }
-  }
-  return NULL;
+  const entry_t *e = entry_of(rs, t);
+  if (e && rules)
+    *rules = e->rules;
+  return e ? e->classify : NULL;
 }
 
 sb_calendar_t *sb_ruleset_supervisor_calendar(const sb_ruleset_t *rs, const sb_tenant_t *t) {
-  for (size_t i = 0; rs && i < rs->n; i++)
-    if (rs->entries[i].tenant == t)
-      return rs->entries[i].supervisor_calendar;
-  return NULL;
+  const entry_t *e = entry_of(rs, t);
+  return e ? e->supervisor_calendar : NULL;
 }

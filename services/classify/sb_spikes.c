@@ -5,6 +5,7 @@
 #include "sb_spikes.h"
 #include "sb_error.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 struct sb_spikes {
@@ -62,8 +63,6 @@ int sb_spikes_sync(sb_spikes_t *s, const sb_ruleset_t *rs) {
 }
 
 sb_incident_t *sb_spikes_of(const sb_spikes_t *s, const sb_tenant_t *t) {
-  for (size_t i = 0; s && i < s->n; i++)
-    if (sb_tenants_at(s->tenants, i) == t)
-      return s->by_tenant[i];
-  return NULL;
+  size_t i = s ? sb_tenants_index(s->tenants, t) : SIZE_MAX;
+  return s && i < s->n ? s->by_tenant[i] : NULL;
 }

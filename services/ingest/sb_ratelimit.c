@@ -4,7 +4,6 @@
  * to the token. */
 #include "sb_ratelimit.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 
 #define MILLI 1000
@@ -17,6 +16,7 @@ typedef struct {
 } bucket_t;
 
 struct sb_ratelimit {
+  const sb_tenants_t *tenants; /* buckets are in its order */
   bucket_t *b;
   size_t n;
   int64_t replicas; /* the share: 1/replicas of every tenant's rate and burst */
@@ -33,6 +33,7 @@ sb_ratelimit_t *sb_ratelimit_new(const sb_tenants_t *t) {
   sb_ratelimit_t *r = calloc(1, sizeof *r);
   if (!r)
     return NULL;
+  r->tenants = t;
   r->n = sb_tenants_count(t);
   r->replicas = 1;
   r->b = calloc(r->n ? r->n : 1, sizeof *r->b);
@@ -56,14 +57,11 @@ void sb_ratelimit_destroy(sb_ratelimit_t **rp) {
   *rp = NULL;
 }
 
-/* Buckets are in the tenants' order and tenants live in one array: the
- * bucket is at the tenant's offset (no scan of 4,096 tenants per request);
- * a tenant of another set is found nowhere. */
+/* The tenant's bucket, at its place in the set (no scan of 4,096 tenants
+ * per request); a tenant of another set has none. */
 static bucket_t *bucket_of(sb_ratelimit_t *r, const sb_tenant_t *t) {
-  if (!r->n)
-    return NULL;
-  size_t i = ((uintptr_t)t - (uintptr_t)r->b[0].tenant) / sizeof *t; /* wraps when below */
-  return i < r->n && r->b[i].tenant == t ? &r->b[i] : NULL;
+  size_t i = sb_tenants_index(r->tenants, t);
+  return i < r->n ? &r->b[i] : NULL;
 }
 
 static void refill(const sb_ratelimit_t *r, bucket_t *b, int64_t now_ms) {

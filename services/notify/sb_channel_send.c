@@ -71,6 +71,7 @@ struct sb_channel_send {
   sb_curl_t *curl;
   tenant_rt_t *tenants;
   size_t ntenants;
+  size_t *slot_of; /* tenant's position in the service's set -> index in tenants + 1 (0: none) */
   int claim_script, done_script;
   int64_t poll_ms;
   long long dlq_max;
@@ -138,6 +139,7 @@ static void maybe_free(sb_channel_send_t *c) {
   for (size_t i = 0; i < c->ntenants; i++)
     tenant_free(&c->tenants[i]);
   free(c->tenants);
+  free(c->slot_of);
   free(c);
 }
 
@@ -226,6 +228,7 @@ static int tenant_add(sb_channel_send_t *c, const sb_tenant_t *tn, char *err, si
     return rc;
   }
   c->ntenants++;
+  c->slot_of[sb_tenants_index(c->svc->tenants, tn)] = c->ntenants;
   sb_key_tenant(t->stats_key, sizeof t->stats_key, tn->id, "stats");
   if (!(t->accts = calloc(t->cfg->naccounts, sizeof *t->accts)))
     return SB_ENOMEM;
@@ -244,7 +247,10 @@ static int tenant_add(sb_channel_send_t *c, const sb_tenant_t *tn, char *err, si
 sb_channel_send_t *sb_channel_send_new(sb_service_t *s, char *err, size_t errlen) {
   sb_channel_send_t *c = calloc(1, sizeof *c);
   size_t n = sb_tenants_count(s->tenants);
-  if (!c || !(c->tenants = calloc(n ? n : 1, sizeof *c->tenants))) {
+  if (!c || !(c->tenants = calloc(n ? n : 1, sizeof *c->tenants)) ||
+      !(c->slot_of = calloc(n ? n : 1, sizeof *c->slot_of))) {
+    if (c)
+      free(c->tenants);
     free(c);
     snprintf(err, errlen, "out of memory");
     return NULL;
@@ -308,10 +314,8 @@ void sb_channel_send_destroy(sb_channel_send_t **cp) {
 }
 
 static tenant_rt_t *tenant_find(sb_channel_send_t *c, const sb_tenant_t *t) {
-  for (size_t i = 0; i < c->ntenants; i++)
-    if (c->tenants[i].tenant == t)
-      return &c->tenants[i];
-  return NULL;
+  size_t i = sb_tenants_index(c->svc->tenants, t);
+  return i < sb_tenants_count(c->svc->tenants) && c->slot_of[i] ? &c->tenants[c->slot_of[i] - 1] : NULL;
 }
 
 /* ---- the commit ------------------------------------------------------------------------ */

@@ -61,6 +61,7 @@ struct sb_outbox {
   sb_curl_t *curl;
   tenant_rt_t *tenants;
   size_t ntenants;
+  size_t *slot_of; /* tenant's position in the service's set -> index in tenants + 1 (0: none) */
   int claim_script, done_script;
   int64_t poll_ms;
   long long dlq_max;
@@ -113,6 +114,7 @@ static void maybe_free(sb_outbox_t *o) {
     free(o->tenants[i].hooks);
   }
   free(o->tenants);
+  free(o->slot_of);
   free(o);
 }
 
@@ -183,6 +185,7 @@ static int tenant_add(sb_outbox_t *o, const sb_tenant_t *tn, char *err, size_t e
     return rc;
   }
   tenant_rt_t *t = &o->tenants[o->ntenants++];
+  o->slot_of[sb_tenants_index(o->svc->tenants, tn)] = o->ntenants;
   t->tenant = tn;
   t->cfg = cfg;
   sb_key_tenant(t->stats_key, sizeof t->stats_key, tn->id, "stats");
@@ -207,7 +210,10 @@ static int tenant_add(sb_outbox_t *o, const sb_tenant_t *tn, char *err, size_t e
 sb_outbox_t *sb_outbox_new(sb_service_t *s, char *err, size_t errlen) {
   sb_outbox_t *o = calloc(1, sizeof *o);
   size_t n = sb_tenants_count(s->tenants);
-  if (!o || !(o->tenants = calloc(n ? n : 1, sizeof *o->tenants))) {
+  if (!o || !(o->tenants = calloc(n ? n : 1, sizeof *o->tenants)) ||
+      !(o->slot_of = calloc(n ? n : 1, sizeof *o->slot_of))) {
+    if (o)
+      free(o->tenants);
     free(o);
     snprintf(err, errlen, "out of memory");
     return NULL;
@@ -262,10 +268,8 @@ void sb_outbox_destroy(sb_outbox_t **op) {
 }
 
 static tenant_rt_t *tenant_find(sb_outbox_t *o, const sb_tenant_t *t) {
-  for (size_t i = 0; i < o->ntenants; i++)
-    if (o->tenants[i].tenant == t)
-      return &o->tenants[i];
-  return NULL;
+  size_t i = sb_tenants_index(o->svc->tenants, t);
+  return i < sb_tenants_count(o->svc->tenants) && o->slot_of[i] ? &o->tenants[o->slot_of[i] - 1] : NULL;
 }
 
 /* ---- the commit: which endpoints, what body ------------------------------------ */

@@ -88,9 +88,8 @@ int sb_route_reload(sb_route_t *r, const char *path, int *skipped, char *err, si
 }
 
 const sb_route_config_t *sb_route_config_of(const sb_route_t *r, const sb_tenant_t *t) {
-  /* tenants live in one array: the index is the pointer's offset */
-  size_t i = r->n ? (size_t)(t - sb_tenants_at(r->tenants, 0)) : 0;
-  return i < r->n && sb_tenants_at(r->tenants, i) == t ? r->configs[i] : NULL;
+  size_t i = sb_tenants_index(r->tenants, t); /* configs are in the tenants' order */
+  return i < r->n ? r->configs[i] : NULL;
 }
 
 static int prepare_message(const sb_route_config_t *c, sb_stage_item_t *it, const char **why) {

@@ -3,6 +3,7 @@
 
 #include "sb_tenants.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,7 @@ static void lookups_stay_exact_at_the_limits(void **state) {
     const sb_tenant_t *x = sb_tenants_find(t, id, (size_t)n);
     assert_non_null(x);
     assert_ptr_equal(x, sb_tenants_at(t, (size_t)i));
+    assert_int_equal(sb_tenants_index(t, x), i);
     for (int k = 0; k < ACCOUNTS; k++) {
       snprintf(id, sizeof id, "a%d-%d", i, k);
       const sb_account_t *a = sb_tenants_account(t, k % 2 ? "meta" : "twilio", id);
@@ -151,6 +153,15 @@ static void lookups_stay_exact_at_the_limits(void **state) {
   assert_non_null(sb_tenants_find(t, "t10x", 3)); /* the length decides */
   assert_null(sb_tenants_account(t, "meta", "a0-"));
   assert_null(sb_tenants_account(t, "meta", "a0-11x"));
+  /* a tenant of another set, or none, has no place in this one */
+  json = big_file(2, 0);
+  sb_tenants_t *other = parse(json, err);
+  free(json);
+  assert_int_equal(sb_tenants_index(t, sb_tenants_at(other, 1)), SIZE_MAX);
+  assert_int_equal(sb_tenants_index(other, sb_tenants_at(t, 1)), SIZE_MAX);
+  assert_int_equal(sb_tenants_index(other, sb_tenants_at(other, 1)), 1);
+  assert_int_equal(sb_tenants_index(t, NULL), SIZE_MAX);
+  sb_tenants_destroy(&other);
   sb_tenants_destroy(&t);
   json = big_file(TENANTS, 1);
   assert_null(parse(json, err));
