@@ -300,18 +300,12 @@ local function on_reply(conv, at, first)
   return events
 end
 
-local function on_close(conv, at)
-  local events = stop(conv, at, TARGETS, {resolution = true})
+-- judge: {resolution = true} for a close, {} for an abandoned call
+local function on_close(conv, at, judge)
+  local events = stop(conv, at, TARGETS, judge)
   redis.call('HDEL', OPEN, conv .. '|attrs', conv .. '|paused', conv .. '|rearm')
   redis.call('ZREM', TIMERS, 'r|' .. conv)
   return events
-end
-
-local function on_abandon(conv, at)
-  stop(conv, at, TARGETS, {})
-  redis.call('HDEL', OPEN, conv .. '|attrs', conv .. '|paused', conv .. '|rearm')
-  redis.call('ZREM', TIMERS, 'r|' .. conv)
-  stat('sla_abandoned')
 end
 
 return sb_handoff(function(key, blob, i)
@@ -326,9 +320,10 @@ return sb_handoff(function(key, blob, i)
   elseif op == 'reply' then
     return suffix(on_reply(conv, at, a1 == '1'))
   elseif op == 'close' then
-    return suffix(on_close(conv, at), true)
+    return suffix(on_close(conv, at, {resolution = true}), true)
   elseif op == 'abandon' then
-    on_abandon(conv, at)
+    stat('sla_abandoned')
+    on_close(conv, at, {})
   elseif op == 'pause' then
     return suffix(pause(conv, at, a1))
   elseif op == 'resume' then
