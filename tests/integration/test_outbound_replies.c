@@ -240,6 +240,15 @@ static int post_line(const char *fixture) {
   return rc;
 }
 
+/* A signed Meta webhook (X-Hub-Signature-256, by the openssl tool). */
+static int post_meta(const char *body, size_t len) {
+  char header[200];
+  char *mac = sb_test_openssl("dgst -sha256 -hmac " META_SECRET " -r", body, len, NULL);
+  snprintf(header, sizeof header, "X-Hub-Signature-256: sha256=%.64s", mac);
+  free(mac);
+  return ingest("/webhooks/meta/page-1", header, "application/json", body, len);
+}
+
 /* The conversation of a customer on a channel, waiting for it. */
 static void conversation(const char *channel, const char *customer, char *out, size_t cap) {
   out[0] = '\0';
@@ -585,16 +594,13 @@ static void line_group_answers_go_to_the_group(void **state) {
 
 static void whatsapp_ack_and_reply_use_the_cloud_api(void **state) {
   (void)state;
-  char header[200], conv[128];
+  char conv[128];
   size_t len = 0;
   char *body = sb_test_fixture("tests/fixtures/webhooks/meta_whatsapp_messages.json", &len);
-  char *mac = sb_test_openssl("dgst -sha256 -hmac " META_SECRET " -r", body, len, NULL);
-  snprintf(header, sizeof header, "X-Hub-Signature-256: sha256=%.64s", mac);
-  free(mac);
   /* the Cloud API names what it sent: the id its status receipts name */
   stub_script(WA_SEND, 200, "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"+16505551234\","
                             "\"wa_id\":\"16505551234\"}],\"messages\":[{\"id\":\"" WA_ACK_ID "\"}]}");
-  assert_int_equal(ingest("/webhooks/meta/page-1", header, "application/json", body, len), 200);
+  assert_int_equal(post_meta(body, len), 200);
   free(body);
   conversation("whatsapp", "+16505551234", conv, sizeof conv);
   cJSON *ack = stub_wait(WA_SEND, "We answer within", 1, WAIT_MS);
@@ -615,10 +621,7 @@ static void whatsapp_ack_and_reply_use_the_cloud_api(void **state) {
    * third names a message we never sent) reach the feed as two delivery
    * events of the conversation */
   body = sb_test_fixture("tests/fixtures/webhooks/meta_whatsapp_statuses.json", &len);
-  mac = sb_test_openssl("dgst -sha256 -hmac " META_SECRET " -r", body, len, NULL);
-  snprintf(header, sizeof header, "X-Hub-Signature-256: sha256=%.64s", mac);
-  free(mac);
-  assert_int_equal(ingest("/webhooks/meta/page-1", header, "application/json", body, len), 200);
+  assert_int_equal(post_meta(body, len), 200);
   free(body);
   redisReply *h = NULL;
   for (long long until = now_ms() + WAIT_MS; now_ms() < until; usleep(50000)) {
@@ -648,12 +651,60 @@ static void whatsapp_ack_and_reply_use_the_cloud_api(void **state) {
   freeReplyObject(h);
   /* the same receipts again change no state: no further event */
   body = sb_test_fixture("tests/fixtures/webhooks/meta_whatsapp_statuses.json", &len);
-  assert_int_equal(ingest("/webhooks/meta/page-1", header, "application/json", body, len), 200);
+  assert_int_equal(post_meta(body, len), 200);
   free(body);
   usleep(1500000); /* three sweeps */
   h = redisCommand(sb_teststack_redis(st), "XLEN sb:{t:air}:feed:delivery");
   assert_int_equal(h->integer, 2);
   freeReplyObject(h);
+}
+
+/* Messenger: the Send API's message_id is kept; a delivery receipt listing
+ * it (delivery.mids) reaches the feed as the conversation's delivery event;
+ * the read receipt (a watermark, no message named) makes none. */
+static void messenger_delivery_receipts_name_the_conversation(void **state) {
+  (void)state;
+  char conv[128];
+  size_t len = 0;
+  stub_script("/v19.0/me/messages", 200, "{\"recipient_id\":\"6783456789012345\",\"message_id\":\"m_ack_ms_1\"}");
+  char *body = sb_test_fixture("tests/fixtures/webhooks/meta_messenger.json", &len);
+  assert_int_equal(post_meta(body, len), 200);
+  free(body);
+  conversation("messenger", "6783456789012345", conv, sizeof conv);
+  cJSON *ack = stub_wait("/v19.0/me/messages", "We answer within", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(ack), 1);
+  cJSON_Delete(ack);
+  const char *receipt =
+      "{\"object\":\"page\",\"entry\":[{\"id\":\"106540352242922\",\"time\":1749416460150,\"messaging\":["
+      "{\"sender\":{\"id\":\"6783456789012345\"},\"recipient\":{\"id\":\"106540352242922\"},"
+      "\"timestamp\":1749416460000,\"delivery\":{\"mids\":[\"m_ack_ms_1\"],\"watermark\":1749416459000}},"
+      "{\"sender\":{\"id\":\"6783456789012345\"},\"recipient\":{\"id\":\"106540352242922\"},"
+      "\"timestamp\":1749416470000,\"read\":{\"watermark\":1749416469000}}]}]}";
+  assert_int_equal(post_meta(receipt, strlen(receipt)), 200);
+  sb_envelope_t *found = NULL;
+  int others = 0;
+  for (long long until = now_ms() + WAIT_MS; !found && now_ms() < until; usleep(50000)) {
+    redisReply *h = redisCommand(sb_teststack_redis(st), "XRANGE sb:{t:air}:feed:delivery - +");
+    others = 0;
+    for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
+      const redisReply *f = h->element[i]->element[1];
+      sb_envelope_t *e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
+      if (e && strcmp(e->delivery->channel, "messenger") == 0 && !found)
+        found = e;
+      else {
+        others += e && strcmp(e->delivery->channel, "messenger") == 0;
+        sb_envelope_free(e);
+      }
+    }
+    freeReplyObject(h);
+  }
+  assert_non_null(found);
+  assert_string_equal(found->conversation, conv);
+  assert_string_equal(found->delivery->platform_message_id, "m_ack_ms_1");
+  assert_string_equal(found->delivery->status, "delivered");
+  assert_string_equal(found->delivery->purpose, "ack");
+  assert_int_equal(others, 0); /* the read watermark made none */
+  sb_envelope_free(found);
 }
 
 static void move_private_redirect_goes_out_in_the_customers_language(void **state) {
@@ -718,6 +769,7 @@ int main(void) {
       cmocka_unit_test(line_answers_with_the_reply_token_then_pushes),
       cmocka_unit_test(line_group_answers_go_to_the_group),
       cmocka_unit_test(whatsapp_ack_and_reply_use_the_cloud_api),
+      cmocka_unit_test(messenger_delivery_receipts_name_the_conversation),
       cmocka_unit_test(move_private_redirect_goes_out_in_the_customers_language),
       cmocka_unit_test(notify_never_logs_message_text),
   };
