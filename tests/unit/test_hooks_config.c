@@ -21,7 +21,7 @@ static void a_full_config_is_read_with_defaults_filled_in(void **state) {
   setenv("SB_TEST_CRM_SECRET", "from-env", 1);
   sb_hooks_config_t *c = parse(
       "{\"webhooks\":[{\"id\":\"crm\",\"url\":\"https://crm.example/h\",\"secret\":\"env:SB_TEST_CRM_SECRET\","
-      "\"events\":[\"assigned\",\"sla.breach\"],\"max_in_flight\":2,\"timeout_ms\":700},"
+      "\"events\":[\"assigned\",\"sla.breach\",\"delivery\"],\"max_in_flight\":2,\"timeout_ms\":700},"
       "{\"id\":\"ops\",\"url\":\"http://127.0.0.1:9/x\",\"secret\":\"lit\",\"events\":[\"*\"]}],"
       "\"retry\":{\"base_ms\":50,\"max_ms\":400,\"give_up_after_s\":60,\"jitter\":\"none\"},"
       "\"breaker\":{\"failures\":3,\"open_ms\":1000},\"templates\":{}}",
@@ -33,6 +33,7 @@ static void a_full_config_is_read_with_defaults_filled_in(void **state) {
   assert_int_equal(crm->max_in_flight, 2);
   assert_int_equal(crm->timeout_ms, 700);
   assert_true(sb_hook_wants(crm, "sla.breach"));
+  assert_true(sb_hook_wants(crm, "delivery"));
   assert_false(sb_hook_wants(crm, "queued"));
   const sb_hook_t *ops = sb_hooks_config_find(c, "ops");
   assert_int_equal(ops->max_in_flight, SB_HOOK_MAX_IN_FLIGHT_DEFAULT);

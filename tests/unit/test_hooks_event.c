@@ -109,11 +109,50 @@ static void an_incident_says_what_kind_and_which_queue(void **state) {
   free(json);
 }
 
+/* A platform's receipt for what notify sent: kind "delivery", the
+ * conversation it belongs to, and what the platform said about which
+ * message (a webhook subscriber marks the agent's reply read). */
+static void a_delivery_names_its_conversation_and_the_message(void **state) {
+  (void)state;
+  Switchboard__V1__DeliveryStatus d = SWITCHBOARD__V1__DELIVERY_STATUS__INIT;
+  sb_envelope_t env = SWITCHBOARD__V1__ENVELOPE__INIT;
+  d.channel = "whatsapp";
+  d.platform_message_id = "wamid.HBgL";
+  d.status = "read";
+  d.purpose = "reply";
+  d.time_ms = 1749416399000;
+  env.id = "whatsapp:wamid.HBgL:read";
+  env.key = "k4";
+  env.source = "/delivery";
+  env.type = "com.switchboard.delivery";
+  env.tenant = "acme";
+  env.conversation = "conv-7";
+  env.body_case = SWITCHBOARD__V1__ENVELOPE__BODY_DELIVERY;
+  env.delivery = &d;
+  assert_string_equal(sb_envelope_kind(&env), "delivery");
+  char *json = sb_hooks_event_json(&env);
+  cJSON *o = cJSON_Parse(json);
+  assert_non_null(o);
+  assert_string_equal(cJSON_GetObjectItem(o, "type")->valuestring, "delivery");
+  assert_string_equal(cJSON_GetObjectItem(o, "conversation")->valuestring, "conv-7");
+  const cJSON *x = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "data"), "delivery");
+  assert_non_null(x);
+  assert_string_equal(cJSON_GetObjectItem(x, "channel")->valuestring, "whatsapp");
+  assert_string_equal(cJSON_GetObjectItem(x, "platform_message_id")->valuestring, "wamid.HBgL");
+  assert_string_equal(cJSON_GetObjectItem(x, "status")->valuestring, "read");
+  assert_string_equal(cJSON_GetObjectItem(x, "purpose")->valuestring, "reply");
+  assert_non_null(cJSON_GetObjectItem(x, "time"));
+  assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "data"), "incident"));
+  cJSON_Delete(o);
+  free(json);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_service_level_envelope_is_not_read_as_another_body),
       cmocka_unit_test(an_agent_event_names_its_agent_and_conversation),
       cmocka_unit_test(an_incident_says_what_kind_and_which_queue),
+      cmocka_unit_test(a_delivery_names_its_conversation_and_the_message),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
