@@ -12,11 +12,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define SBCTL_PATH_MAX 4096
 #define SBCTL_READY_POLL_US 20000
+#define SBCTL_READYZ_TIMEOUT_MS 1000 /* one /readyz request */
 
 const sbctl_service_t sbctl_services[SBCTL_NSERVICES] = {
     {"notify", SB_PORT_ADMIN_NOTIFY}, {"sla-timer", SB_PORT_ADMIN_SLA}, {"route", SB_PORT_ADMIN_ROUTE},
@@ -59,6 +61,14 @@ int sbctl_proc_readyz(int port) {
   int status = -1;
   char buf[256];
   const char req[] = "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  /* bounded: whatever holds the port (another program, a hung service)
+   * may never answer, and the readiness wait must still end */
+  struct timeval tv = {.tv_sec = SBCTL_READYZ_TIMEOUT_MS / 1000,
+                       .tv_usec = (SBCTL_READYZ_TIMEOUT_MS % 1000) * 1000};
+  if (fd >= 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
   if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
       write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
     ssize_t n = read(fd, buf, sizeof buf - 1);

@@ -18,6 +18,8 @@
 #define STACK_OFFSET_MIN 20000
 #define STACK_OFFSET_SPAN 20000
 #define STACK_OFFSET_TRIES 100
+#define STACK_START_TRIES 3 /* offsets tried when a service exits at start */
+#define STACK_LOG_TAIL 1500 /* bytes of a failed service's log shown */
 
 struct sbctl_stack {
   sb_redisd_t *redisd;
@@ -64,16 +66,40 @@ static int index_of(const char *service) {
   return -1;
 }
 
+/* The end of a service's log on stderr: the log lives in the private
+ * Redis's folder, which is removed when the stack stops. */
+static void log_tail(const sbctl_stack_t *s, int i) {
+  char path[1200], buf[STACK_LOG_TAIL + 1];
+  snprintf(path, sizeof path, "%s/%s.log", s->logdir, sbctl_services[i].name);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return;
+  if (fseek(f, 0, SEEK_END) == 0 && ftell(f) > STACK_LOG_TAIL)
+    fseek(f, -STACK_LOG_TAIL, SEEK_END);
+  else
+    fseek(f, 0, SEEK_SET);
+  size_t n = fread(buf, 1, STACK_LOG_TAIL, f);
+  fclose(f);
+  buf[n] = '\0';
+  fprintf(stderr, "%s%s", buf, n && buf[n - 1] != '\n' ? "\n" : "");
+}
+
+/* 0 ready; 1 the service exited at start (a port taken since the offset
+ * was picked is the usual cause); -1 it did not get ready in time. */
 static int start_service(sbctl_stack_t *s, int i) {
   sbctl_proc_env_t e = {s->bindir, s->logdir, s->redis_url, s->tenants, s->offset};
   s->pids[i] = sbctl_proc_spawn(&e, sbctl_services[i].name);
-  if (s->pids[i] < 0 ||
-      sbctl_proc_wait_ready(s->pids[i], sbctl_services[i].admin_port + s->offset, STACK_READY_MS)) {
-    fprintf(stderr, "sbctl: sb-%s did not get ready; see %s/%s.log\n", sbctl_services[i].name,
-            s->logdir, sbctl_services[i].name);
-    return -1;
-  }
-  return 0;
+  if (s->pids[i] >= 0 &&
+      !sbctl_proc_wait_ready(s->pids[i], sbctl_services[i].admin_port + s->offset, STACK_READY_MS))
+    return 0;
+  int exited = s->pids[i] < 0 || kill(s->pids[i], 0) != 0; /* reaped by the wait */
+  if (exited)
+    s->pids[i] = 0;
+  fprintf(stderr, "sbctl: sb-%s %s (port offset %d); the end of its log, %s/%s.log:\n",
+          sbctl_services[i].name, exited ? "exited at start" : "did not get ready", s->offset,
+          s->logdir, sbctl_services[i].name);
+  log_tail(s, i);
+  return exited ? 1 : -1;
 }
 
 static int start_redis(sbctl_stack_t *s, const sbctl_stack_opts_t *o) {
@@ -105,12 +131,22 @@ sbctl_stack_t *sbctl_stack_start(const sbctl_stack_opts_t *o, volatile sig_atomi
   snprintf(s->logdir, sizeof s->logdir, "%s",
            o->logdir && *o->logdir ? o->logdir : s->redisd ? sb_redisd_dir(s->redisd) : "/tmp");
   mkdir(s->logdir, 0755);
-  for (int i = 0; i < SBCTL_NSERVICES; i++)
-    if ((interrupted && *interrupted) || start_service(s, i)) {
-      sbctl_stack_stop(&s);
-      return NULL;
-    }
-  return s;
+  for (int attempt = 1;; attempt++) {
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < SBCTL_NSERVICES; i++)
+      rc = interrupted && *interrupted ? -1 : start_service(s, i);
+    if (rc == 0)
+      return s;
+    /* ports picked here may be taken by another program before a service
+     * binds them: start again elsewhere (with the same Redis) */
+    sbctl_stack_stop_services(s);
+    if (rc < 0 || o->port_offset >= 0 || attempt == STACK_START_TRIES ||
+        (s->offset = pick_offset()) < 0)
+      break;
+    fprintf(stderr, "sbctl: starting the services again at port offset %d\n", s->offset);
+  }
+  sbctl_stack_stop(&s);
+  return NULL;
 }
 
 void sbctl_stack_stop_services(sbctl_stack_t *s) {
