@@ -58,9 +58,13 @@ fuzz-run:
 	@for f in $(ASAN_BUILD)/fuzz_*; do \
 	  n=$$(basename $$f); seeds=tests/fuzz/corpus/$${n#fuzz_}; work=$(ASAN_BUILD)/fuzz-corpus/$$n; \
 	  mkdir -p $$seeds $$work; echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$work $$seeds 2>&1 \
-	    | grep -E "^(stat::number_of_executed_units|stat::peak_rss|#.*DONE)|ERROR|SUMMARY" ; \
-	  [ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
+	  log=$(ASAN_BUILD)/fuzz-$$n.log; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(ASAN_BUILD)/ \
+	    $$work $$seeds >$$log 2>&1; rc=$$?; \
+	  grep -E "^(stat::number_of_executed_units|stat::peak_rss|#.*DONE)|ERROR|SUMMARY" $$log; \
+	  if [ $$rc -ne 0 ]; then echo "-- $$n failed (exit $$rc); the end of $$log:"; tail -n 60 $$log; \
+	    for a in $(ASAN_BUILD)/crash-* $(ASAN_BUILD)/leak-* $(ASAN_BUILD)/timeout-* $(ASAN_BUILD)/oom-*; do \
+	      [ -f $$a ] && { echo "-- $$a (base64):"; base64 $$a | head -c 4000; echo; }; done; exit 1; fi; \
 	done
 
 # The whole benchmark (bench/run.sh, see bench/README.md): sbctl bench x3

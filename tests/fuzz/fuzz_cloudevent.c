@@ -38,8 +38,12 @@ static void payloads(const char *type, const char *json) {
   sb_agent_data_clear(&ag);
   sb_voice_data_t vo;
   rc = sb_voice_data_parse(type, json, &vo, err, sizeof err);
+  /* offered names its caller, answered its agent; abandoned may name
+   * neither (a caller who hangs up while queued has no agent). */
   check(rc == 0 ? vo.kind && vo.call && vo.n_ivr <= SB_VOICE_IVR_MAX &&
-                      (vo.kind == SB_VOICE_OFFERED ? vo.caller != NULL : vo.agent != NULL)
+                      (vo.kind == SB_VOICE_OFFERED    ? vo.caller != NULL
+                       : vo.kind == SB_VOICE_ANSWERED ? vo.agent != NULL
+                                                      : vo.kind == SB_VOICE_ABANDONED)
                 : !vo.call && err[0]);
   sb_voice_data_clear(&vo);
 }
