@@ -15,6 +15,7 @@
 #include "sb_testfixture.h"
 #include "sb_testutil.h"
 #include "sb_teststack.h"
+#include "sb_testwebhook.h"
 
 #include "sb_outbox.h"
 #include "sb_service.h"
@@ -46,6 +47,11 @@
 #define WA_PHONE_ID "106540352242922"
 #define WA_SEND "/v19.0/" WA_PHONE_ID "/messages"
 #define WA_ACK_ID "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI0QUZCQTk0RTNDQTk1RkE2NTQA"
+#define TW_SID "AC1f2e3d4c5b6a79881726354453627181"
+#define TW_TOKEN "twilio-auth-token"
+#define TW_URL "https://hooks.air.example/webhooks/twilio/" TW_SID
+#define TW_SEND "/2010-04-01/Accounts/" TW_SID "/Messages.json"
+#define TW_ACK_SID "SM0a1b2c3d4e5f60718293a4b5c6d7e8f9" /* twilio_status.form's MessageSid */
 #define OPENID "oLVPpjqs9BhvzwPj5A-vTYAX3GLc"
 #define NONCE "1372623149"
 #define OUT_MAX 16384
@@ -154,7 +160,8 @@ static char *tenants_json(void) {
            "\"verify_token\":\"" WX_TOKEN "\",\"app_id\":\"" WX_APPID "\"},"
            "{\"platform\":\"telegram\",\"id\":\"acmebot\",\"secret\":\"" TG_SECRET "\"},"
            "{\"platform\":\"line\",\"id\":\"acme-line\",\"secret\":\"" LINE_SECRET "\"},"
-           "{\"platform\":\"meta\",\"id\":\"page-1\",\"secret\":\"" META_SECRET "\",\"verify_token\":\"vt\"}],"
+           "{\"platform\":\"meta\",\"id\":\"page-1\",\"secret\":\"" META_SECRET "\",\"verify_token\":\"vt\"},"
+           "{\"platform\":\"twilio\",\"id\":\"" TW_SID "\",\"secret\":\"" TW_TOKEN "\",\"url\":\"" TW_URL "\"}],"
            "\"notify\":{"
            "\"outbound\":{\"timeout_ms\":5000,\"accounts\":["
            "{\"platform\":\"wechat\",\"account\":\"gh-plain\",\"api_base\":\"http://127.0.0.1:%d\"},"
@@ -163,7 +170,9 @@ static char *tenants_json(void) {
            "{\"platform\":\"line\",\"account\":\"acme-line\",\"token\":\"" LINE_CAT "\","
            "\"api_base\":\"http://127.0.0.1:%d\"},"
            "{\"platform\":\"meta\",\"account\":\"page-1\",\"token\":\"" META_TOKEN "\","
-           "\"sender\":\"" WA_PHONE_ID "\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
+           "\"sender\":\"" WA_PHONE_ID "\",\"api_base\":\"http://127.0.0.1:%d\"},"
+           "{\"platform\":\"twilio\",\"account\":\"" TW_SID "\",\"app_id\":\"" TW_SID "\","
+           "\"sender\":\"+14155552671\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
            "\"templates\":{\"default_language\":\"en\","
            "\"ack\":{\"en\":\"Thanks for your message! We answer within {expected_response}.\","
            "\"fr\":\"Merci pour votre message ! Réponse sous {expected_response}.\"},"
@@ -180,7 +189,7 @@ static char *tenants_json(void) {
            "\"token\":\"" TG_LATE_BOT "\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
            "\"templates\":{\"default_language\":\"en\",\"late\":{\"en\":\"Sorry for the wait: an agent is on it.\"}},"
            "\"breach_ack\":{\"template\":\"late\"}}}]}",
-           stub_port, stub_port, stub_port, stub_port, stub_port);
+           stub_port, stub_port, stub_port, stub_port, stub_port, stub_port);
   return t;
 }
 
@@ -250,6 +259,21 @@ static int post_meta(const char *body, size_t len) {
 }
 
 /* The conversation of a customer on a channel, waiting for it. */
+/* A Twilio webhook fixture (form), signed as Twilio signs for TW_URL. */
+static int post_twilio(const char *fixture) {
+  char header[200];
+  size_t len = 0;
+  char *body = sb_test_fixture(fixture, &len);
+  while (len && (body[len - 1] == '\n' || body[len - 1] == '\r'))
+    body[--len] = '\0';
+  char *sig = sb_test_twilio_signature(TW_URL, TW_TOKEN, body, len);
+  snprintf(header, sizeof header, "X-Twilio-Signature: %s", sig);
+  free(sig);
+  int rc = ingest("/webhooks/twilio/" TW_SID, header, "application/x-www-form-urlencoded", body, len);
+  free(body);
+  return rc;
+}
+
 static void conversation(const char *channel, const char *customer, char *out, size_t cap) {
   out[0] = '\0';
   for (long long until = now_ms() + WAIT_MS; !out[0] && now_ms() < until; usleep(50000)) {
@@ -707,6 +731,61 @@ static void messenger_delivery_receipts_name_the_conversation(void **state) {
   sb_envelope_free(found);
 }
 
+/* Twilio (SMS): the acknowledgement goes out through the Messages API, its
+ * sid is kept, and the status callback naming that sid reaches the feed as
+ * the conversation's delivery event; the same callback again makes none. */
+static void twilio_status_callbacks_name_the_conversation(void **state) {
+  (void)state;
+  char conv[128];
+  stub_script(TW_SEND, 201, "{\"sid\":\"" TW_ACK_SID "\",\"status\":\"queued\",\"to\":\"+13035550123\"}");
+  assert_int_equal(post_twilio("tests/fixtures/webhooks/twilio_sms.form"), 200);
+  conversation("sms", "+13035550123", conv, sizeof conv);
+  cJSON *ack = stub_wait(TW_SEND, "To=%2B13035550123", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(ack), 1);
+  const cJSON *a = cJSON_GetArrayItem(ack, 0);
+  assert_string_equal(field(a, "content_type"), "application/x-www-form-urlencoded");
+  assert_non_null(strstr(field(a, "body"), "From=%2B14155552671&Body=Thanks"));
+  char *basic = sb_test_openssl("base64 -A", TW_SID ":" TW_TOKEN, strlen(TW_SID ":" TW_TOKEN), NULL);
+  char want[256];
+  snprintf(want, sizeof want, "Basic %s", basic);
+  free(basic);
+  assert_string_equal(field(a, "authorization"), want);
+  cJSON_Delete(ack);
+  assert_int_equal(post_twilio("tests/fixtures/webhooks/twilio_status.form"), 200);
+  sb_envelope_t *found = NULL;
+  for (long long until = now_ms() + WAIT_MS; !found && now_ms() < until; usleep(50000)) {
+    redisReply *h = redisCommand(sb_teststack_redis(st), "XRANGE sb:{t:air}:feed:delivery - +");
+    for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements && !found; i++) {
+      const redisReply *f = h->element[i]->element[1];
+      sb_envelope_t *e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
+      if (e && strcmp(e->delivery->channel, "sms") == 0)
+        found = e;
+      else
+        sb_envelope_free(e);
+    }
+    freeReplyObject(h);
+  }
+  assert_non_null(found);
+  assert_string_equal(found->conversation, conv);
+  assert_string_equal(found->delivery->platform_message_id, TW_ACK_SID);
+  assert_string_equal(found->delivery->status, "delivered");
+  assert_string_equal(found->delivery->purpose, "ack");
+  sb_envelope_free(found);
+  /* Twilio retries a callback it thinks failed: the same state is no event */
+  assert_int_equal(post_twilio("tests/fixtures/webhooks/twilio_status.form"), 200);
+  usleep(1500000); /* three sweeps */
+  redisReply *h = redisCommand(sb_teststack_redis(st), "XRANGE sb:{t:air}:feed:delivery - +");
+  int sms = 0;
+  for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
+    const redisReply *f = h->element[i]->element[1];
+    sb_envelope_t *e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
+    sms += e && strcmp(e->delivery->channel, "sms") == 0;
+    sb_envelope_free(e);
+  }
+  freeReplyObject(h);
+  assert_int_equal(sms, 1);
+}
+
 static void move_private_redirect_goes_out_in_the_customers_language(void **state) {
   (void)state;
   char conv[128], msg[256];
@@ -770,6 +849,7 @@ int main(void) {
       cmocka_unit_test(line_group_answers_go_to_the_group),
       cmocka_unit_test(whatsapp_ack_and_reply_use_the_cloud_api),
       cmocka_unit_test(messenger_delivery_receipts_name_the_conversation),
+      cmocka_unit_test(twilio_status_callbacks_name_the_conversation),
       cmocka_unit_test(move_private_redirect_goes_out_in_the_customers_language),
       cmocka_unit_test(notify_never_logs_message_text),
   };

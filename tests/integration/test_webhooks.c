@@ -7,9 +7,9 @@
  */
 #include "sb_testfixture.h"
 #include "sb_testutil.h"
+#include "sb_testwebhook.h"
 #include "sb_teststack.h"
 
-#include "sb_form.h"
 #include "sb_service.h"
 #include "sb_signature.h"
 
@@ -166,40 +166,16 @@ static void a_malformed_item_is_dead_lettered_and_the_rest_accepted(void **state
   assert_true(after.dead_letters > before.dead_letters);
 }
 
-/* Twilio's documented scheme: URL, then each name+value sorted by name. */
-static void twilio_signature(const char *body, size_t len, char *out, size_t cap) {
-  sb_form_t f = {0};
-  char err[128];
-  assert_int_equal(sb_form_urlencoded_parse(body, len, NULL, &f, err, sizeof err), 0);
-  for (size_t i = 1; i < f.n; i++) /* insertion sort by name, then value */
-    for (size_t j = i; j > 0; j--) {
-      int c = strcmp(f.fields[j - 1].name, f.fields[j].name);
-      if (c < 0 || (c == 0 && strcmp(f.fields[j - 1].value, f.fields[j].value) <= 0))
-        break;
-      sb_form_field_t t = f.fields[j];
-      f.fields[j] = f.fields[j - 1];
-      f.fields[j - 1] = t;
-    }
-  char *data = malloc(len * 3 + sizeof TWILIO_URL);
-  strcpy(data, TWILIO_URL);
-  for (size_t i = 0; i < f.n; i++) {
-    strcat(data, f.fields[i].name);
-    strcat(data, f.fields[i].value);
-  }
-  hmac_text("sha1", "twilio-token", data, strlen(data), 1, out, cap);
-  free(data);
-  sb_form_free(&f);
-}
-
 static void a_signed_twilio_sms_lands_and_gets_twiml(void **state) {
   (void)state;
   size_t len;
-  char *body = sb_test_fixture("tests/fixtures/webhooks/twilio_sms.form", &len), sig[128], header[200];
+  char *body = sb_test_fixture("tests/fixtures/webhooks/twilio_sms.form", &len), header[200];
   char out[OUT_MAX];
   while (len && (body[len - 1] == '\n' || body[len - 1] == '\r'))
     body[--len] = '\0';
-  twilio_signature(body, len, sig, sizeof sig);
+  char *sig = sb_test_twilio_signature(TWILIO_URL, "twilio-token", body, len);
   snprintf(header, sizeof header, "X-Twilio-Signature: %s", sig);
+  free(sig);
   sbctl_stats_t before = stats();
   assert_int_equal(request("POST", "/webhooks/twilio/AC1", header, "application/x-www-form-urlencoded", body, len, out), 200);
   assert_non_null(strstr(out, "<Response>"));

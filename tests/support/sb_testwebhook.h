@@ -28,4 +28,10 @@ sb_test_wh_result_t sb_test_wh_parse(sb_test_wh_parse_fn fn, const char *body, s
 /* fn over the fixture tests/fixtures/webhooks/<name>. */
 sb_test_wh_result_t sb_test_wh_fixture(sb_test_wh_parse_fn fn, const char *name);
 
+/* Twilio's X-Twilio-Signature for a form body posted to url: the base64
+ * HMAC-SHA1 (key: the auth token; computed by the openssl tool) of the URL
+ * followed by each decoded field's name and value, sorted by name, then
+ * value (Twilio's documented scheme). Returns it malloc'd. */
+char *sb_test_twilio_signature(const char *url, const char *token, const char *body, size_t len);
+
 #endif
