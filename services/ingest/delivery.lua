@@ -33,9 +33,9 @@ for i = 3, #ARGV, 4 do
   local field = ARGV[i]
   local k = P .. 'dlv:' .. field
   local status, rank, t = ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-  local cur = tonumber(redis.call('HGET', k, 'rank') or '-1')
-  if rank >= cur then
-    if redis.call('HGET', k, 'status') ~= status then
+  local cur = redis.call('HMGET', k, 'rank', 'status')
+  if rank >= tonumber(cur[1] or '-1') then
+    if cur[2] ~= status then
       changed = changed + 1
       local sent = status ~= 'echo' and redis.call('GET', P .. 'sent:' .. field)
       if sent then delivery_event(field, status, t, sent) end

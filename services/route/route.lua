@@ -252,17 +252,10 @@ local function abandon(agent, conv)
   if st[1] ~= 'queued' and st[1] ~= 'offered' and st[1] ~= 'diverted' then
     return reject(conv, agent, 'not_open')
   end
-  local pulled, holders = '', {}
+  local holders = {}
   if st[1] == 'offered' then
     redis.call('ZREM', P .. 'offers', conv)
-    local names = (st[2] or '') ~= '' and {st[2]} or split(st[9] or '', ',')
-    for _, h in ipairs(names) do
-      local a = h ~= '' and agent_get(h) or nil
-      if a then
-        add_units(a, tonumber(st[6] or '1'), conv)
-        holders[#holders + 1] = a
-      end
-    end
+    holders = release_holders(conv, st[2], st[9], tonumber(st[6] or '1'))
   elseif st[1] == 'queued' then
     redis.call('ZREM', qkey(st[8] or '', 'wait'), conv)
     redis.call('ZREM', P .. 'waitdue', conv)
@@ -272,7 +265,7 @@ local function abandon(agent, conv)
              'abandoned', st[1])
   redis.call('EXPIRE', c, ttl)
   if st[5] and st[5] ~= '' then THREADS_DONE[#THREADS_DONE + 1] = st[5] end
-  for _, a in ipairs(holders) do pulled = pulled .. pull(a) end
+  local pulled = pull_holders(holders)
   stat('abandoned_' .. st[1])
   return decision(AGENT_OK, conv, '', 'abandoned', pb_uint(9, tonumber(st[3])) .. pulled)
 end

@@ -447,6 +447,29 @@ local function pull(a)
 end
 
 
+-- An offer ends without being taken (timeout, reject, the caller hung
+-- up): its holders (its agent, or with ring-all every agent rung; agent
+-- and rung are the conversation's fields) get their units back. Returns
+-- them, read in this call, to pull what waits once conv is placed.
+local function release_holders(conv, agent, rung, units)
+  local holders = {}
+  local names = (agent or '') ~= '' and {agent} or split(rung or '', ',')
+  for _, h in ipairs(names) do
+    local a = h ~= '' and agent_get(h) or nil
+    if a then
+      add_units(a, units, conv)
+      holders[#holders + 1] = a
+    end
+  end
+  return holders
+end
+
+local function pull_holders(holders)
+  local out = ''
+  for _, a in ipairs(holders) do out = out .. pull(a) end
+  return out
+end
+
 -- An offer that timed out (why "timeout") or was rejected ("rejected"):
 -- the agent gets its units back (and is set away after a timeout when the
 -- queue says so), the conversation is offered to the next candidate it was
@@ -461,15 +484,10 @@ local function reoffer(conv, why_, queues)
   if st[1] ~= 'offered' then return nil end
   local units, started = tonumber(st[3] or '1'), tonumber(st[5] or '0')
   local q = queues[st[6] or ''] or queue_of((st[6] or 'default') .. '|longest_idle|0|3600|0|3|0|')
-  -- the offer's holders: its agent, or (ring-all) every agent rung
-  local holders = {}
-  local names = (st[2] or '') ~= '' and {st[2]} or split(st[9] or '', ',')
-  for _, h in ipairs(names) do
-    local a = h ~= '' and agent_get(h) or nil
-    if a then
-      holders[#holders + 1] = a
-      add_units(a, units, conv)
-      if why_ == 'timeout' and q.away and a.status == 'available' then
+  local holders = release_holders(conv, st[2], st[9], units)
+  if why_ == 'timeout' and q.away then
+    for _, a in ipairs(holders) do
+      if a.status == 'available' then
         redis.call('HSET', P .. 'agent:' .. a.id, 'status', 'away', 'reason', 'offer_timeout')
         local prev = {status = a.status, free = a.free, last = a.last}
         a.status = 'away'
@@ -478,11 +496,7 @@ local function reoffer(conv, why_, queues)
     end
   end
   -- once the conversation is placed, the holders may pull what waits
-  local function pull_all()
-    local out = ''
-    for _, a in ipairs(holders) do out = out .. pull(a) end
-    return out
-  end
+  local function pull_all() return pull_holders(holders) end
   local pulled = ''
   redis.call('HSET', c, 'rung', '')
   stat('offer_' .. why_)
