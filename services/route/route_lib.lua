@@ -198,15 +198,23 @@ end
 
 -- (every decision explains up to CANDIDATES of these: the tags are
 -- constants: Candidate fields 1..3, in RoutingDecision field 13)
+-- (a handful of verdicts, encoded once per call; now_us likewise: every
+-- decision and assignment carries it)
+local VERDICT = {}
+local NOW6, NOW4 = pb_uint(6, now_us), pb_uint(4, now_us)
 local function candidate(agent, score, verdict)
-  local c = '\10' .. pb_varint(#agent) .. agent .. pb_uint(2, math.max(score, 0)) ..
-            '\26' .. pb_varint(#verdict) .. verdict
+  local v = VERDICT[verdict]
+  if not v then
+    v = '\26' .. pb_varint(#verdict) .. verdict
+    VERDICT[verdict] = v
+  end
+  local c = '\10' .. pb_varint(#agent) .. agent .. pb_uint(2, math.max(score, 0)) .. v
   return '\106' .. pb_varint(#c) .. c
 end
 
 local function decision(outcome, conv, agent, reason, extra)
   local d = pb_uint(1, outcome) .. pb_bytes(2, conv) .. pb_bytes(3, agent) ..
-            pb_bytes(4, reason) .. pb_uint(6, now_us) .. (extra or '')
+            pb_bytes(4, reason) .. NOW6 .. (extra or '')
   return pb_bytes(31, d)
 end
 
@@ -216,7 +224,7 @@ end
 
 local function assignment(conv, agent, strategy, started, q, offer_until)
   return pb_bytes(7, pb_bytes(1, conv) .. pb_bytes(2, agent) .. pb_bytes(3, strategy) ..
-                     pb_uint(4, now_us) .. pb_uint(5, started) .. pb_bytes(6, q) ..
+                     NOW4 .. pb_uint(5, started) .. pb_bytes(6, q) ..
                      pb_uint(7, offer_until))
 end
 
@@ -326,8 +334,13 @@ local function last_of(thread)
   return v
 end
 
+local WINDOWS = {} -- windows strings, split once per call
 local function preferred(q, thread, windows)
-  local w = split(windows, '|')
+  local w = WINDOWS[windows]
+  if not w then
+    w = split(windows, '|')
+    WINDOWS[windows] = w
+  end
   local last = last_of(thread)
   if not last then return nil end
   local f = split(last, '|')
