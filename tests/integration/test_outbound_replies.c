@@ -274,6 +274,33 @@ static int post_twilio(const char *fixture) {
   return rc;
 }
 
+/* The delivery events of channel on air's feed: how many, and (first not
+ * NULL) the oldest, unpacked (the caller frees it; NULL when none). */
+static int feed_deliveries(const char *channel, sb_envelope_t **first) {
+  int n = 0;
+  if (first)
+    *first = NULL;
+  redisReply *h = redisCommand(sb_teststack_redis(st), "XRANGE sb:{t:air}:feed:delivery - +");
+  for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
+    const redisReply *f = h->element[i]->element[1]; /* key, env */
+    sb_envelope_t *e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
+    if (e && e->delivery && strcmp(e->delivery->channel, channel) == 0 && n++ == 0 && first)
+      *first = e;
+    else
+      sb_envelope_free(e);
+  }
+  freeReplyObject(h);
+  return n;
+}
+
+/* Waits for channel's first delivery event on air's feed (NULL: none). */
+static sb_envelope_t *feed_delivery_wait(const char *channel, int *n) {
+  sb_envelope_t *e = NULL;
+  for (long long until = now_ms() + WAIT_MS; !e && now_ms() < until; usleep(50000))
+    *n = feed_deliveries(channel, &e);
+  return e;
+}
+
 static void conversation(const char *channel, const char *customer, char *out, size_t cap) {
   out[0] = '\0';
   for (long long until = now_ms() + WAIT_MS; !out[0] && now_ms() < until; usleep(50000)) {
@@ -705,29 +732,14 @@ static void messenger_delivery_receipts_name_the_conversation(void **state) {
       "{\"sender\":{\"id\":\"6783456789012345\"},\"recipient\":{\"id\":\"106540352242922\"},"
       "\"timestamp\":1749416470000,\"read\":{\"watermark\":1749416469000}}]}]}";
   assert_int_equal(post_meta(receipt, strlen(receipt)), 200);
-  sb_envelope_t *found = NULL;
-  int others = 0;
-  for (long long until = now_ms() + WAIT_MS; !found && now_ms() < until; usleep(50000)) {
-    redisReply *h = redisCommand(sb_teststack_redis(st), "XRANGE sb:{t:air}:feed:delivery - +");
-    others = 0;
-    for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
-      const redisReply *f = h->element[i]->element[1];
-      sb_envelope_t *e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
-      if (e && strcmp(e->delivery->channel, "messenger") == 0 && !found)
-        found = e;
-      else {
-        others += e && strcmp(e->delivery->channel, "messenger") == 0;
-        sb_envelope_free(e);
-      }
-    }
-    freeReplyObject(h);
-  }
+  int n = 0;
+  sb_envelope_t *found = feed_delivery_wait("messenger", &n);
   assert_non_null(found);
   assert_string_equal(found->conversation, conv);
   assert_string_equal(found->delivery->platform_message_id, "m_ack_ms_1");
   assert_string_equal(found->delivery->status, "delivered");
   assert_string_equal(found->delivery->purpose, "ack");
-  assert_int_equal(others, 0); /* the read watermark made none */
+  assert_int_equal(n, 1); /* the read watermark made none */
   sb_envelope_free(found);
 }
 
@@ -752,19 +764,8 @@ static void twilio_status_callbacks_name_the_conversation(void **state) {
   assert_string_equal(field(a, "authorization"), want);
   cJSON_Delete(ack);
   assert_int_equal(post_twilio("tests/fixtures/webhooks/twilio_status.form"), 200);
-  sb_envelope_t *found = NULL;
-  for (long long until = now_ms() + WAIT_MS; !found && now_ms() < until; usleep(50000)) {
-    redisReply *h = redisCommand(sb_teststack_redis(st), "XRANGE sb:{t:air}:feed:delivery - +");
-    for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements && !found; i++) {
-      const redisReply *f = h->element[i]->element[1];
-      sb_envelope_t *e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
-      if (e && strcmp(e->delivery->channel, "sms") == 0)
-        found = e;
-      else
-        sb_envelope_free(e);
-    }
-    freeReplyObject(h);
-  }
+  int n = 0;
+  sb_envelope_t *found = feed_delivery_wait("sms", &n);
   assert_non_null(found);
   assert_string_equal(found->conversation, conv);
   assert_string_equal(found->delivery->platform_message_id, TW_ACK_SID);
@@ -774,16 +775,7 @@ static void twilio_status_callbacks_name_the_conversation(void **state) {
   /* Twilio retries a callback it thinks failed: the same state is no event */
   assert_int_equal(post_twilio("tests/fixtures/webhooks/twilio_status.form"), 200);
   usleep(1500000); /* three sweeps */
-  redisReply *h = redisCommand(sb_teststack_redis(st), "XRANGE sb:{t:air}:feed:delivery - +");
-  int sms = 0;
-  for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
-    const redisReply *f = h->element[i]->element[1];
-    sb_envelope_t *e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
-    sms += e && strcmp(e->delivery->channel, "sms") == 0;
-    sb_envelope_free(e);
-  }
-  freeReplyObject(h);
-  assert_int_equal(sms, 1);
+  assert_int_equal(feed_deliveries("sms", NULL), 1);
 }
 
 static void move_private_redirect_goes_out_in_the_customers_language(void **state) {
