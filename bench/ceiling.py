@@ -26,11 +26,12 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sb_ports import free_port  # noqa: E402 (outside the ephemeral ports)
 
 GOAL_SHARE = 0.60
 READY_TIMEOUT_S = 10
@@ -51,12 +52,6 @@ ARGS = ["ev-__rand_int__", "x" * 64, "__rand_int__"]
 
 class InputError(Exception):
     pass
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli(port, *args):

@@ -38,13 +38,14 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sb_ports import free_port  # noqa: E402 (outside the ephemeral ports)
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPLICAS = {"ingest": 2, "classify": 2, "route": 2, "sla-timer": 2, "notify": 2}
@@ -53,12 +54,6 @@ NEXT = {"ingest": "classify", "classify": "route", "route": "sla-timer", "sla-ti
 LEASE_STAGES = ["classify", "route", "sla", "notify"]  # sbctl_stage_names
 READY_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30  # a graceful stop drains for at most --drain-timeout-ms (10 s)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def readyz(port):

@@ -24,6 +24,7 @@
  * Output: one JSON object on stdout.
  */
 #include "sb_envelope.h"
+#include "sb_port.h"
 #include "sb_redisd.h"
 #include "sb_time.h"
 
@@ -86,19 +87,6 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
                  o->tenants > 0 && o->load_per_s >= 0
              ? 0
              : -1;
-}
-
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t n = sizeof a;
-  int port = -1;
-  if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-      getsockname(fd, (struct sockaddr *)&a, &n) == 0)
-    port = ntohs(a.sin_port);
-  if (fd >= 0)
-    close(fd);
-  return port;
 }
 
 static redisContext *connect_url(const char *url) {
@@ -254,8 +242,8 @@ static pid_t spawn_sla(const char *self, const char *url, const char *tenants, i
   snprintf(slash ? slash + 1 : bin, sizeof bin - (size_t)(slash ? slash + 1 - bin : 0),
            "sb-sla-timer");
   snprintf(next, sizeof next, "tcp://127.0.0.1:%d", pull_port);
-  snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", free_port());
-  snprintf(admin, sizeof admin, "%d", free_port());
+  snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", sb_port_pick());
+  snprintf(admin, sizeof admin, "%d", sb_port_pick());
   pid_t pid = fork();
   if (pid == 0) {
     execl(bin, bin, "--redis-url", url, "--tenants", tenants, "--next", next, "--listen", listen,
@@ -313,7 +301,7 @@ int main(int argc, char **argv) {
 
   void *zctx = zmq_ctx_new();
   void *pull = zmq_socket(zctx, ZMQ_PULL);
-  int hwm = 0, pull_port = free_port();
+  int hwm = 0, pull_port = sb_port_pick();
   char ep[64];
   zmq_setsockopt(pull, ZMQ_RCVHWM, &hwm, sizeof hwm);
   snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", pull_port);

@@ -26,6 +26,7 @@
 
 #include "sb_error.h"
 #include "sb_log.h"
+#include "sb_port.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -97,24 +98,6 @@ static void log_int(sb_log_level_t lvl, const char *event, const char *k, long v
   char buf[32];
   snprintf(buf, sizeof buf, "%ld", v);
   sb_log(lvl, event, k, buf, NULL);
-}
-
-/* A loopback TCP port that was free a moment ago, or 0. */
-static int pick_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return 0;
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-      getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-    port = ntohs(a.sin_port);
-  close(fd);
-  return port;
 }
 
 /* redis.conf quotes paths with "..."; refuse paths that would need escapes. */
@@ -429,7 +412,7 @@ sb_redisd_t *sb_redisd_start(const sb_redisd_opts_t *opts) {
   int rc = make_dir(d);
   for (int i = 0; rc == 0 && i < SB_REDISD_PORT_ATTEMPTS; i++) {
     int fatal = 1;
-    d->port = pick_port();
+    d->port = sb_port_pick(); /* outside the ephemeral ports: see sb_port.h */
     rc = d->port > 0 ? write_conf(d) : SB_EIO;
     if (rc == 0)
       rc = run_once(d, &fatal);

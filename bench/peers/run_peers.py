@@ -46,12 +46,13 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from sb_ports import free_port  # noqa: E402 (outside the ephemeral ports)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -65,12 +66,6 @@ GOALS = {"bullmq": 5.0, "celery": 15.0}   # issue 7: switchboard >= 5x BullMQ, >
 
 def log(*a):
     print("run_peers:", *a, file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RedisServer:

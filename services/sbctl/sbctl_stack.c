@@ -1,5 +1,6 @@
 /* sbctl_stack: see sbctl_stack.h. */
 #include "sbctl_stack.h"
+#include "sb_port.h"
 #include "sb_redisd.h"
 #include "sb_service.h"
 #include "sb_time.h"
@@ -15,8 +16,6 @@
 
 #define STACK_READY_MS 20000
 #define STACK_STOP_MS 15000
-#define STACK_OFFSET_MIN 20000
-#define STACK_OFFSET_SPAN 20000
 #define STACK_OFFSET_TRIES 100
 #define STACK_START_TRIES 3 /* offsets tried when a service exits at start */
 #define STACK_LOG_TAIL 1500 /* bytes of a failed service's log shown */
@@ -31,28 +30,29 @@ struct sbctl_stack {
   pid_t pids[SBCTL_NSERVICES];
 };
 
-static int port_free(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  if (fd >= 0)
-    close(fd);
-  return ok;
-}
-
-/* An offset at which every default port of the stack is free. */
+/* An offset at which every default port of the stack is free, every one
+ * in sb_port_range (outside the kernel's ephemeral ports: see sb_port.h),
+ * or -1. */
 static int pick_offset(void) {
   static const int bases[] = {SB_PORT_INGEST_HTTP, SB_PORT_INGEST_ZMQ, SB_PORT_NOTIFY_PUB,
                               SB_PORT_CLASSIFY_IN, SB_PORT_ROUTE_IN, SB_PORT_SLA_IN,
                               SB_PORT_NOTIFY_IN, SB_PORT_ADMIN_INGEST, SB_PORT_ADMIN_CLASSIFY,
                               SB_PORT_ADMIN_ROUTE, SB_PORT_ADMIN_SLA, SB_PORT_ADMIN_NOTIFY};
+  int lo, hi, bmin = bases[0], bmax = bases[0];
+  for (size_t i = 1; i < sizeof bases / sizeof bases[0]; i++) {
+    bmin = bases[i] < bmin ? bases[i] : bmin;
+    bmax = bases[i] > bmax ? bases[i] : bmax;
+  }
+  sb_port_range(&lo, &hi);
+  int omin = lo - bmin > 1 ? lo - bmin : 1, omax = hi - bmax;
+  if (omax < omin)
+    return -1;
   srand((unsigned)(getpid() ^ sb_now_us()));
   for (int tries = 0; tries < STACK_OFFSET_TRIES; tries++) {
-    int off = STACK_OFFSET_MIN + rand() % STACK_OFFSET_SPAN;
+    int off = omin + rand() % (omax - omin + 1);
     int ok = 1;
     for (size_t i = 0; ok && i < sizeof bases / sizeof bases[0]; i++)
-      ok = port_free(bases[i] + off);
+      ok = sb_port_free(bases[i] + off);
     if (ok)
       return off;
   }

@@ -4,10 +4,13 @@
  * removed with the private Redis, so the message must carry it), not after
  * the 20 s readiness wait, even when what holds its port never answers.
  * (The retry at another offset, when sbctl picked the offset, is not
- * forced here: the offset is random.)
+ * forced here: the offset is random.) A stack whose offset sbctl picks has
+ * every port, its private Redis's included, outside the kernel's ephemeral
+ * range, where its own outgoing connections could take one first.
  */
 #include "sb_testutil.h"
 
+#include "sb_port.h"
 #include "sb_service.h"
 #include "sb_time.h"
 #include "sbctl_stack.h"
@@ -75,9 +78,41 @@ static void a_service_that_cannot_bind_is_reported_with_its_log(void **state) {
   close(fd);
 }
 
+static void a_picked_offset_keeps_every_port_out_of_the_ephemeral_range(void **state) {
+  (void)state;
+  char tenants[1024], bindir[1024];
+  snprintf(tenants, sizeof tenants, "%s/corpus/tenants.json", sb_test_source_dir());
+  snprintf(bindir, sizeof bindir, "%s", SB_BINARY_DIR);
+  int elo = 0, ehi = 0;
+  FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+  assert_non_null(f);
+  assert_int_equal(fscanf(f, "%d %d", &elo, &ehi), 2);
+  fclose(f);
+  sbctl_stack_opts_t o = {.tenants = tenants, .port_offset = -1, .bindir = bindir};
+  sbctl_stack_t *s = sbctl_stack_start(&o, NULL);
+  assert_non_null(s);
+  const int ports[] = {SB_PORT_INGEST_HTTP, SB_PORT_INGEST_ZMQ, SB_PORT_NOTIFY_PUB,
+                       SB_PORT_CLASSIFY_IN, SB_PORT_ROUTE_IN, SB_PORT_SLA_IN,
+                       SB_PORT_NOTIFY_IN, SB_PORT_ADMIN_INGEST, SB_PORT_ADMIN_CLASSIFY,
+                       SB_PORT_ADMIN_ROUTE, SB_PORT_ADMIN_SLA, SB_PORT_ADMIN_NOTIFY};
+  int off = sbctl_stack_offset(s);
+  for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+    int p = ports[i] + off;
+    if (p >= elo && p <= ehi)
+      fail_msg("port %d (offset %d) is in the ephemeral range %d-%d", p, off, elo, ehi);
+  }
+  const char *url = sbctl_stack_redis_url(s), *colon = strrchr(url, ':');
+  assert_non_null(colon);
+  int rp = atoi(colon + 1);
+  if (rp >= elo && rp <= ehi)
+    fail_msg("the private Redis's port %d (%s) is in the ephemeral range", rp, url);
+  sbctl_stack_stop(&s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_service_that_cannot_bind_is_reported_with_its_log),
+      cmocka_unit_test(a_picked_offset_keeps_every_port_out_of_the_ephemeral_range),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

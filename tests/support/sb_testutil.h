@@ -16,7 +16,8 @@
 const char *sb_test_source_dir(void);
 const char *sb_test_binary_dir(void);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago; 0 on failure. */
+/* A TCP port on 127.0.0.1 that was free a moment ago, outside the kernel's
+ * ephemeral ports (sb_port_pick); 0 on failure. */
 int sb_test_free_port(void);
 
 /* One HTTP/1.1 request to 127.0.0.1:port with Connection: close; the
