@@ -123,12 +123,20 @@ static int read_str(ctx_t *c, const cJSON *v, const char *path, int secret, char
   return *out ? 0 : SB_ENOMEM;
 }
 
-static int read_base(ctx_t *c, const cJSON *v, const char *path, char **out) {
+/* An http(s) URL, kept exactly (a URL the platform signs must match). */
+static int read_url(ctx_t *c, const cJSON *v, const char *path, char **out) {
   int rc = read_str(c, v, path, 0, out);
   if (rc)
     return rc;
   if (strncmp(*out, "http://", 7) && strncmp(*out, "https://", 8))
     return fail(c, "%s must start with http:// or https://", path);
+  return 0;
+}
+
+static int read_base(ctx_t *c, const cJSON *v, const char *path, char **out) {
+  int rc = read_url(c, v, path, out);
+  if (rc)
+    return rc;
   size_t n = strlen(*out);
   while (n > 0 && (*out)[n - 1] == '/')
     (*out)[--n] = '\0';
@@ -150,6 +158,15 @@ static int read_member(ctx_t *c, const cJSON *m, const char *path, sb_out_accoun
     return read_str(c, m, p, 0, &a->sender);
   if (strcmp(m->string, "api_base") == 0)
     return read_base(c, m, p, &a->api_base);
+  if (strcmp(m->string, "status_callback") == 0) {
+    if (strcmp(a->platform, "twilio") != 0)
+      return fail(c, "%s is for twilio accounts only", p);
+    if (cJSON_IsString(m) && !m->valuestring[0]) { /* "": no status callbacks */
+      free(a->status_callback);
+      return (a->status_callback = strdup("")) ? 0 : SB_ENOMEM;
+    }
+    return read_url(c, m, p, &a->status_callback);
+  }
   if (strcmp(m->string, "timeout_ms") == 0) {
     if (!cJSON_IsNumber(m) || m->valuedouble < 1 || m->valuedouble > SB_OUT_TIMEOUT_LIMIT_MS)
       return fail(c, "%s must be a number in 1..%d", p, SB_OUT_TIMEOUT_LIMIT_MS);
@@ -173,6 +190,11 @@ static int check_credentials(ctx_t *c, const char *path, sb_out_account_t *a,
   } else if (strcmp(a->platform, "twilio") == 0) {
     if (!a->token && acct->secret && !(a->token = strdup(acct->secret)))
       return SB_ENOMEM; /* the auth token */
+    /* Twilio calls back only where each message asks (or the number's own
+     * setting says): by default, the account's webhook, where ingest takes
+     * status callbacks as receipts */
+    if (!a->status_callback && acct->url && !(a->status_callback = strdup(acct->url)))
+      return SB_ENOMEM;
     if (!a->app_id || !a->sender || !a->token)
       return fail(c, "%s: twilio needs \"app_id\" (AccountSid), \"sender\" and an auth token", path);
   } else if (!a->token) {
@@ -281,6 +303,7 @@ void sb_out_config_destroy(sb_out_config_t **cp) {
     free(c->accounts[i].api_base);
     free(c->accounts[i].app_id);
     free(c->accounts[i].sender);
+    free(c->accounts[i].status_callback);
     wipe_free(c->accounts[i].token);
     wipe_free(c->accounts[i].app_secret);
   }

@@ -73,6 +73,9 @@ typedef struct {
   char *app_id;     /* WeChat */
   char *app_secret; /* WeChat */
   char *sender;     /* WhatsApp phone_number_id, Twilio "From" number */
+  /* Twilio: the StatusCallback URL each message asks status callbacks at
+   * (default: the account's signed webhook "url"), "" for none */
+  char *status_callback;
   int64_t timeout_ms;
 } sb_out_account_t;
 

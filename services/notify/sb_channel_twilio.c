@@ -5,7 +5,11 @@
  *   POST {base}/2010-04-01/Accounts/<AccountSid>/Messages.json
  *   Content-Type: application/x-www-form-urlencoded
  *   Authorization: Basic base64(<AccountSid>:<auth token>)
- *   To=<customer>&From=<sender>&Body=<text>
+ *   To=<customer>&From=<sender>&Body=<text>[&StatusCallback=<url>]
+ *
+ * StatusCallback (the account's status_callback: by default the webhook
+ * URL ingest verifies Twilio's signature against) is where Twilio posts the
+ * message's status changes; ingest turns them into delivery state.
  *
  * 201 (queued by Twilio) is sent, and the answer's "sid" is kept as
  * sent_id (status callbacks name it MessageSid); 429 and 5xx retry; other statuses (400
@@ -52,11 +56,13 @@ static int build(const sb_out_account_t *a, const sb_out_message_t *m, const cha
   EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)cred, n);
   snprintf(out->url, sizeof out->url, "%s/2010-04-01/Accounts/%s/Messages.json", a->api_base,
            a->app_id);
-  size_t cap = 3 * (strlen(m->to) + strlen(a->sender) + strlen(m->text)) + 32;
+  const char *callback = a->status_callback ? a->status_callback : "";
+  size_t cap = 3 * (strlen(m->to) + strlen(a->sender) + strlen(m->text) + strlen(callback)) + 64;
   if (!(out->body = calloc(1, cap)))
     return SB_ENOMEM;
   if (form_add(out->body, cap, "To", m->to) || form_add(out->body, cap, "From", a->sender) ||
       form_add(out->body, cap, "Body", m->text) ||
+      (*callback && form_add(out->body, cap, "StatusCallback", callback)) ||
       sb_out_request_header(out, "Content-Type: application/x-www-form-urlencoded") ||
       sb_out_request_header(out, "Authorization: Basic %s", b64)) {
     snprintf(why, whylen, "twilio: request too large");

@@ -757,6 +757,9 @@ static void twilio_status_callbacks_name_the_conversation(void **state) {
   const cJSON *a = cJSON_GetArrayItem(ack, 0);
   assert_string_equal(field(a, "content_type"), "application/x-www-form-urlencoded");
   assert_non_null(strstr(field(a, "body"), "From=%2B14155552671&Body=Thanks"));
+  /* Twilio is asked to post the message's status to the signed webhook */
+  assert_non_null(strstr(field(a, "body"), "&StatusCallback=https%3A%2F%2Fhooks.air.example%2Fwebhooks"
+                                           "%2Ftwilio%2F" TW_SID));
   char *basic = sb_test_openssl("base64 -A", TW_SID ":" TW_TOKEN, strlen(TW_SID ":" TW_TOKEN), NULL);
   char want[256];
   snprintf(want, sizeof want, "Basic %s", basic);

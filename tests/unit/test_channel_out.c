@@ -271,6 +271,17 @@ static void twilio_posts_a_form_with_basic_auth(void **state) {
   sb_channel_twilio.classify(&r, 429, "{\"code\":20429,\"message\":\"Too Many Requests\"}", &o);
   assert_int_equal(o.verdict, SB_OUT_RETRY);
   sb_out_request_clear(&r);
+  /* with a status callback URL, each message asks Twilio to call it */
+  a.status_callback = (char *)"https://hooks.example/webhooks/twilio/AC0123?x=1&y=2";
+  assert_int_equal(sb_channel_twilio.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), 0);
+  assert_string_equal(r.body, "To=%2B15551234567&From=%2B15550000000&Body=Hello%20there%20%26%20bye"
+                              "&StatusCallback=https%3A%2F%2Fhooks.example%2Fwebhooks%2Ftwilio%2FAC0123"
+                              "%3Fx%3D1%26y%3D2");
+  sb_out_request_clear(&r);
+  a.status_callback = (char *)""; /* none */
+  assert_int_equal(sb_channel_twilio.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), 0);
+  assert_null(strstr(r.body, "StatusCallback"));
+  sb_out_request_clear(&r);
 }
 
 static int parse(const char *notify, sb_out_config_t **c, char *err, size_t errlen) {
@@ -305,9 +316,26 @@ static void outbound_config_reads_accounts_and_defaults(void **state) {
   assert_int_equal(sb_out_config_find(c, "line", "ch-1")->timeout_ms, 7);
   assert_string_equal(sb_out_config_find(c, "twilio", "tw-1")->token, "tw-secret"); /* the auth token */
   assert_string_equal(sb_out_config_find(c, "twilio", "tw-1")->api_base, "https://api.twilio.com");
+  /* status callbacks go by default to the account's signed webhook URL */
+  assert_string_equal(sb_out_config_find(c, "twilio", "tw-1")->status_callback, "https://x.example/t");
+  assert_null(sb_out_config_find(c, "line", "ch-1")->status_callback); /* twilio only */
   assert_null(sb_out_config_find(c, "line", "ch-2"));
   sb_out_config_destroy(&c);
   assert_null(c);
+  /* set here (kept exactly, trailing '/' included), or "" for none */
+  assert_int_equal(parse("{\"outbound\": {\"accounts\": [{\"platform\": \"twilio\", \"account\": \"tw-1\","
+                         " \"app_id\": \"AC1\", \"sender\": \"+1555\","
+                         " \"status_callback\": \"https://cb.example/twilio/\"}]}}",
+                         &c, err, sizeof err),
+                   0);
+  assert_string_equal(sb_out_config_find(c, "twilio", "tw-1")->status_callback, "https://cb.example/twilio/");
+  sb_out_config_destroy(&c);
+  assert_int_equal(parse("{\"outbound\": {\"accounts\": [{\"platform\": \"twilio\", \"account\": \"tw-1\","
+                         " \"app_id\": \"AC1\", \"sender\": \"+1555\", \"status_callback\": \"\"}]}}",
+                         &c, err, sizeof err),
+                   0);
+  assert_string_equal(sb_out_config_find(c, "twilio", "tw-1")->status_callback, "");
+  sb_out_config_destroy(&c);
   assert_int_equal(parse(NULL, &c, err, sizeof err), 0);
   assert_int_equal(c->naccounts, 0);
   sb_out_config_destroy(&c);
@@ -340,6 +368,15 @@ static void outbound_config_errors_name_tenant_and_field(void **state) {
        "tenant acme: notify.outbound.accounts[1] repeats line account \"ch-1\""},
       {"{\"outbound\": {\"accounts\": [{\"platform\": \"twilio\", \"account\": \"tw-1\", \"app_id\": \"AC1\"}]}}",
        "tenant acme: notify.outbound.accounts[0]: twilio needs \"app_id\" (AccountSid), \"sender\" and an auth token"},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"twilio\", \"account\": \"tw-1\", \"app_id\": \"AC1\","
+       " \"sender\": \"+1555\", \"status_callback\": \"hooks.example/t\"}]}}",
+       "tenant acme: notify.outbound.accounts[0].status_callback must start with http:// or https://"},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"twilio\", \"account\": \"tw-1\", \"app_id\": \"AC1\","
+       " \"sender\": \"+1555\", \"status_callback\": 1}]}}",
+       "tenant acme: notify.outbound.accounts[0].status_callback must be a non-empty string"},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"line\", \"account\": \"ch-1\", \"token\": \"t\","
+       " \"status_callback\": \"https://x\"}]}}",
+       "tenant acme: notify.outbound.accounts[0].status_callback is for twilio accounts only"},
       {"{\"outbound\": {\"acounts\": []}}", "tenant acme: notify.outbound.acounts is not a known member"},
       {"{\"outbound\": {\"timeout_ms\": 0}}", "tenant acme: notify.outbound.timeout_ms must be a number in 1..120000"},
   };
