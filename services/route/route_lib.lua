@@ -197,9 +197,9 @@ end
 -- ------------------------------------------------------------- decisions
 
 -- (every decision explains up to CANDIDATES of these: the tags are
--- constants: Candidate fields 1..3, in RoutingDecision field 13)
--- (a handful of verdicts, encoded once per call; now_us likewise: every
--- decision and assignment carries it)
+-- constants: Candidate fields 1..3, in RoutingDecision field 13; the few
+-- verdicts are encoded once per call, and so is now_us, which every
+-- decision and assignment carries)
 local VERDICT = {}
 local NOW6, NOW4 = pb_uint(6, now_us), pb_uint(4, now_us)
 local function candidate(agent, score, verdict)
