@@ -407,6 +407,21 @@ static const char *rec_str(const cJSON *rec, const char *name) {
 
 /* sent_id: the platform's id of the message sent ("ok" only, may be NULL):
  * recorded with the send's conversation and purpose (hooks_done.lua). */
+/* A sent message's mark for hooks_done.lua (sent:<field> = mark, so that
+ * ingest can name the conversation of a receipt): field "<channel>:<sent
+ * id>", mark "<purpose>|<conversation>"; mark stays "" when the send's
+ * record lacks them or they do not fit (not recorded). */
+static void sent_mark(const send_t *s, const char *sent_id, char *field, size_t fcap, char *mark,
+                      size_t mcap) {
+  const char *ch = rec_str(s->rec, "ch"), *conv = rec_str(s->rec, "conv");
+  const char *purpose = rec_str(s->rec, "purpose");
+  if (!ch || !conv || !purpose)
+    return;
+  if (snprintf(field, fcap, "%s:%s", ch, sent_id) >= (int)fcap ||
+      snprintf(mark, mcap, "%s|%s", purpose, conv) >= (int)mcap)
+    mark[0] = '\0';
+}
+
 static void record(send_t *s, const char *outcome, int64_t due, const char *reason,
                    const char *entry, const char *sent_id) {
   acct_rt_t *a = s->a;
@@ -415,12 +430,8 @@ static void record(send_t *s, const char *outcome, int64_t due, const char *reas
   snprintf(due_s, sizeof due_s, "%lld", (long long)due);
   snprintf(max_s, sizeof max_s, "%lld", c->dlq_max > 0 ? c->dlq_max : 10000);
   snprintf(ttl_s, sizeof ttl_s, "%d", SB_OUT_ADDR_TTL_S);
-  const char *ch = rec_str(s->rec, "ch"), *conv = rec_str(s->rec, "conv");
-  const char *purpose = rec_str(s->rec, "purpose");
-  if (sent_id && *sent_id && ch && conv && purpose &&
-      (snprintf(field, sizeof field, "%s:%s", ch, sent_id) >= (int)sizeof field ||
-       snprintf(mark, sizeof mark, "%s|%s", purpose, conv) >= (int)sizeof mark))
-    mark[0] = '\0'; /* too long to be ours: not recorded */
+  if (sent_id && *sent_id)
+    sent_mark(s, sent_id, field, sizeof field, mark, sizeof mark);
   const char *argv[] = {a->t->stats_key, a->queue, s->key, s->token, outcome, due_s,
                         reason ? reason : "", entry ? entry : "", max_s,
                         mark[0] ? field : "", mark, ttl_s};

@@ -365,13 +365,13 @@ local function pick(q, units, thread, windows, skip, n)
       cands[1] = candidate(want, 0, 'unavailable')
     end
   end
-  local seen, all, want = {}, {}, math.max(n or 1, 1)
+  local seen, all, need = {}, {}, math.max(n or 1, 1)
   for _, c in ipairs(list) do
     if not seen[c[1]] then
       seen[c[1]] = true
       local verdict
-      local a = #all < want and agent_get(c[1]) or nil
-      if #all >= want then
+      local a = #all < need and agent_get(c[1]) or nil
+      if #all >= need then
         verdict = 'ranked_lower'
       elseif not a or a.status ~= 'available' then
         verdict = 'unavailable'
@@ -380,7 +380,7 @@ local function pick(q, units, thread, windows, skip, n)
       elseif not fair_ok(q, a.id) then
         verdict = 'fairness_cap'
       else
-        verdict = want > 1 and 'rung' or 'chosen'
+        verdict = need > 1 and 'rung' or 'chosen'
         all[#all + 1] = a
         if not chosen then
           chosen = a
@@ -390,7 +390,7 @@ local function pick(q, units, thread, windows, skip, n)
       cands[#cands + 1] = candidate(c[1], c[2], verdict)
     end
   end
-  if want > 1 and chosen and reason == q.strategy then reason = 'ring_all' end
+  if need > 1 and chosen and reason == q.strategy then reason = 'ring_all' end
   return chosen, reason, table.concat(cands), all
 end
 
