@@ -17,6 +17,11 @@
 #define PORT_MAX 65535
 
 void sb_port_range(int *lo, int *hi) {
+  static int range_lo = 0, range_hi = 0; /* read once per process */
+  if (range_lo > 0) {
+    *lo = range_lo, *hi = range_hi;
+    return;
+  }
   int elo = EPHEMERAL_LO_DEFAULT, ehi = EPHEMERAL_HI_DEFAULT;
   FILE *f = fopen(EPHEMERAL_FILE, "r");
   if (f) {
@@ -32,6 +37,7 @@ void sb_port_range(int *lo, int *hi) {
   } else {
     *lo = PORT_MIN, *hi = PORT_MAX;
   }
+  range_lo = *lo, range_hi = *hi;
 }
 
 int sb_port_free(int port) {

@@ -19,7 +19,8 @@
 /* The range [*lo, *hi] ports are picked from: [SB_PORT_SAFE_LOW, ephemeral
  * start - 1], else [ephemeral end + 1, 65535], whichever has
  * SB_PORT_ROOM_MIN ports; else the whole of [1024, 65535]. An unreadable
- * range file counts as Linux's default (32768-60999). */
+ * range file counts as Linux's default (32768-60999). Read once per
+ * process. */
 void sb_port_range(int *lo, int *hi);
 
 /* 1 when port can be bound on 127.0.0.1 now, else 0. */

@@ -10,32 +10,14 @@
  */
 #include "sb_testutil.h"
 
-#include "sb_port.h"
 #include "sb_service.h"
 #include "sb_time.h"
 #include "sbctl_stack.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-
-/* A listening socket on loopback port, or -1. */
-static int occupy(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 1)) {
-    if (fd >= 0)
-      close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 /* sbctl_stack_start with stderr captured into out (at most cap - 1 bytes). */
 static sbctl_stack_t *start_captured(const sbctl_stack_opts_t *o, char *out, size_t cap) {
@@ -61,7 +43,7 @@ static void a_service_that_cannot_bind_is_reported_with_its_log(void **state) {
   snprintf(bindir, sizeof bindir, "%s", SB_BINARY_DIR);
   int offset = 0, fd = -1;
   for (int o = 41000; fd < 0 && o < 41500; o += 37) /* notify starts first */
-    if ((fd = occupy(SB_PORT_ADMIN_NOTIFY + o)) >= 0)
+    if ((fd = sb_test_listen(SB_PORT_ADMIN_NOTIFY + o)) >= 0)
       offset = o;
   assert_true(fd >= 0);
   sbctl_stack_opts_t o = {.tenants = tenants, .port_offset = offset, .bindir = bindir};
@@ -84,10 +66,7 @@ static void a_picked_offset_keeps_every_port_out_of_the_ephemeral_range(void **s
   snprintf(tenants, sizeof tenants, "%s/corpus/tenants.json", sb_test_source_dir());
   snprintf(bindir, sizeof bindir, "%s", SB_BINARY_DIR);
   int elo = 0, ehi = 0;
-  FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-  assert_non_null(f);
-  assert_int_equal(fscanf(f, "%d %d", &elo, &ehi), 2);
-  fclose(f);
+  sb_test_ephemeral_range(&elo, &ehi);
   sbctl_stack_opts_t o = {.tenants = tenants, .port_offset = -1, .bindir = bindir};
   sbctl_stack_t *s = sbctl_stack_start(&o, NULL);
   assert_non_null(s);

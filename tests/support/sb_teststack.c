@@ -94,9 +94,10 @@ static sb_teststack_t *start_stack(const char *tenants_json, const char *appendf
     o.redis_url = redis_url;
     o.logdir = st->ext_dir;
   }
-  /* The free-port check and the services' binds are not atomic: another
-   * test's stack can take a port in between. A start that fails is tried
-   * again at another random offset. */
+  /* sbctl_stack_start itself starts again at another offset when a
+   * service exits at start (a port taken since it was picked); this loop
+   * covers the rest: a private Redis that fails to start, a service not
+   * ready in time on a loaded machine. */
   for (int attempt = 0; attempt < 3 && !st->stack; attempt++) {
     if (attempt)
       fprintf(stderr, "sb_teststack: start failed, trying again at another port offset\n");

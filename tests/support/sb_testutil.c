@@ -17,6 +17,31 @@ const char *sb_test_binary_dir(void) { return SB_BINARY_DIR; }
 
 int sb_test_free_port(void) { return sb_port_pick(); }
 
+int sb_test_listen(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return -1;
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 1)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void sb_test_ephemeral_range(int *lo, int *hi) {
+  FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+  assert_non_null(f);
+  assert_int_equal(fscanf(f, "%d %d", lo, hi), 2);
+  fclose(f);
+}
+
 /* The value of env_name in /proc/<pid>/environ, into val. */
 static int child_env(pid_t pid, const char *env_name, char *val, size_t cap) {
   char path[64], buf[8192];

@@ -20,6 +20,15 @@ const char *sb_test_binary_dir(void);
  * ephemeral ports (sb_port_pick); 0 on failure. */
 int sb_test_free_port(void);
 
+/* A socket listening on 127.0.0.1:port (SO_REUSEADDR), or -1: holds the
+ * port until closed. */
+int sb_test_listen(int port);
+
+/* The kernel's ephemeral port range, read from
+ * /proc/sys/net/ipv4/ip_local_port_range here (not through sb_port, which
+ * the tests check); fails the test when unreadable. */
+void sb_test_ephemeral_range(int *lo, int *hi);
+
 /* One HTTP/1.1 request to 127.0.0.1:port with Connection: close; the
  * body of the answer (malloc'd, at most max - 1 bytes read in all), or NULL
  * when nothing listens. For the tests' own stub servers. */

@@ -1,6 +1,6 @@
 /*
  * sb_port: ports for private stacks come from outside the kernel's
- * ephemeral range (read here from /proc, independently of sb_port.c), are
+ * ephemeral range (read from /proc by the test support, not sb_port.c), are
  * free when handed out, and one process never gets the same one twice in a
  * row; a port held by someone is not free.
  */
@@ -8,35 +8,12 @@
 
 #include "sb_port.h"
 
-#include <arpa/inet.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-
-static void ephemeral(int *lo, int *hi) {
-  FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-  assert_non_null(f);
-  assert_int_equal(fscanf(f, "%d %d", lo, hi), 2);
-  fclose(f);
-}
-
-static int listening(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 1)) {
-    if (fd >= 0)
-      close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 static void the_range_leaves_out_the_ephemeral_ports(void **state) {
   (void)state;
   int elo, ehi, lo, hi;
-  ephemeral(&elo, &ehi);
+  sb_test_ephemeral_range(&elo, &ehi);
   sb_port_range(&lo, &hi);
   assert_true(lo >= 1024 && lo < hi && hi <= 65535);
   if (elo - SB_PORT_SAFE_LOW >= SB_PORT_ROOM_MIN || 65535 - ehi >= SB_PORT_ROOM_MIN)
@@ -59,7 +36,7 @@ static void picked_ports_are_in_range_free_and_not_repeated(void **state) {
 
 static void a_held_port_is_not_free(void **state) {
   (void)state;
-  int p = sb_port_pick(), fd = listening(p);
+  int p = sb_port_pick(), fd = sb_test_listen(p);
   assert_true(fd >= 0);
   assert_int_equal(sb_port_free(p), 0);
   close(fd);
