@@ -27,17 +27,26 @@ static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
 static int is_empty(const char *s) { return !s || !*s; }
 
-/* Replaces *text with its redacted copy; records what kinds were found. */
-static int redact(sb_envelope_t *env) {
-  Switchboard__V1__Interaction *in = env->interaction;
+/* Replaces *field with its redacted copy; adds the kinds found to *found. */
+static int redact_field(char **field, unsigned *found) {
   char *out = NULL;
   size_t len = 0;
-  unsigned found = 0;
-  if (sb_pii_redact(in->text, strlen(in->text), SB_PII_MASK_ALL, &out, &len, &found))
+  unsigned kinds = 0;
+  if (sb_pii_redact(*field, strlen(*field), SB_PII_MASK_ALL, &out, &len, &kinds))
     return SB_ENOMEM;
-  if (in->text != protobuf_c_empty_string)
-    free(in->text);
-  in->text = out;
+  if (*field != protobuf_c_empty_string)
+    free(*field);
+  *field = out;
+  *found |= kinds;
+  return 0;
+}
+
+/* Redacts the text and the e-mail subject; records what kinds were found. */
+static int redact(sb_envelope_t *env) {
+  Switchboard__V1__Interaction *in = env->interaction;
+  unsigned found = 0;
+  if (redact_field(&in->text, &found) || redact_field(&in->subject, &found))
+    return SB_ENOMEM;
   if (!found)
     return 0;
   Switchboard__V1__Classification *c = env->classification;
@@ -75,8 +84,10 @@ static int check_interaction(sb_envelope_t *env, sb_admit_result_t *res) {
     return fail(res, SB_ADMIT_INVALID, "customer must be 1..%d bytes", SB_ADMIT_ATTR_MAX);
   if (strlen(in->text) > SB_ADMIT_TEXT_MAX)
     return fail(res, SB_ADMIT_INVALID, "text over %d bytes", SB_ADMIT_TEXT_MAX);
-  if (strlen(in->reply_token) > SB_ADMIT_ATTR_MAX || strlen(in->reply_chat) > SB_ADMIT_ATTR_MAX)
-    return fail(res, SB_ADMIT_INVALID, "reply_token or reply_chat over %d bytes", SB_ADMIT_ATTR_MAX);
+  if (strlen(in->reply_token) > SB_ADMIT_ATTR_MAX || strlen(in->reply_chat) > SB_ADMIT_ATTR_MAX ||
+      strlen(in->subject) > SB_ADMIT_ATTR_MAX)
+    return fail(res, SB_ADMIT_INVALID, "reply_token, reply_chat or subject over %d bytes",
+                SB_ADMIT_ATTR_MAX);
   snprintf(res->thread, sizeof res->thread, "%s:%s", sb_channel_name(in->channel), in->customer);
   snprintf(res->ident, sizeof res->ident, "%s", res->thread);
   if (in->customer_id != protobuf_c_empty_string) { /* ingest's to set */

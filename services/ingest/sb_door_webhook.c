@@ -321,6 +321,7 @@ static sb_envelope_t *envelope_of(sb_wh_item_t *it, const sb_account_t *acct) {
   in->reply_to = take(&it->reply_to);
   in->reply_token = take(&it->reply_token);
   in->reply_chat = take(&it->reply_chat);
+  in->subject = take(&it->subject);
   env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION;
   env->interaction = in;
   /* the display name ({customer_name} in notify's templates) and an X

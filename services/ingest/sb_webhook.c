@@ -58,7 +58,8 @@ void sb__wh_reason(char *err, size_t errlen, const char *fmt, ...) {
 static void item_strings_free(sb_wh_item_t *it, bool keep_id) {
   char **all[] = {&it->customer,    &it->text,        &it->reply_to,
                   &it->thread_hint, &it->author_name, &it->status,
-                  &it->reply_token, &it->reply_chat, &it->platform_message_id};
+                  &it->reply_token, &it->reply_chat, &it->subject,
+                  &it->platform_message_id};
   size_t n = sizeof all / sizeof all[0] - (keep_id ? 1 : 0);
   for (size_t i = 0; i < n; i++) {
     free(*all[i]);
@@ -708,6 +709,34 @@ static int email_threading(sb_wh_item_t *it, const char *headers) {
   return rc;
 }
 
+/* The Subject kept for an answer's "Re:": control characters (a folded
+ * header's CR LF, tabs) as spaces, cut at SB_WEBHOOK_SUBJECT_MAX before a
+ * UTF-8 continuation byte; invalid UTF-8 or only spaces: none. */
+static int email_subject(sb_wh_item_t *it, const char *subject) {
+  size_t n = subject != NULL ? strlen(subject) : 0;
+  if (n > SB_WEBHOOK_SUBJECT_MAX) {
+    n = SB_WEBHOOK_SUBJECT_MAX;
+    while (n > 0 && ((unsigned char)subject[n] & 0xC0) == 0x80) n--;
+  }
+  if (n == 0 || !sb_utf8_valid(subject, n)) return 0;
+  char *s = malloc(n + 1);
+  if (s == NULL) return SB_ENOMEM;
+  bool blank = true;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)subject[i];
+    s[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    if (s[i] != ' ') blank = false;
+  }
+  s[n] = '\0';
+  if (blank) {
+    free(s);
+    return 0;
+  }
+  free(it->subject);
+  it->subject = s;
+  return 0;
+}
+
 static int email_fields(sb_wh_item_t *it, const sb_form_t *f) {
   const char *headers = NULL, *from = NULL, *subject = NULL, *text = NULL,
              *html = NULL;
@@ -720,6 +749,7 @@ static int email_fields(sb_wh_item_t *it, const sb_form_t *f) {
   if (rc == 0) rc = email_id(it, headers, text);
   if (rc == 0) rc = email_from(it, from);
   if (rc == 0) rc = email_threading(it, headers);
+  if (rc == 0) rc = email_subject(it, subject);
   if (rc == 0) rc = sb__wh_set_text_take(it, email_text(subject, text, html));
   return rc;
 }

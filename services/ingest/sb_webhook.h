@@ -67,6 +67,7 @@
 #define SB_WEBHOOK_MAX_ITEMS 1000       /* items from one delivery */
 #define SB_WEBHOOK_TEXT_MAX (16 * 1024) /* bytes of an item's text */
 #define SB_WEBHOOK_ID_MAX 256           /* bytes of ids, names, statuses */
+#define SB_WEBHOOK_SUBJECT_MAX 256      /* bytes of an e-mail Subject kept for a reply */
 #define SB_WEBHOOK_MAX_DEPTH 32         /* [ and { nesting of a JSON body */
 #define SB_WEBHOOK_XML_MAX (64 * 1024)  /* bytes of a WeChat XML body */
 #define SB_WEBHOOK_XML_DEPTH 8          /* element nesting of a WeChat body */
@@ -92,6 +93,7 @@ typedef struct {
   char *author_name;
   char *reply_token; /* LINE: the event's replyToken (single use, ~1 min) */
   char *reply_chat;  /* Telegram group chat, LINE group or room it was written in, else NULL */
+  char *subject;     /* e-mail: the Subject, cleaned and cut (SB_WEBHOOK_SUBJECT_MAX), else NULL */
   int64_t followers; /* X author's followers_count, else 0 */
   int64_t time_ms;
   int redelivery;              /* the platform says it re-sends this item */
@@ -157,7 +159,9 @@ int sb_webhook_twilio_parse(const sb_form_t *form, sb_wh_batch_t *out,
  * display name; platform_message_id = Message-ID without its angle brackets
  * (when missing: "nomsgid-" and 32 hex digits of a hash of headers and
  * text, stable across redeliveries); reply_to = In-Reply-To;
- * thread_hint = the first id of References, else In-Reply-To.
+ * thread_hint = the first id of References, else In-Reply-To;
+ * subject = the Subject for an answer (control characters as spaces, cut
+ * at SB_WEBHOOK_SUBJECT_MAX; none when empty or not UTF-8).
  * text = subject, a blank line, then the body, cut at SB_WEBHOOK_TEXT_MAX on
  * a character boundary (long quoted histories are common). A message with
  * "Auto-Submitted" other than "no" (RFC 3834: vacation replies, bounces)

@@ -45,16 +45,7 @@ static int build(const sb_out_account_t *a, const sb_out_message_t *m, const cha
   cJSON_AddStringToObject(msg, "type", "text");
   cJSON_AddStringToObject(msg, "text", m->text);
   cJSON_AddItemToArray(cJSON_AddArrayToObject(b, "messages"), msg);
-  out->body = cJSON_PrintUnformatted(b);
-  cJSON_Delete(b);
-  if (!out->body)
-    return SB_ENOMEM;
-  if (sb_out_request_header(out, "Content-Type: application/json") ||
-      sb_out_request_header(out, "Authorization: Bearer %s", a->token)) {
-    snprintf(why, whylen, "line: channel token too long");
-    return SB_EINVAL;
-  }
-  return 0;
+  return sb_out_request_json_bearer(out, b, a->token, "line", "channel token", why, whylen);
 }
 
 static void classify(const sb_out_request_t *req, long status, const char *body,

@@ -59,16 +59,7 @@ static int build(const sb_out_account_t *a, const sb_out_message_t *m, const cha
     cJSON_AddStringToObject(b, "messaging_type", "RESPONSE");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "message"), "text", m->text);
   }
-  out->body = cJSON_PrintUnformatted(b);
-  cJSON_Delete(b);
-  if (!out->body)
-    return SB_ENOMEM;
-  if (sb_out_request_header(out, "Content-Type: application/json") ||
-      sb_out_request_header(out, "Authorization: Bearer %s", a->token)) {
-    snprintf(why, whylen, "meta: access token too long");
-    return SB_EINVAL;
-  }
-  return 0;
+  return sb_out_request_json_bearer(out, b, a->token, "meta", "access token", why, whylen);
 }
 
 static void classify(const sb_out_request_t *req, long status, const char *body,

@@ -15,7 +15,7 @@
 
 static const sb_channel_ops_t *const adapters[] = {
     &sb_channel_wechat, &sb_channel_telegram, &sb_channel_line, &sb_channel_meta,
-    &sb_channel_twilio};
+    &sb_channel_twilio, &sb_channel_email};
 
 const sb_channel_ops_t *sb_channel_find(const char *platform) {
   for (size_t i = 0; platform && i < sizeof adapters / sizeof adapters[0]; i++)
@@ -27,6 +27,20 @@ const sb_channel_ops_t *sb_channel_find(const char *platform) {
 void sb_out_request_clear(sb_out_request_t *r) {
   free(r->body);
   memset(r, 0, sizeof *r);
+}
+
+int sb_out_request_json_bearer(sb_out_request_t *r, cJSON *json, const char *token,
+                               const char *platform, const char *what, char *why, size_t whylen) {
+  r->body = cJSON_PrintUnformatted(json);
+  cJSON_Delete(json);
+  if (!r->body)
+    return SB_ENOMEM;
+  if (sb_out_request_header(r, "Content-Type: application/json") ||
+      sb_out_request_header(r, "Authorization: Bearer %s", token)) {
+    snprintf(why, whylen, "%s: %s too long", platform, what);
+    return SB_EINVAL;
+  }
+  return 0;
 }
 
 int sb_out_request_header(sb_out_request_t *r, const char *fmt, ...) {
@@ -167,6 +181,19 @@ static int read_member(ctx_t *c, const cJSON *m, const char *path, sb_out_accoun
     }
     return read_url(c, m, p, &a->status_callback);
   }
+  if (strcmp(m->string, "default_subject") == 0) {
+    if (strcmp(a->platform, "email") != 0)
+      return fail(c, "%s is for email accounts only", p);
+    int rc = read_str(c, m, p, 0, &a->default_subject);
+    if (rc)
+      return rc;
+    for (const char *s = a->default_subject; *s; s++)
+      if ((unsigned char)*s < 0x20 || *s == 0x7f)
+        return fail(c, "%s must not hold control characters", p);
+    if (strlen(a->default_subject) > SB_OUT_EMAIL_SUBJECT_MAX)
+      return fail(c, "%s is over %d bytes", p, SB_OUT_EMAIL_SUBJECT_MAX);
+    return 0;
+  }
   if (strcmp(m->string, "timeout_ms") == 0) {
     if (!cJSON_IsNumber(m) || m->valuedouble < 1 || m->valuedouble > SB_OUT_TIMEOUT_LIMIT_MS)
       return fail(c, "%s must be a number in 1..%d", p, SB_OUT_TIMEOUT_LIMIT_MS);
@@ -197,6 +224,12 @@ static int check_credentials(ctx_t *c, const char *path, sb_out_account_t *a,
       return SB_ENOMEM;
     if (!a->app_id || !a->sender || !a->token)
       return fail(c, "%s: twilio needs \"app_id\" (AccountSid), \"sender\" and an auth token", path);
+  } else if (strcmp(a->platform, "email") == 0) {
+    char name[SB_OUT_HEADER_MAX], addr[SB_OUT_HEADER_MAX];
+    if (!a->token || !a->sender)
+      return fail(c, "%s: email needs \"token\" (the SendGrid API key) and \"sender\"", path);
+    if (sb_out_email_sender(a->sender, name, sizeof name, addr, sizeof addr))
+      return fail(c, "%s.sender must be an address or \"Name <address>\"", path);
   } else if (!a->token) {
     return fail(c, "%s: %s needs \"token\"", path, a->platform);
   }
@@ -304,6 +337,7 @@ void sb_out_config_destroy(sb_out_config_t **cp) {
     free(c->accounts[i].app_id);
     free(c->accounts[i].sender);
     free(c->accounts[i].status_callback);
+    free(c->accounts[i].default_subject);
     wipe_free(c->accounts[i].token);
     wipe_free(c->accounts[i].app_secret);
   }

@@ -4,7 +4,8 @@
  * acknowledgement, a move-to-private redirect) through one small ops table
  * per platform (sb_channel_wechat.c, sb_channel_telegram.c,
  * sb_channel_line.c, sb_channel_meta.c for WhatsApp and Messenger,
- * sb_channel_twilio.c for SMS). An adapter is pure: it builds the HTTP request (URL,
+ * sb_channel_twilio.c for SMS, sb_channel_email.c for e-mail through
+ * SendGrid's Mail Send API). An adapter is pure: it builds the HTTP request (URL,
  * header lines, JSON body) from the account's credentials, the recipient's
  * address and the text, and classifies the platform's answer (status and
  * body) as sent, retry later (with the wait the platform asked for),
@@ -27,7 +28,11 @@
  * needs "token" (page or WhatsApp access token) and, for WhatsApp,
  * "sender" (the phone_number_id); Twilio needs "app_id" (the AccountSid),
  * "sender" (the From number) and the account's "secret" (the auth token,
- * also what signs its webhooks) unless "token" is given. api_base defaults to the platform's real API.
+ * also what signs its webhooks) unless "token" is given. E-mail (SendGrid)
+ * needs "token" (the API key) and "sender" ("help@acme.example" or
+ * "Acme Support <help@acme.example>"); "default_subject" is the subject of
+ * an answer to a mail that had none (default "Re: your message").
+ * api_base defaults to the platform's real API.
  * Secrets are literals or "env:NAME" (unset: a load error). Unknown
  * members are errors naming tenant and field.
  */
@@ -36,6 +41,7 @@
 
 #include "sb_tenants.h"
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +54,8 @@
 #define SB_OUT_TIMEOUT_LIMIT_MS 120000
 #define SB_OUT_TOKEN_MAX 1024
 #define SB_OUT_SENT_ID_MAX 128 /* a platform's id of a message sent, with its NUL */
+#define SB_OUT_EMAIL_SUBJECT_DEFAULT "Re: your message"
+#define SB_OUT_EMAIL_SUBJECT_MAX 200 /* bytes of a configured default_subject */
 /* LINE reply tokens are single-use and must be used soon after the webhook
  * (LINE documents about one minute); past this age we push instead. */
 #define SB_LINE_REPLY_TOKEN_TTL_MS 50000
@@ -72,10 +80,12 @@ typedef struct {
   char *token;      /* Telegram bot token, LINE channel access token */
   char *app_id;     /* WeChat */
   char *app_secret; /* WeChat */
-  char *sender;     /* WhatsApp phone_number_id, Twilio "From" number */
+  char *sender;     /* WhatsApp phone_number_id, Twilio "From" number, e-mail From address */
   /* Twilio: the StatusCallback URL each message asks status callbacks at
    * (default: the account's signed webhook "url"), "" for none */
   char *status_callback;
+  /* e-mail: the subject of an answer when the customer's had none */
+  char *default_subject;
   int64_t timeout_ms;
 } sb_out_account_t;
 
@@ -85,6 +95,8 @@ typedef struct {
   int64_t reply_token_ms;  /* when the reply token arrived */
   const char *text;        /* already redacted upstream; never logged */
   const char *channel;     /* "whatsapp", "messenger", "sms", ... (Meta picks its API) */
+  const char *subject;     /* e-mail: the customer's Subject (redacted), or NULL / "" */
+  const char *in_reply_to; /* e-mail: the Message-ID answered (no angle brackets), or NULL / "" */
 } sb_out_message_t;
 
 typedef struct {
@@ -129,6 +141,12 @@ extern const sb_channel_ops_t sb_channel_telegram;
 extern const sb_channel_ops_t sb_channel_line;
 extern const sb_channel_ops_t sb_channel_meta;
 extern const sb_channel_ops_t sb_channel_twilio;
+extern const sb_channel_ops_t sb_channel_email;
+
+/* E-mail: sender "help@acme.example" or "Acme Support <help@acme.example>"
+ * split into display name ("" when none) and address; SB_EINVAL when it is
+ * not one plain mailbox or does not fit. */
+int sb_out_email_sender(const char *sender, char *name, size_t ncap, char *addr, size_t acap);
 
 /* The adapter for a platform name ("telegram"), or NULL. */
 const sb_channel_ops_t *sb_channel_find(const char *platform);
@@ -137,6 +155,11 @@ void sb_out_request_clear(sb_out_request_t *r);
 /* Appends one "Name: value" header line; SB_ETOOBIG when full. */
 int sb_out_request_header(sb_out_request_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Sets r's body to json printed (json is deleted) with the headers
+ * "Content-Type: application/json" and "Authorization: Bearer <token>".
+ * 0, SB_ENOMEM, or SB_EINVAL with "<platform>: <what> too long" in why. */
+int sb_out_request_json_bearer(sb_out_request_t *r, cJSON *json, const char *token,
+                               const char *platform, const char *what, char *why, size_t whylen);
 /* The verdict of an HTTP status alone: 2xx sent; 408, 429, 5xx and no
  * response (0) retry; any other status dead. Fills out->reason. */
 void sb_out_http_verdict(const char *platform, long status, sb_out_result_t *out);

@@ -185,6 +185,10 @@ static char *address_of(const sb_out_plan_ctx_t *c, const sb_envelope_t *env) {
   cJSON_AddStringToObject(a, "name", in->author && in->author->name ? in->author->name : "");
   cJSON_AddStringToObject(a, "lang", cl && cl->language ? cl->language : "");
   cJSON_AddStringToObject(a, "ch", sb_channel_name(in->channel));
+  if (in->channel == SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL) { /* an answer threads on it */
+    cJSON_AddStringToObject(a, "subj", in->subject ? in->subject : "");
+    cJSON_AddStringToObject(a, "mid", in->platform_message_id ? in->platform_message_id : "");
+  }
   if (in->reply_token && *in->reply_token) { /* LINE: answer with it while fresh */
     cJSON_AddStringToObject(a, "rt", in->reply_token);
     cJSON_AddNumberToObject(a, "rtm", (double)(env->ingested_us / 1000));

@@ -2,7 +2,7 @@
  * token fetch) is read by each adapter's classify / token_parse: any body
  * and status must give one verdict with a reason, never a crash, and a
  * token only when the body really held one. The first byte picks the
- * adapter, the next two the HTTP status. */
+ * adapter (its high bit the request's mode), the next two the HTTP status. */
 #include "sb_channel_out.h"
 
 #include <stdint.h>
@@ -10,10 +10,10 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const char *const platforms[] = {"wechat", "telegram", "line", "meta", "twilio"};
+  static const char *const platforms[] = {"wechat", "telegram", "line", "meta", "twilio", "email"};
   if (size < 3)
     return 0;
-  const sb_channel_ops_t *ops = sb_channel_find(platforms[data[0] % 5]);
+  const sb_channel_ops_t *ops = sb_channel_find(platforms[(data[0] & 0x7f) % 6]);
   long status = (long)((data[1] << 8 | data[2]) % 600);
   char *body = malloc(size - 3 + 1);
   if (!ops || !body)

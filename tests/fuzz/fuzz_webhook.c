@@ -40,7 +40,7 @@ static void check_item(const sb_wh_item_t *it) {
   check(strlen(it->channel) > 0 && strlen(it->error) < sizeof it->error);
   if (it->error[0] != '\0') {
     check(!it->text && !it->customer && !it->status && !it->reply_to &&
-          !it->thread_hint && !it->author_name);
+          !it->thread_hint && !it->author_name && !it->subject);
     check_string(it->platform_message_id, SB_WEBHOOK_ID_MAX);
     return;
   }
@@ -49,6 +49,9 @@ static void check_item(const sb_wh_item_t *it) {
       it->thread_hint,         it->author_name, it->status};
   for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
     check_string(ids[i], SB_WEBHOOK_ID_MAX);
+  check_string(it->subject, SB_WEBHOOK_SUBJECT_MAX);
+  for (const char *c = it->subject; c && *c; c++) /* one line for a reply's Subject */
+    check((unsigned char)*c >= 0x20 && *c != 0x7f);
   if (it->text != NULL)
     check(strlen(it->text) <= SB_WEBHOOK_TEXT_MAX &&
           sb_utf8_valid(it->text, strlen(it->text)));

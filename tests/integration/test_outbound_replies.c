@@ -52,6 +52,9 @@
 #define TW_URL "https://hooks.air.example/webhooks/twilio/" TW_SID
 #define TW_SEND "/2010-04-01/Accounts/" TW_SID "/Messages.json"
 #define TW_ACK_SID "SM0a1b2c3d4e5f60718293a4b5c6d7e8f9" /* twilio_status.form's MessageSid */
+#define EMAIL_TOKEN "inbound-parse-token"
+#define SG_KEY "SG.test-key"
+#define SG_SEND "/v3/mail/send"
 #define OPENID "oLVPpjqs9BhvzwPj5A-vTYAX3GLc"
 #define NONCE "1372623149"
 #define OUT_MAX 16384
@@ -161,7 +164,8 @@ static char *tenants_json(void) {
            "{\"platform\":\"telegram\",\"id\":\"acmebot\",\"secret\":\"" TG_SECRET "\"},"
            "{\"platform\":\"line\",\"id\":\"acme-line\",\"secret\":\"" LINE_SECRET "\"},"
            "{\"platform\":\"meta\",\"id\":\"page-1\",\"secret\":\"" META_SECRET "\",\"verify_token\":\"vt\"},"
-           "{\"platform\":\"twilio\",\"id\":\"" TW_SID "\",\"secret\":\"" TW_TOKEN "\",\"url\":\"" TW_URL "\"}],"
+           "{\"platform\":\"twilio\",\"id\":\"" TW_SID "\",\"secret\":\"" TW_TOKEN "\",\"url\":\"" TW_URL "\"},"
+           "{\"platform\":\"email\",\"id\":\"support\",\"secret\":\"" EMAIL_TOKEN "\"}],"
            "\"notify\":{"
            "\"outbound\":{\"timeout_ms\":5000,\"accounts\":["
            "{\"platform\":\"wechat\",\"account\":\"gh-plain\",\"api_base\":\"http://127.0.0.1:%d\"},"
@@ -172,7 +176,9 @@ static char *tenants_json(void) {
            "{\"platform\":\"meta\",\"account\":\"page-1\",\"token\":\"" META_TOKEN "\","
            "\"sender\":\"" WA_PHONE_ID "\",\"api_base\":\"http://127.0.0.1:%d\"},"
            "{\"platform\":\"twilio\",\"account\":\"" TW_SID "\",\"app_id\":\"" TW_SID "\","
-           "\"sender\":\"+14155552671\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
+           "\"sender\":\"+14155552671\",\"api_base\":\"http://127.0.0.1:%d\"},"
+           "{\"platform\":\"email\",\"account\":\"support\",\"token\":\"" SG_KEY "\","
+           "\"sender\":\"Acme Air <support@acme-air.example>\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
            "\"templates\":{\"default_language\":\"en\","
            "\"ack\":{\"en\":\"Thanks for your message! We answer within {expected_response}.\","
            "\"fr\":\"Merci pour votre message ! Réponse sous {expected_response}.\"},"
@@ -189,7 +195,7 @@ static char *tenants_json(void) {
            "\"token\":\"" TG_LATE_BOT "\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
            "\"templates\":{\"default_language\":\"en\",\"late\":{\"en\":\"Sorry for the wait: an agent is on it.\"}},"
            "\"breach_ack\":{\"template\":\"late\"}}}]}",
-           stub_port, stub_port, stub_port, stub_port, stub_port, stub_port);
+           stub_port, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port);
   return t;
 }
 
@@ -272,6 +278,29 @@ static int post_twilio(const char *fixture) {
   int rc = ingest("/webhooks/twilio/" TW_SID, header, "application/x-www-form-urlencoded", body, len);
   free(body);
   return rc;
+}
+
+/* An inbound-parse e-mail (multipart/form-data, as SendGrid posts it)
+ * from Ana, with its Message-ID, References and Subject. */
+static int post_email(const char *message_id, const char *references, const char *subject,
+                      const char *text) {
+  char body[4096], refs[512] = "";
+  if (references)
+    snprintf(refs, sizeof refs, "In-Reply-To: <sg-0a1b2c@sendgrid.example>\r\nReferences: %s\r\n",
+             references);
+  int n = snprintf(body, sizeof body,
+                   "--xYzZY\r\nContent-Disposition: form-data; name=\"headers\"\r\n\r\n"
+                   "From: Ana Silva <Ana.Silva@Example.org>\r\nMessage-ID: <%s>\r\n%s"
+                   "Subject: %s\r\nTo: Acme Air <support@acme-air.example>\r\n"
+                   "\r\n--xYzZY\r\nContent-Disposition: form-data; name=\"from\"\r\n\r\n"
+                   "Ana Silva <Ana.Silva@Example.org>\r\n"
+                   "--xYzZY\r\nContent-Disposition: form-data; name=\"subject\"\r\n\r\n%s\r\n"
+                   "--xYzZY\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n%s\r\n"
+                   "--xYzZY--\r\n",
+                   message_id, refs, subject, subject, text);
+  assert_true(n > 0 && (size_t)n < sizeof body);
+  return ingest("/webhooks/email/support?token=" EMAIL_TOKEN, NULL,
+                "multipart/form-data; boundary=xYzZY", body, (size_t)n);
 }
 
 /* The delivery events of channel on air's feed: how many, and (first not
@@ -781,6 +810,98 @@ static void twilio_status_callbacks_name_the_conversation(void **state) {
   assert_int_equal(feed_deliveries("sms", NULL), 1);
 }
 
+/* One SendGrid request's JSON body: asserts it goes to Ana from the
+ * tenant's sender with the key, "Re:" her (redacted) subject, threaded on
+ * her message mid; returns the text sent. */
+static char *sendgrid_check(const cJSON *req, const char *mid) {
+  assert_string_equal(field(req, "authorization"), "Bearer " SG_KEY);
+  assert_string_equal(field(req, "content_type"), "application/json");
+  cJSON *j = cJSON_Parse(field(req, "body"));
+  assert_non_null(j);
+  const cJSON *to = cJSON_GetArrayItem(
+      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "personalizations"), 0), "to"), 0);
+  assert_string_equal(cJSON_GetObjectItem(to, "email")->valuestring, "ana.silva@example.org");
+  const cJSON *from = cJSON_GetObjectItem(j, "from");
+  assert_string_equal(cJSON_GetObjectItem(from, "email")->valuestring, "support@acme-air.example");
+  assert_string_equal(cJSON_GetObjectItem(from, "name")->valuestring, "Acme Air");
+  const char *subject = cJSON_GetObjectItem(j, "subject")->valuestring;
+  assert_true(strcmp(subject, "Re: Lost bag, card [CARD] charged") == 0 ||
+              strcmp(subject, "Re: Lost bag") == 0);
+  char want[256];
+  snprintf(want, sizeof want, "<%s>", mid);
+  const cJSON *h = cJSON_GetObjectItem(j, "headers");
+  assert_string_equal(cJSON_GetObjectItem(h, "In-Reply-To")->valuestring, want);
+  assert_string_equal(cJSON_GetObjectItem(h, "References")->valuestring, want);
+  const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "content"), 0);
+  assert_string_equal(cJSON_GetObjectItem(c, "type")->valuestring, "text/plain");
+  char *text = strdup(cJSON_GetObjectItem(c, "value")->valuestring);
+  cJSON_Delete(j);
+  return text;
+}
+
+/* The agent a conversation is assigned to (waits for it). */
+static void owner_of(const char *conv, char *out, size_t cap) {
+  out[0] = '\0';
+  for (long long until = now_ms() + WAIT_MS; !out[0] && now_ms() < until; usleep(50000)) {
+    redisReply *r = redisCommand(sb_teststack_redis(st), "HMGET sb:{t:air}:conv:%s state agent", conv);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->element[0]->str && !strcmp(r->element[0]->str, "assigned"))
+      snprintf(out, cap, "%s", r->element[1]->str ? r->element[1]->str : "");
+    freeReplyObject(r);
+  }
+  assert_true(out[0] != '\0');
+}
+
+/* E-mail: the acknowledgement and the owner's answer go out through
+ * SendGrid's Mail Send API as "Re:" the customer's subject (with the card
+ * number she put in it redacted) and threaded on her mail; her answer to
+ * ours (References start with her first mail, In-Reply-To names ours,
+ * which we never saw) stays in the conversation, and the next answer
+ * threads on it. */
+static void email_answers_go_out_through_sendgrid_threaded(void **state) {
+  (void)state;
+  char conv[128], conv2[128], who[64];
+  agent("login-em", "login", "em", NULL); /* someone free, whoever bo holds by now */
+  assert_int_equal(post_email("ana-1@mail.example.org", NULL, "Lost bag, card 5555 5555 5555 4444 charged",
+                              "My bag did not arrive."),
+                   200);
+  conversation("email", "ana.silva@example.org", conv, sizeof conv);
+  cJSON *ack = stub_wait(SG_SEND, "We answer within", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(ack), 1);
+  char *text = sendgrid_check(cJSON_GetArrayItem(ack, 0), "ana-1@mail.example.org");
+  assert_string_equal(text, "Thanks for your message! We answer within 10 min.");
+  free(text);
+  assert_null(strstr(field(cJSON_GetArrayItem(ack, 0), "body"), "5555"));
+  cJSON_Delete(ack);
+
+  owner_of(conv, who, sizeof who);
+  reply("r-email-1", who, conv, "Your bag is at the desk.");
+  cJSON *r = stub_wait(SG_SEND, "Your bag is at the desk", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  free(sendgrid_check(cJSON_GetArrayItem(r, 0), "ana-1@mail.example.org"));
+  cJSON_Delete(r);
+
+  assert_int_equal(post_email("ana-2@mail.example.org",
+                              "<ana-1@mail.example.org> <sg-0a1b2c@sendgrid.example>", "Re: Lost bag",
+                              "Thanks, which desk?"),
+                   200);
+  /* notify keeps her latest mail as what answers thread on */
+  int seen = 0;
+  for (long long until = now_ms() + WAIT_MS; !seen && now_ms() < until; usleep(50000)) {
+    redisReply *a = redisCommand(sb_teststack_redis(st), "GET sb:{t:air}:out:addr:%s", conv);
+    seen = a && a->type == REDIS_REPLY_STRING && strstr(a->str, "ana-2@mail.example.org");
+    freeReplyObject(a);
+  }
+  assert_true(seen);
+  conversation("email", "ana.silva@example.org", conv2, sizeof conv2);
+  assert_string_equal(conv2, conv);
+  reply("r-email-2", who, conv, "Desk 4, terminal 2.");
+  r = stub_wait(SG_SEND, "Desk 4", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  free(sendgrid_check(cJSON_GetArrayItem(r, 0), "ana-2@mail.example.org"));
+  cJSON_Delete(r);
+  assert_int_equal(stub_count(SG_SEND, "We answer within"), 1); /* no second acknowledgement */
+}
+
 static void move_private_redirect_goes_out_in_the_customers_language(void **state) {
   (void)state;
   char conv[128], msg[256];
@@ -845,6 +966,7 @@ int main(void) {
       cmocka_unit_test(whatsapp_ack_and_reply_use_the_cloud_api),
       cmocka_unit_test(messenger_delivery_receipts_name_the_conversation),
       cmocka_unit_test(twilio_status_callbacks_name_the_conversation),
+      cmocka_unit_test(email_answers_go_out_through_sendgrid_threaded),
       cmocka_unit_test(move_private_redirect_goes_out_in_the_customers_language),
       cmocka_unit_test(notify_never_logs_message_text),
   };

@@ -221,9 +221,44 @@ static void a_zmq_voice_event_is_checked_like_json(void **state) {
   sb_envelope_free(env);
 }
 
+/* An e-mail's subject (kept for the answer's "Re:") is redacted like its
+ * text, and bounded. */
+static void an_email_subject_is_redacted_and_bounded(void **state) {
+  (void)state;
+  sb_envelope_t *env = calloc(1, sizeof *env);
+  switchboard__v1__envelope__init(env);
+  env->id = strdup("e1");
+  env->source = strdup("/email/support");
+  env->type = strdup(SB_TYPE_INTERACTION);
+  env->specversion = strdup("1.0");
+  env->tenant = strdup("acme");
+  Switchboard__V1__Interaction *in = calloc(1, sizeof *in);
+  switchboard__v1__interaction__init(in);
+  in->channel = SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL;
+  in->customer = strdup("ana@example.com");
+  in->text = strdup("see subject");
+  in->subject = strdup("card 5555 5555 5555 4444 refused");
+  env->body_case = SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION;
+  env->interaction = in;
+  sb_admit_result_t r;
+  assert_int_equal(sb_admit_envelope(env, tenants, &r), 0);
+  assert_string_equal(in->subject, "card [CARD] refused");
+  assert_non_null(env->classification);
+  assert_string_equal(env->classification->pii[0]->type, "card");
+  free(in->subject);
+  in->subject = malloc(SB_ADMIT_ATTR_MAX + 2);
+  memset(in->subject, 'a', SB_ADMIT_ATTR_MAX + 1);
+  in->subject[SB_ADMIT_ATTR_MAX + 1] = '\0';
+  assert_int_equal(sb_admit_envelope(env, tenants, &r), -1);
+  assert_int_equal(r.status, SB_ADMIT_INVALID);
+  assert_non_null(strstr(r.reason, "subject"));
+  sb_envelope_free(env);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_message_gets_its_key_thread_and_redacted_text),
+      cmocka_unit_test(an_email_subject_is_redacted_and_bounded),
       cmocka_unit_test(the_key_depends_on_source_and_id_only),
       cmocka_unit_test(an_unknown_tenant_is_told_apart_from_malformed),
       cmocka_unit_test(an_unknown_type_is_refused),

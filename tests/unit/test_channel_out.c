@@ -20,7 +20,8 @@ static const char TENANTS[] =
     "  {\"platform\": \"telegram\", \"id\": \"bot-1\", \"secret\": \"s\"},"
     "  {\"platform\": \"line\", \"id\": \"ch-1\", \"secret\": \"s\"},"
     "  {\"platform\": \"meta\", \"id\": \"page-1\", \"secret\": \"s\", \"verify_token\": \"v\"},"
-    "  {\"platform\": \"twilio\", \"id\": \"tw-1\", \"secret\": \"tw-secret\", \"url\": \"https://x.example/t\"}]},"
+    "  {\"platform\": \"twilio\", \"id\": \"tw-1\", \"secret\": \"tw-secret\", \"url\": \"https://x.example/t\"},"
+    "  {\"platform\": \"email\", \"id\": \"support\", \"secret\": \"inbound-token\"}]},"
     " {\"id\": \"other\", \"accounts\": [{\"platform\": \"telegram\", \"id\": \"bot-9\", \"secret\": \"s\"}]}]}";
 
 static sb_tenants_t *tenants(void) {
@@ -284,6 +285,129 @@ static void twilio_posts_a_form_with_basic_auth(void **state) {
   sb_out_request_clear(&r);
 }
 
+/* A member of the first element of array member name of o. */
+static const cJSON *first_of(const cJSON *o, const char *name) {
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, name);
+  assert_true(cJSON_IsArray(a) && cJSON_GetArraySize(a) >= 1);
+  return cJSON_GetArrayItem(a, 0);
+}
+
+/* SendGrid v3 Mail Send: the answer is "Re:" the customer's subject and
+ * names the customer's mail in In-Reply-To and References, so that it
+ * threads in their client and their next mail threads back here. */
+static void email_answers_through_sendgrid_threaded_on_the_customers_mail(void **state) {
+  (void)state;
+  sb_out_account_t a = account("email", "SG.key-123");
+  a.sender = (char *)"Acme Support <help@acme.example>";
+  sb_out_message_t m = {.to = "ana@example.com",
+                        .text = "Your refund left today.\nAna from Acme",
+                        .channel = "email",
+                        .subject = "Refund for order 1042",
+                        .in_reply_to = "CAF1x=abc@mail.example.com"};
+  sb_out_request_t r;
+  char why[128] = "";
+  assert_int_equal(sb_channel_email.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), 0);
+  assert_string_equal(r.url, "http://127.0.0.1:9/v3/mail/send");
+  assert_int_equal(r.nheaders, 2);
+  assert_string_equal(r.headers[0], "Content-Type: application/json");
+  assert_string_equal(r.headers[1], "Authorization: Bearer SG.key-123");
+  cJSON *j = body_of(&r);
+  assert_string_equal(str(first_of(first_of(j, "personalizations"), "to"), "email"), "ana@example.com");
+  const cJSON *from = cJSON_GetObjectItemCaseSensitive(j, "from");
+  assert_string_equal(str(from, "email"), "help@acme.example");
+  assert_string_equal(str(from, "name"), "Acme Support");
+  assert_string_equal(str(j, "subject"), "Re: Refund for order 1042");
+  assert_string_equal(str(first_of(j, "content"), "type"), "text/plain");
+  assert_string_equal(str(first_of(j, "content"), "value"), "Your refund left today.\nAna from Acme");
+  const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "headers");
+  assert_string_equal(str(h, "In-Reply-To"), "<CAF1x=abc@mail.example.com>");
+  assert_string_equal(str(h, "References"), "<CAF1x=abc@mail.example.com>");
+  cJSON_Delete(j);
+  sb_out_request_clear(&r);
+
+  /* a subject that already answers keeps its own "RE:"; a plain sender has
+   * no name; a mail that had no Message-ID (ingest's stand-in) gets no
+   * threading headers */
+  a.sender = (char *)"help@acme.example";
+  m.subject = "RE: Refund for order 1042";
+  m.in_reply_to = "nomsgid-0123456789abcdef0123456789abcdef";
+  assert_int_equal(sb_channel_email.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), 0);
+  j = body_of(&r);
+  assert_string_equal(str(j, "subject"), "RE: Refund for order 1042");
+  assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "from"), "name"));
+  assert_null(cJSON_GetObjectItemCaseSensitive(j, "headers"));
+  cJSON_Delete(j);
+  sb_out_request_clear(&r);
+
+  /* no subject (or only spaces): the default, or the account's own */
+  m.subject = "   ";
+  m.in_reply_to = NULL;
+  assert_int_equal(sb_channel_email.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), 0);
+  j = body_of(&r);
+  assert_string_equal(str(j, "subject"), SB_OUT_EMAIL_SUBJECT_DEFAULT);
+  cJSON_Delete(j);
+  sb_out_request_clear(&r);
+  a.default_subject = (char *)"Votre message";
+  m.subject = NULL;
+  assert_int_equal(sb_channel_email.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), 0);
+  j = body_of(&r);
+  assert_string_equal(str(j, "subject"), "Votre message");
+  cJSON_Delete(j);
+  sb_out_request_clear(&r);
+
+  /* a recipient that is not one mailbox is refused before any request */
+  const char *bad[] = {"", "ana", "ana@", "@example.com", "a b@example.com", "ana@x@y",
+                       "Ana <ana@example.com>", "ana@example.com,bob@example.com"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    m.to = bad[i];
+    why[0] = '\0';
+    assert_int_equal(sb_channel_email.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), SB_EINVAL);
+    assert_string_equal(why, bad[i][0] ? "email: recipient is not an e-mail address" : "email: no recipient");
+    sb_out_request_clear(&r);
+  }
+
+  /* 202 is sent (SendGrid names the message only in a header: no sent_id);
+   * 429 and 5xx retry; 400 and 401 are permanent, with SendGrid's reason */
+  sb_out_result_t o;
+  sb_channel_email.classify(&r, 202, "", &o);
+  assert_int_equal(o.verdict, SB_OUT_SENT);
+  assert_string_equal(o.sent_id, "");
+  sb_channel_email.classify(&r, 400,
+                            "{\"errors\":[{\"message\":\"Does not contain a valid address.\","
+                            "\"field\":\"personalizations.0.to.0.email\",\"help\":null}]}",
+                            &o);
+  assert_int_equal(o.verdict, SB_OUT_DEAD);
+  assert_string_equal(o.reason,
+                      "email 400: Does not contain a valid address. field personalizations.0.to.0.email");
+  sb_channel_email.classify(&r, 401, "{\"errors\":[{\"field\":null,\"message\":\"The provided authorization "
+                                     "grant is invalid, expired, or revoked\"}]}", &o);
+  assert_int_equal(o.verdict, SB_OUT_DEAD);
+  assert_non_null(strstr(o.reason, "authorization grant"));
+  sb_channel_email.classify(&r, 429, "{\"errors\":[{\"message\":\"too many requests\"}]}", &o);
+  assert_int_equal(o.verdict, SB_OUT_RETRY);
+  sb_channel_email.classify(&r, 503, "<html>busy</html>", &o);
+  assert_int_equal(o.verdict, SB_OUT_RETRY);
+}
+
+static void email_sender_is_one_mailbox_with_an_optional_name(void **state) {
+  (void)state;
+  char name[64], addr[64];
+  assert_int_equal(sb_out_email_sender("Acme Support <help@acme.example>", name, sizeof name, addr,
+                                       sizeof addr),
+                   0);
+  assert_string_equal(name, "Acme Support");
+  assert_string_equal(addr, "help@acme.example");
+  assert_int_equal(sb_out_email_sender("help@acme.example", name, sizeof name, addr, sizeof addr), 0);
+  assert_string_equal(name, "");
+  assert_string_equal(addr, "help@acme.example");
+  const char *bad[] = {"Acme", "Acme <help@acme.example", "Acme <help@acme.example> x",
+                       "<help>", "a@b, c@d", "Acme\r\nBcc: x <help@acme.example>"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(sb_out_email_sender(bad[i], name, sizeof name, addr, sizeof addr), SB_EINVAL);
+  /* too long for the caller's buffer */
+  assert_int_equal(sb_out_email_sender("help@acme.example", name, sizeof name, addr, 8), SB_EINVAL);
+}
+
 static int parse(const char *notify, sb_out_config_t **c, char *err, size_t errlen) {
   sb_tenants_t *t = tenants();
   int rc = sb_out_config_parse(t, "acme", notify, c, err, errlen);
@@ -301,9 +425,16 @@ static void outbound_config_reads_accounts_and_defaults(void **state) {
                  "{\"platform\": \"wechat\", \"account\": \"oa-1\", \"app_secret\": \"x\","
                  " \"api_base\": \"http://127.0.0.1:1234/\"},"
                  "{\"platform\": \"line\", \"account\": \"ch-1\", \"token\": \"CAT\", \"timeout_ms\": 7},"
-                 "{\"platform\": \"twilio\", \"account\": \"tw-1\", \"app_id\": \"AC1\", \"sender\": \"+1555\"}]}}",
+                 "{\"platform\": \"twilio\", \"account\": \"tw-1\", \"app_id\": \"AC1\", \"sender\": \"+1555\"},"
+                 "{\"platform\": \"email\", \"account\": \"support\", \"token\": \"SG.k\","
+                 " \"sender\": \"Acme <help@acme.example>\", \"default_subject\": \"Votre message\"}]}}",
                  &c, err, sizeof err);
   assert_int_equal(rc, 0);
+  const sb_out_account_t *em = sb_out_config_find(c, "email", "support");
+  assert_non_null(em);
+  assert_string_equal(em->api_base, "https://api.sendgrid.com");
+  assert_string_equal(em->sender, "Acme <help@acme.example>");
+  assert_string_equal(em->default_subject, "Votre message");
   const sb_out_account_t *tg = sb_out_config_find(c, "telegram", "bot-1");
   assert_non_null(tg);
   assert_string_equal(tg->token, "999:XYZ");
@@ -377,6 +508,17 @@ static void outbound_config_errors_name_tenant_and_field(void **state) {
       {"{\"outbound\": {\"accounts\": [{\"platform\": \"line\", \"account\": \"ch-1\", \"token\": \"t\","
        " \"status_callback\": \"https://x\"}]}}",
        "tenant acme: notify.outbound.accounts[0].status_callback is for twilio accounts only"},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"email\", \"account\": \"support\", \"token\": \"k\"}]}}",
+       "tenant acme: notify.outbound.accounts[0]: email needs \"token\" (the SendGrid API key) and \"sender\""},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"email\", \"account\": \"support\", \"token\": \"k\","
+       " \"sender\": \"help at acme\"}]}}",
+       "tenant acme: notify.outbound.accounts[0].sender must be an address or \"Name <address>\""},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"email\", \"account\": \"support\", \"token\": \"k\","
+       " \"sender\": \"h@a.example\", \"default_subject\": \"a\\r\\nBcc: x@y\"}]}}",
+       "tenant acme: notify.outbound.accounts[0].default_subject must not hold control characters"},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"line\", \"account\": \"ch-1\", \"token\": \"t\","
+       " \"default_subject\": \"x\"}]}}",
+       "tenant acme: notify.outbound.accounts[0].default_subject is for email accounts only"},
       {"{\"outbound\": {\"acounts\": []}}", "tenant acme: notify.outbound.acounts is not a known member"},
       {"{\"outbound\": {\"timeout_ms\": 0}}", "tenant acme: notify.outbound.timeout_ms must be a number in 1..120000"},
   };
@@ -410,7 +552,8 @@ static void http_status_alone_and_urlencoding(void **state) {
 /* ---- sb_channel_plan: what an envelope sends ---------------------------------- */
 
 static const char PLAN_NOTIFY[] =
-    "{\"outbound\": {\"accounts\": [{\"platform\": \"telegram\", \"account\": \"bot-1\", \"token\": \"t\"}]},"
+    "{\"outbound\": {\"accounts\": [{\"platform\": \"telegram\", \"account\": \"bot-1\", \"token\": \"t\"},"
+    "  {\"platform\": \"email\", \"account\": \"support\", \"token\": \"k\", \"sender\": \"help@acme.example\"}]},"
     " \"templates\": {\"ack\": {\"en\": \"Hi {customer_name}, within {expected_response}\","
     "                             \"fr\": \"Bonjour {customer_name}, sous {expected_response}\"},"
     "               \"mp\": {\"en\": \"Go: {secure_link}\", \"fr\": \"Allez : {secure_link}\"},"
@@ -543,6 +686,39 @@ static void plan_acknowledges_a_new_conversation_with_its_address(void **state) 
   plan_teardown(&f);
 }
 
+/* An e-mail's address keeps what its answer threads on: the subject (as
+ * ingest redacted it) and the Message-ID; other channels' have neither. */
+static void plan_keeps_an_emails_subject_and_message_id_for_the_answer(void **state) {
+  (void)state;
+  plan_fixture_t f;
+  plan_setup(&f);
+  message_t m;
+  sb_out_plan_t p;
+  message_init(&m, "/email/support", "en", 0, 0, 0);
+  m.in.channel = SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL;
+  m.in.customer = (char *)"ana@example.com";
+  m.in.subject = (char *)"Card [card] refused";
+  m.in.platform_message_id = (char *)"CAF1x=abc@mail.example.com";
+  assert_int_equal(sb_channel_plan(&f.ctx, &m.env, &p), 0);
+  cJSON *a = cJSON_Parse(p.address);
+  assert_string_equal(str(a, "p"), "email");
+  assert_string_equal(str(a, "to"), "ana@example.com");
+  assert_string_equal(str(a, "ch"), "email");
+  assert_string_equal(str(a, "subj"), "Card [card] refused");
+  assert_string_equal(str(a, "mid"), "CAF1x=abc@mail.example.com");
+  cJSON_Delete(a);
+  sb_out_plan_clear(&p);
+  message_init(&m, "/telegram/bot-1", "en", 0, 0, 0);
+  m.in.channel = SWITCHBOARD__V1__CHANNEL__CHANNEL_TELEGRAM;
+  assert_int_equal(sb_channel_plan(&f.ctx, &m.env, &p), 0);
+  a = cJSON_Parse(p.address);
+  assert_null(cJSON_GetObjectItemCaseSensitive(a, "subj"));
+  assert_null(cJSON_GetObjectItemCaseSensitive(a, "mid"));
+  cJSON_Delete(a);
+  sb_out_plan_clear(&p);
+  plan_teardown(&f);
+}
+
 static void plan_redirects_a_public_move_private_message_in_its_language(void **state) {
   (void)state;
   plan_fixture_t f;
@@ -662,12 +838,15 @@ int main(void) {
       cmocka_unit_test(line_replies_with_a_fresh_token_and_pushes_otherwise),
       cmocka_unit_test(meta_whatsapp_and_messenger_requests_follow_the_graph_api),
       cmocka_unit_test(twilio_posts_a_form_with_basic_auth),
+      cmocka_unit_test(email_answers_through_sendgrid_threaded_on_the_customers_mail),
+      cmocka_unit_test(email_sender_is_one_mailbox_with_an_optional_name),
       cmocka_unit_test(outbound_config_reads_accounts_and_defaults),
       cmocka_unit_test(outbound_config_errors_name_tenant_and_field),
       cmocka_unit_test(http_status_alone_and_urlencoding),
       cmocka_unit_test(plan_acknowledges_a_new_conversation_with_its_address),
       cmocka_unit_test(plan_acknowledges_a_breach_only_when_the_policy_says_so),
       cmocka_unit_test(plan_redirects_a_public_move_private_message_in_its_language),
+      cmocka_unit_test(plan_keeps_an_emails_subject_and_message_id_for_the_answer),
       cmocka_unit_test(plan_sends_only_replies_route_accepted),
       cmocka_unit_test(policy_errors_and_durations),
   };

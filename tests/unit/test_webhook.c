@@ -640,6 +640,7 @@ static void test_email_fixture_threads_by_references(void **state) {
   assert_string_equal(it->reply_to,
                       "case-4711.reply-2@support.acme-air.example");
   assert_string_equal(it->thread_hint, "CAOv4aW1abc@mail.example.com");
+  assert_string_equal(it->subject, "Re: Your case 4711 - rebooking");
   assert_false(it->is_public);
   assert_true(strncmp(it->text, "Re: Your case 4711 - rebooking\n\nHello,\r\n",
                       40) == 0);
@@ -722,6 +723,30 @@ static void test_email_long_text_is_cut_on_a_character(void **state) {
   free(form);
 }
 
+/* The subject kept for an answer: a folded header's line breaks and tabs
+ * become spaces, a long one is cut on a character, none when it is
+ * blank. (One that is not UTF-8 makes the text so: an item error.) */
+static void test_email_subject_is_kept_clean_for_the_answer(void **state) {
+  result_t r = email_urlencoded("from=a%40b.c&subject=Refund%0D%0A%09order+42&text=x");
+  assert_string_equal(ok_item(&r, 0, SB_WH_MESSAGE, "email")->subject, "Refund   order 42");
+  sb_wh_batch_free(&r.b);
+  static const char *const none[] = {"from=a%40b.c&text=x", "from=a%40b.c&subject=+%0D%0A+&text=x"};
+  for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+    r = email_urlencoded(none[i]);
+    assert_null(ok_item(&r, 0, SB_WH_MESSAGE, "email")->subject);
+    sb_wh_batch_free(&r.b);
+  }
+  char form[4096];
+  size_t len = (size_t)sprintf(form, "from=a%%40b.c&text=x&subject=a");
+  for (int i = 0; i < SB_WEBHOOK_SUBJECT_MAX; i++) /* "a" then 2-byte characters */
+    len += (size_t)sprintf(form + len, "%%C3%%A9");
+  r = email_urlencoded(form);
+  const char *subject = ok_item(&r, 0, SB_WH_MESSAGE, "email")->subject;
+  assert_int_equal(strlen(subject), SB_WEBHOOK_SUBJECT_MAX - 1); /* not half of a character */
+  assert_string_equal(subject + strlen(subject) - 2, "\xC3\xA9");
+  sb_wh_batch_free(&r.b);
+}
+
 static void test_batch_free_is_safe_twice_and_on_null(void **state) {
   result_t r = parse_fixture(sb_webhook_meta_parse, "meta_instagram.json");
   sb_wh_batch_free(&r.b);
@@ -761,6 +786,7 @@ int main(void) {
       cmocka_unit_test(test_email_fixture_threads_by_references),
       cmocka_unit_test(test_email_without_message_id_gets_stable_id),
       cmocka_unit_test(test_email_in_reply_to_alone_threads),
+      cmocka_unit_test(test_email_subject_is_kept_clean_for_the_answer),
       cmocka_unit_test(test_email_auto_replies_are_ignored),
       cmocka_unit_test(test_email_bad_from_is_an_item_error),
       cmocka_unit_test(test_email_long_text_is_cut_on_a_character),
