@@ -7,9 +7,11 @@
 -- ('\n'-separated "email:<id>"s the message answers; for a voice agent
 -- event "call:<id>", or ""), identity ("<channel>:<customer>" of a
 -- customer's message, "" for agent events).
--- Per event: SET ev:<key> NX (the de-duplication mark and the record in one
--- command); if new, thread it and store the conversation id (and, for a
--- customer's message, its canonical customer id) in the stored envelope.
+-- Per event: the de-duplication check on ev:<key> (the record is the
+-- mark); if new, thread it and store the envelope with its conversation id
+-- (and, for a customer's message, its canonical customer id) once; an
+-- event that opens no conversation is stored by SET NX, mark and record
+-- in one command.
 -- Threading, first match wins:
 --   0. a voice call ("call:<id>"): mid:call:<id> if it names an open
 --      conversation (the same call offered again), else a new one; the
@@ -125,11 +127,19 @@ local function pb_merge_into(blob, field, extra)
   return blob .. pb_bytes(field, extra)
 end
 
+-- A message that opens or joins a conversation is recorded once, complete
+-- (EXISTS, then one SET with its conversation): a SET NX of the bare blob
+-- followed by that SET wrote every record, and its AOF entry, twice.
+local function fresh(ek, blob, thread)
+  if thread ~= '' then return redis.call('EXISTS', ek) == 0 end
+  return redis.call('SET', ek, blob, 'NX', 'EX', ttl)
+end
+
 for i = 4, #ARGV, 6 do
   local key, thread, blob = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local message, refs, ident = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   local ek = P .. 'ev:' .. key
-  if redis.call('SET', ek, blob, 'NX', 'EX', ttl) then
+  if fresh(ek, blob, thread) then
     local conv, cid = '', ''
     if thread ~= '' then
       local linked = ident ~= '' and redis.call('GET', P .. 'ident:' .. ident)
