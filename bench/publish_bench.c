@@ -4,10 +4,10 @@
  * figure; loadgen measures the whole bus instead).
  *
  *   publish_bench [--seconds 10] [--rounds 3] [--batches 1,10,100]
- *                 [--window 16] [--appendfsync everysec]
+ *                 [--window 16] [--appendfsync everysec] [--tenants FILE] [--hold]
  *
  * The stack of sbctl_stack (a private redis-server with AOF, ingest on the
- * bundled tenants) with classify, route, sla-timer and notify stopped: a
+ * bundled tenants or --tenants) with classify, route, sla-timer and notify stopped: a
  * sink in this process binds classify's hand-off port and discards what
  * ingest hands on, so ingest's hand-off never backs up and nothing else
  * competes for the two cores. Leases toward classify are given 10 minutes
@@ -26,6 +26,11 @@
  * all, the leases toward classify recorded in Redis (the same number: an
  * acknowledgement never runs ahead of durability, and the sink clears
  * none), and the hand-offs the sink received.
+ *
+ * --hold starts the same bus and no publisher: it prints {"hold": true,
+ * "port_offset", "redis"} and waits for SIGINT or SIGTERM, then prints
+ * {"hold": false, "sink_received"} (bench/webhooks.py --ingest-alone
+ * drives the HTTP doors of it with wrk).
  */
 #include "sb_admit.h"
 #include "sb_cloudevent.h"
@@ -65,7 +70,9 @@ static void on_signal(int sig) {
 
 typedef struct {
   int seconds, rounds, window, nbatches, batches[PB_BATCHES_MAX];
+  int hold; /* --hold: no publisher; the bus waits for SIGINT/SIGTERM */
   const char *appendfsync;
+  const char *tenants; /* NULL: the bundled corpus/tenants.json */
 } opts_t;
 
 typedef struct {
@@ -275,7 +282,7 @@ static double median(double *v, int n) {
 
 static void usage(void) {
   fprintf(stderr, "usage: publish_bench [--seconds N] [--rounds N] [--batches B,B,...] [--window N]"
-                  " [--appendfsync everysec|always]\n");
+                  " [--appendfsync everysec|always] [--tenants FILE] [--hold]\n");
 }
 
 static int parse_args(int argc, char **argv, opts_t *o) {
@@ -283,6 +290,11 @@ static int parse_args(int argc, char **argv, opts_t *o) {
   if (parse_batches("1,10,100", o))
     return -1;
   for (int i = 1; i < argc; i += 2) {
+    if (!strcmp(argv[i], "--hold")) {
+      o->hold = 1;
+      i--;
+      continue;
+    }
     if (i + 1 >= argc)
       return -1;
     if (!strcmp(argv[i], "--seconds"))
@@ -293,6 +305,8 @@ static int parse_args(int argc, char **argv, opts_t *o) {
       o->window = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--appendfsync"))
       o->appendfsync = argv[i + 1];
+    else if (!strcmp(argv[i], "--tenants"))
+      o->tenants = argv[i + 1];
     else if (!strcmp(argv[i], "--batches")) {
       if (parse_batches(argv[i + 1], o))
         return -1;
@@ -315,7 +329,10 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   signal(SIGPIPE, SIG_IGN);
   char tenants_path[4096], bindir[4096];
-  snprintf(tenants_path, sizeof tenants_path, "%s/corpus/tenants.json", SB_SOURCE_DIR);
+  if (o.tenants)
+    snprintf(tenants_path, sizeof tenants_path, "%s", o.tenants);
+  else
+    snprintf(tenants_path, sizeof tenants_path, "%s/corpus/tenants.json", SB_SOURCE_DIR);
   sbctl_bindir(bindir, sizeof bindir);
   char err[256] = "";
   sb_tenants_t *tenants = sb_tenants_load(tenants_path, err, sizeof err);
@@ -359,6 +376,16 @@ int main(int argc, char **argv) {
     rc = 1;
   fprintf(stderr, "publish_bench: ingest %s alone (AOF %s), sink at %s, window %d\n", ingest,
           o.appendfsync, sink.endpoint, o.window);
+  if (rc == 0 && o.hold) { /* another client drives ingest (bench/webhooks.py --ingest-alone) */
+    printf("{\"hold\": true, \"port_offset\": %d, \"redis\": \"%s\"}\n", off,
+           sbctl_stack_redis_url(stack));
+    fflush(stdout);
+    while (!pb_stop && sbctl_stack_check(stack) < 0)
+      usleep(100000);
+    printf("{\"hold\": false, \"sink_received\": %llu}\n",
+           (unsigned long long)atomic_load(&sink.received));
+    o.rounds = 0;
+  }
 
   static step_t steps[PB_ROUNDS_MAX][PB_BATCHES_MAX];
   for (int r = 0; rc == 0 && r < o.rounds && !pb_stop; r++)
@@ -375,7 +402,7 @@ int main(int argc, char **argv) {
              s->p99_us / 1000.0, (unsigned long long)s->retry_later, (unsigned long long)s->other);
       fflush(stdout);
     }
-  for (int b = 0; rc == 0 && b < o.nbatches; b++) {
+  for (int b = 0; rc == 0 && !o.hold && b < o.nbatches; b++) {
     double rate[PB_ROUNDS_MAX], p99[PB_ROUNDS_MAX];
     for (int r = 0; r < o.rounds; r++) {
       rate[r] = steps[r][b].rate;
@@ -388,7 +415,7 @@ int main(int argc, char **argv) {
   /* every event acknowledged OK must have its record and its lease toward
    * classify in Redis (the sink commits nothing, so none was cleared) */
   uint64_t acked = pub.ok_all, leases = 0;
-  redisContext *rc_redis = sbctl_view_connect(sbctl_stack_redis_url(stack));
+  redisContext *rc_redis = o.hold ? NULL : sbctl_view_connect(sbctl_stack_redis_url(stack));
   for (size_t i = 0; rc_redis && i < nt; i++) {
     redisReply *z = redisCommand(rc_redis, "ZCARD sb:{t:%s}:lease:classify", sb_tenants_at(tenants, i)->id);
     leases += z && z->type == REDIS_REPLY_INTEGER ? (uint64_t)z->integer : 0;
@@ -396,11 +423,13 @@ int main(int argc, char **argv) {
   }
   if (rc_redis)
     redisFree(rc_redis);
-  printf("{\"check\": true, \"acked_ok_total\": %llu, \"leases_recorded\": %llu,"
-         " \"sink_received\": %llu}\n",
-         (unsigned long long)acked, (unsigned long long)leases,
-         (unsigned long long)atomic_load(&sink.received));
-  if (rc == 0 && leases != acked) {
+  if (!o.hold) {
+    printf("{\"check\": true, \"acked_ok_total\": %llu, \"leases_recorded\": %llu,"
+           " \"sink_received\": %llu}\n",
+           (unsigned long long)acked, (unsigned long long)leases,
+           (unsigned long long)atomic_load(&sink.received));
+  }
+  if (rc == 0 && !o.hold && leases != acked) {
     fprintf(stderr, "publish_bench: %llu events acknowledged but %llu leases recorded\n",
             (unsigned long long)acked, (unsigned long long)leases);
     rc = 1;

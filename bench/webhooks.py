@@ -11,8 +11,15 @@ Targets run interleaved, ROUNDS times, so that pairs such as WeChat
 plaintext and safe mode are measured side by side on a noisy machine;
 the report gives the median of the rounds and the safe/plain ratios.
 
+With --ingest-alone the bus is publish_bench --hold (beside sbctl): a
+redis-server (AOF everysec) and sb-ingest only, with a sink on classify's
+hand-off port (leases toward classify last 10 minutes, so nothing is
+re-sent during the run): the doors' own ceiling, with nothing downstream
+competing for the two cores.
+
   bench/webhooks.py [--sbctl build/sbctl] [--seconds 10] [--rounds 3]
                     [--targets events,meta,wechat_plain,wechat_safe,telegram,line]
+                    [--ingest-alone]
 Output: JSON on stdout and in bench/results/<date>-webhooks/webhooks.json.
 Needs: wrk, python3-cryptography (WeChat safe mode), both in
 deps/debian-packages.txt.
@@ -259,6 +266,19 @@ def wait_ready(admin_port, proc, timeout=60):
     raise SystemExit("ingest not ready after %d s" % timeout)
 
 
+def start_ingest_alone(sbctl, tenants, log):
+    """publish_bench --hold (beside sbctl): redis-server (AOF everysec) and
+    sb-ingest on tenants, a sink in it on classify's port. Returns the
+    process and the port offset it picked."""
+    proc = subprocess.Popen([os.path.join(os.path.dirname(os.path.abspath(sbctl)), "publish_bench"),
+                             "--hold", "--tenants", tenants],
+                            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit("publish_bench --hold exited (%s)" % proc.wait())
+    return proc, json.loads(line)["port_offset"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sbctl", default="build/sbctl")
@@ -268,6 +288,8 @@ def main():
     ap.add_argument("--per-thread", type=int, default=60000,
                     help="distinct requests written per wrk thread and round")
     ap.add_argument("--targets", default=",".join(TARGETS))
+    ap.add_argument("--ingest-alone", action="store_true",
+                    help="redis-server and sb-ingest only, a sink on classify's port")
     ap.add_argument("--out", default=None,
                     help="folder for webhooks.json (default bench/results/<date>-webhooks)")
     a = ap.parse_args()
@@ -280,11 +302,14 @@ def main():
         json.dump(TENANTS, f)
     with open(os.path.join(work, "send.lua"), "w") as f:
         f.write(WRK_LUA)
-    off = free_offset()
     log = open(os.path.join(work, "sbctl-up.log"), "w")
-    proc = subprocess.Popen([a.sbctl, "up", "--tenants", os.path.join(work, "tenants.json"),
-                             "--port-offset", str(off), "--logs", work],
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    if a.ingest_alone:
+        proc, off = start_ingest_alone(a.sbctl, os.path.join(work, "tenants.json"), log)
+    else:
+        off = free_offset()
+        proc = subprocess.Popen([a.sbctl, "up", "--tenants", os.path.join(work, "tenants.json"),
+                                 "--port-offset", str(off), "--logs", work],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     results = {t: [] for t in targets}
     try:
         wait_ready(9101 + off, proc)
@@ -317,9 +342,16 @@ def main():
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
+    sink = None
+    if a.ingest_alone:  # {"hold": false, "sink_received": N}
+        last = [json.loads(l) for l in proc.stdout.read().splitlines() if l.strip()]
+        sink = last[-1].get("sink_received") if last else None
     summary = {"connections": a.connections, "threads": 2, "seconds": a.seconds,
                "rounds": a.rounds, "persistence": "redis AOF appendfsync everysec (sbctl up)",
+               "bus": "ingest alone (sink on classify's port)" if a.ingest_alone else "sbctl up",
                "targets": {}}
+    if a.ingest_alone:
+        summary["sink_received"] = sink
     for t, runs in results.items():
         summary["targets"][t] = {
             "requests_per_s_median": statistics.median(x["requests_per_s"] for x in runs),
