@@ -13,7 +13,9 @@
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h> /* d2i_PUBKEY */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,30 @@ static sb_account_t *account_add(sb_tenants_t *ts) {
   return a;
 }
 
+EVP_PKEY *sb_tenants_ec_key(const char *key) {
+  size_t n = key ? strnlen(key, SB_EVENT_KEY_TEXT_MAX + 1) : 0;
+  if (n == 0 || n > SB_EVENT_KEY_TEXT_MAX || n % 4 != 0)
+    return NULL;
+  unsigned char der[SB_EVENT_KEY_TEXT_MAX / 4 * 3 + 1];
+  int len = EVP_DecodeBlock(der, (const unsigned char *)key, (int)n);
+  if (len > 0) /* EVP_DecodeBlock counts the padding as zero bytes */
+    len -= (key[n - 1] == '=') + (key[n - 2] == '=');
+  const unsigned char *p = der;
+  EVP_PKEY *pk = len > 0 ? d2i_PUBKEY(NULL, &p, len) : NULL;
+  if (pk && (EVP_PKEY_base_id(pk) != EVP_PKEY_EC || p != der + len)) {
+    EVP_PKEY_free(pk);
+    pk = NULL;
+  }
+  ERR_clear_error();
+  return pk;
+}
+
+static int ec_public_key(const char *key) {
+  EVP_PKEY *pk = sb_tenants_ec_key(key);
+  EVP_PKEY_free(pk);
+  return pk != NULL;
+}
+
 static int parse_account(sb_tenants_t *ts, const cJSON *o, const sb_tenant_t *t, char *err,
                          size_t errlen) {
   const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "platform");
@@ -225,8 +251,15 @@ static int parse_account(sb_tenants_t *ts, const cJSON *o, const sb_tenant_t *t,
       secret_value(cJSON_GetObjectItemCaseSensitive(o, "app_id"), &a->app_id, "app_id", t, err,
                    errlen) ||
       secret_value(cJSON_GetObjectItemCaseSensitive(o, "aes_key"), &a->aes_key, "aes_key", t, err,
-                   errlen))
+                   errlen) ||
+      secret_value(cJSON_GetObjectItemCaseSensitive(o, "event_key"), &a->event_key, "event_key", t,
+                   err, errlen))
     return SB_ECONFIG;
+  if (a->event_key && (strcmp(a->platform, "email") != 0 || !ec_public_key(a->event_key))) {
+    snprintf(err, errlen, "tenant %s: account %s/%s: \"event_key\" must be an email account's "
+             "SendGrid verification key (base64 of a DER EC public key)", t->id, a->platform, a->id);
+    return SB_ECONFIG;
+  }
   if (!a->secret) {
     snprintf(err, errlen, "tenant %s: account %s/%s needs a \"secret\" to check signatures", t->id,
              a->platform, a->id);
@@ -425,6 +458,7 @@ void sb_tenants_destroy(sb_tenants_t **tp) {
     free(t->accounts[i].url);
     free(t->accounts[i].app_id);
     free(t->accounts[i].aes_key);
+    free(t->accounts[i].event_key);
   }
   free(t->accounts);
   free(t->items);

@@ -69,9 +69,19 @@ typedef struct {
   char *url;          /* the public URL the platform signs (Twilio), or NULL */
   char *app_id;       /* WeChat AppID, checked inside safe-mode payloads, or NULL */
   char *aes_key;      /* WeChat EncodingAESKey (43 base64 characters), or NULL */
+  char *event_key;    /* e-mail: SendGrid's Signed Event Webhook verification key
+                         (base64 DER public key), or NULL */
 } sb_account_t;
 
 typedef struct sb_tenants sb_tenants_t;
+
+/* An account's event_key (base64 of a DER SubjectPublicKeyInfo of an EC
+ * key, as SendGrid shows its verification key) as an OpenSSL key (the
+ * caller frees it with EVP_PKEY_free), or NULL when it is not one. The
+ * loader refuses an event_key this cannot read. */
+#define SB_EVENT_KEY_TEXT_MAX 1024
+struct evp_pkey_st;
+struct evp_pkey_st *sb_tenants_ec_key(const char *key);
 
 /* Parses a configuration from text. NULL on error with a reason in err. */
 sb_tenants_t *sb_tenants_parse(const char *json, size_t len, char *err, size_t errlen);

@@ -15,6 +15,7 @@ extern const char sb_script_delivery[];
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h> /* strncasecmp */
 #include <time.h>
 
 #define SB_RETRY_AFTER "Retry-After: 1\r\n"
@@ -135,8 +136,21 @@ static int parse_twilio(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
   return sb_webhook_twilio_parse(&h->form, b, err, errlen);
 }
 
-/* inbound parse: a shared token in the query (?token=...) */
+/* SendGrid posts two kinds to an e-mail account's URL: inbound mail
+ * (inbound parse, multipart/form-data) and the Event Webhook (JSON) */
+static int email_events(const hook_t *h) {
+  const char *ct = sb_http_request_header(h->req, "Content-Type");
+  return ct && strncasecmp(ct, "application/json", strlen("application/json")) == 0;
+}
+
+/* Events: SendGrid's ECDSA signature (the account's event_key); inbound
+ * parse: a shared token in the query (?token=...) */
 static int verify_email(hook_t *h, const char **why) {
+  if (email_events(h))
+    return sb_signature_sendgrid_check(
+        h->acct->event_key, sb_http_request_header(h->req, SB_SIGNATURE_SENDGRID_HEADER),
+        sb_http_request_header(h->req, SB_SIGNATURE_SENDGRID_TIMESTAMP), (int64_t)time(NULL),
+        h->req->body, h->req->body_len, why);
   const sb_form_field_t *token = sb_form_find(&h->query, "token");
   size_t n = strlen(h->acct->secret);
   if (!token || token->value_len != n || !sb_signature_equal(token->value, h->acct->secret, n))
@@ -145,6 +159,8 @@ static int verify_email(hook_t *h, const char **why) {
 }
 
 static int parse_email(hook_t *h, sb_wh_batch_t *b, char *err, size_t errlen) {
+  if (email_events(h))
+    return sb_webhook_email_events_parse(h->req->body, h->req->body_len, b, err, errlen);
   const char *ct = sb_http_request_header(h->req, "Content-Type");
   int rc = sb_form_multipart_parse(ct ? ct : "", h->req->body, h->req->body_len, NULL, &h->form,
                                    err, errlen);

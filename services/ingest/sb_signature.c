@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "sb_error.h"
+#include "sb_tenants.h" /* sb_tenants_ec_key */
 
 enum {
   BASE64_GROUP = 4, /* characters per 3 bytes */
@@ -623,6 +625,44 @@ int sb_signature_telegram_check(const char *secret_token, const char *header,
   if (!sb_signature_equal(ours, theirs, sizeof ours))
     return reject(why, "secret token mismatch");
   return 0;
+}
+
+/* -------------------------------------------------------------- SendGrid */
+
+#define SENDGRID_SIG_MAX 256 /* bytes of a DER ECDSA signature (P-256: ~72) */
+#define SENDGRID_TS_DIGITS 12
+
+int sb_signature_sendgrid_check(const char *public_key, const char *signature,
+                                const char *timestamp, int64_t now_s, const void *body,
+                                size_t len, const char **why) {
+  uint8_t sig[SENDGRID_SIG_MAX];
+  size_t siglen = 0;
+  if (!secret_set(public_key))
+    return reject(why, "no event_key (SendGrid verification key) configured for this account");
+  if (signature == NULL || signature[0] == '\0' || timestamp == NULL)
+    return reject(why, "missing signature or timestamp header");
+  size_t tn = strnlen(timestamp, SENDGRID_TS_DIGITS + 1);
+  if (tn == 0 || tn > SENDGRID_TS_DIGITS || strspn(timestamp, "0123456789") != tn)
+    return reject(why, "bad timestamp header");
+  int64_t ts = strtoll(timestamp, NULL, 10);
+  if (ts < now_s - SB_SIGNATURE_SENDGRID_SKEW_S || ts > now_s + SB_SIGNATURE_SENDGRID_SKEW_S)
+    return reject(why, "timestamp outside the replay window");
+  size_t sn = strnlen(signature, SB_SIGNATURE_HEADER_MAX + 1);
+  if (sn > SB_SIGNATURE_HEADER_MAX ||
+      sb_signature_base64_decode(signature, sn, sig, sizeof sig, &siglen) != 0)
+    return reject(why, "signature header is not base64");
+  EVP_PKEY *pk = sb_tenants_ec_key(public_key);
+  if (pk == NULL) return reject(why, "event_key is not a base64 EC public key");
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  int ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
+           EVP_DigestVerifyUpdate(md, timestamp, tn) == 1 &&
+           EVP_DigestVerifyUpdate(md, body, len) == 1;
+  int rc = ok ? EVP_DigestVerifyFinal(md, sig, siglen) : -1;
+  EVP_MD_CTX_free(md);
+  EVP_PKEY_free(pk);
+  if (rc != 1) ERR_clear_error(); /* a bad signature leaves OpenSSL's queue clean */
+  if (!ok) return SB_ENOMEM;
+  return rc == 1 ? 0 : reject(why, "signature mismatch");
 }
 
 /* ------------------------------------------------------------------ LINE */

@@ -195,6 +195,23 @@ int sb_signature_telegram_check(const char *secret_token, const char *header,
                                 const char **why);
 
 /*
+ * SendGrid Signed Event Webhook: "X-Twilio-Email-Event-Webhook-Signature:
+ * <base64 DER ECDSA signature>" over the timestamp header's value followed
+ * by the raw body, SHA-256, with the account's verification key (base64 of
+ * the DER SubjectPublicKeyInfo of a P-256 key, as SendGrid shows it).
+ * "X-Twilio-Email-Event-Webhook-Timestamp: <Unix s>" must be within
+ * SB_SIGNATURE_SENDGRID_SKEW_S of now_s: SendGrid retries a failed post
+ * for up to a day, and SendGrid does not document a window; a replay
+ * within it changes nothing (delivery states only move forward).
+ */
+#define SB_SIGNATURE_SENDGRID_HEADER "X-Twilio-Email-Event-Webhook-Signature"
+#define SB_SIGNATURE_SENDGRID_TIMESTAMP "X-Twilio-Email-Event-Webhook-Timestamp"
+#define SB_SIGNATURE_SENDGRID_SKEW_S (86400 + 3600)
+int sb_signature_sendgrid_check(const char *public_key, const char *signature,
+                                const char *timestamp, int64_t now_s, const void *body,
+                                size_t len, const char **why);
+
+/*
  * LINE Messaging API:
  * "x-line-signature: <base64 HMAC-SHA256(channel_secret, body)>".
  */

@@ -171,6 +171,17 @@ int sb_webhook_email_parse(const sb_form_t *form, sb_wh_batch_t *out, char *err,
                            size_t errlen);
 
 /*
+ * SendGrid's Event Webhook (sb_webhook_sendgrid.c): body a JSON array of
+ * events; processed, delivered, open, bounce and dropped become status
+ * items (channel "email", "sent", "delivered", "read", "failed",
+ * "failed") naming the Mail Send X-Message-Id (sg_message_id up to
+ * ".filter"), time_ms from "timestamp"; other events are ignored items.
+ * A body that is not a JSON array is SB_EPARSE.
+ */
+int sb_webhook_email_events_parse(const char *body, size_t len, sb_wh_batch_t *out, char *err,
+                                  size_t errlen);
+
+/*
  * WeChat Official Account: one message as XML (plaintext mode, or the
  * plaintext of safe mode after sb_signature_wechat_decrypt), read with
  * expat: UTF-8 only (a declared encoding other than UTF-8 is refused), any

@@ -20,8 +20,9 @@
  * 202 (accepted for delivery) is sent; 429 and 5xx retry; other statuses
  * (400 bad request, 401/403 key refused, 413 too large) are permanent, the
  * reason from the body's errors[0].message. SendGrid names the message it
- * accepted only in the X-Message-Id header, not the body, so an e-mail
- * send has no sent_id (no delivery events for e-mail).
+ * accepted in the X-Message-Id response header (sent_id_header): its
+ * Event Webhook's sg_message_id starts with that id, so ingest turns
+ * SendGrid's events into the conversation's delivery state.
  */
 #include "sb_channel_out.h"
 #include "sb_error.h"
@@ -173,4 +174,5 @@ const sb_channel_ops_t sb_channel_email = {
     .default_base = "https://api.sendgrid.com",
     .build = build,
     .classify = classify,
+    .sent_id_header = "X-Message-Id",
 };

@@ -134,6 +134,10 @@ typedef struct {
   int (*token_url)(const sb_out_account_t *a, char *url, size_t cap);
   int (*token_parse)(long status, const char *body, char *token, size_t cap, int64_t *expires_s,
                      char *why, size_t whylen);
+  /* The response header that names a message sent (SendGrid's
+   * "X-Message-Id"), for platforms whose answer body does not: notify
+   * keeps it as sent_id (sb_out_sent_id's checks). NULL: none. */
+  const char *sent_id_header;
 } sb_channel_ops_t;
 
 extern const sb_channel_ops_t sb_channel_wechat;

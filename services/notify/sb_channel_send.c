@@ -405,8 +405,6 @@ static const char *rec_str(const cJSON *rec, const char *name) {
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* sent_id: the platform's id of the message sent ("ok" only, may be NULL):
- * recorded with the send's conversation and purpose (hooks_done.lua). */
 /* A sent message's mark for hooks_done.lua (sent:<field> = mark, so that
  * ingest can name the conversation of a receipt): field "<channel>:<sent
  * id>", mark "<purpose>|<conversation>"; mark stays "" when the send's
@@ -422,6 +420,8 @@ static void sent_mark(const send_t *s, const char *sent_id, char *field, size_t 
     mark[0] = '\0';
 }
 
+/* sent_id: the platform's id of the message sent ("ok" only, may be NULL):
+ * recorded with the send's conversation and purpose (hooks_done.lua). */
 static void record(send_t *s, const char *outcome, int64_t due, const char *reason,
                    const char *entry, const char *sent_id) {
   acct_rt_t *a = s->a;
@@ -571,6 +571,11 @@ static void on_http(const sb_curl_result_t *r, void *arg) {
   }
   sb_out_result_t res;
   a->ops->classify(&s->req, r->err ? 0 : r->status, r->body, &res);
+  if (res.verdict == SB_OUT_SENT && !res.sent_id[0] && a->ops->sent_id_header) {
+    const char *id = sb_curl_result_header(r, a->ops->sent_id_header);
+    if (id)
+      sb_out_sent_id(&res, id);
+  }
   if (r->err)
     snprintf(res.reason, sizeof res.reason, "%s: %s", a->cfg->platform, r->what);
   switch (res.verdict) {

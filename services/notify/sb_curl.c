@@ -106,10 +106,21 @@ static void req_free(req_t *r) {
   free(r);
 }
 
+const char *sb_curl_result_header(const sb_curl_result_t *r, const char *name) {
+  struct curl_header *h = NULL;
+  if (r->err || !r->handle)
+    return NULL;
+  /* amount -1: the last request of the transfer (no redirects here) */
+  if (curl_easy_header(r->handle, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+    return NULL;
+  return h->value;
+}
+
 static void req_finish(req_t *r, int err) {
   sb_curl_result_t res = {.err = err, .status = err ? 0 : r->status, .what = "",
                           .elapsed_us = sb_now_us() - r->started_us,
-                          .body = r->resp ? r->resp : "", .body_len = r->resp_len};
+                          .body = r->resp ? r->resp : "", .body_len = r->resp_len,
+                          .handle = err ? NULL : r->easy};
   if (err && err != SB_ECLOSED)
     res.what = r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->result);
   r->cb(&res, r->arg);

@@ -31,7 +31,13 @@ typedef struct {
                        SB_CURL_RESPONSE_MAX; "" without one; valid only
                        during the callback */
   size_t body_len;
+  void *handle; /* sb_curl's own: for sb_curl_result_header */
 } sb_curl_result_t;
+
+/* The value of response header name (case-insensitive; the last one when
+ * repeated), valid only during the callback; NULL when absent or without
+ * a response. */
+const char *sb_curl_result_header(const sb_curl_result_t *r, const char *name);
 
 #define SB_CURL_RESPONSE_MAX 16384
 

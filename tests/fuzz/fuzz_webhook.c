@@ -26,6 +26,13 @@ enum { FUZZ_ERR_LEN = 256, CT_LINE_MAX = 256 };
 
 static const char FIXED_CT[] = "multipart/form-data; boundary=xYzZY";
 
+/* tests/fixtures/webhooks/sendgrid_event_key.pub, and a signature by it
+ * over another text (test_signature's SG_SIG) */
+#define FUZZ_SG_KEY "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEU3B0Zl+3ntlQr/ZOyc3vyr6ADKe6NS/1HpC8sxqCtKdm" \
+                    "qSr0t2FEeo37ZSaNQNJWEvcqr7TxFkj7D/T+3z2rYQ=="
+#define FUZZ_SG_SIG "MEUCIGw0a9jMkIGoDzX9GJn52owLS1JXl4sdE0OpKKdhuVz0AiEA1GHm/Kil8mlr8iObpjoReal9q/5cfnHy" \
+                    "ecnsEJBzyVo="
+
 static void check(int ok) {
   if (!ok) abort();
 }
@@ -80,6 +87,7 @@ static void json_readers(const char *body, size_t len) {
   check_batch(sb_webhook_x_parse(body, len, &b, err, sizeof err), &b, err);
   check_batch(sb_webhook_telegram_parse(body, len, &b, err, sizeof err), &b, err);
   check_batch(sb_webhook_line_parse(body, len, &b, err, sizeof err), &b, err);
+  check_batch(sb_webhook_email_events_parse(body, len, &b, err, sizeof err), &b, err);
 }
 
 static void check_form(int rc, const sb_form_t *f, const char *err) {
@@ -136,6 +144,11 @@ static void headers(const char *text, const uint8_t *data, size_t size) {
   check(sb_signature_meta_check("s", text, data, size, &why) == SB_EINVAL);
   check(sb_signature_x_check("s", text, data, size, &why) == SB_EINVAL);
   check(sb_signature_line_check("s", text, data, size, &why) == SB_EINVAL);
+  /* a real key, the input as signature and as timestamp */
+  check(sb_signature_sendgrid_check(FUZZ_SG_KEY, text, "1764064800", 1764064800, data, size, &why) ==
+        SB_EINVAL);
+  check(sb_signature_sendgrid_check(FUZZ_SG_KEY, FUZZ_SG_SIG, text, 1764064800, data, size, &why) ==
+        SB_EINVAL);
   check(sb_signature_telegram_check("s", text, &why) ==
         (strcmp(text, "s") == 0 ? 0 : SB_EINVAL));
   check(sb_signature_wechat_check("t", "1", "2", NULL, text, &why) == SB_EINVAL ||

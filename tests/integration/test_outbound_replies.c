@@ -155,6 +155,7 @@ static const char *field(const cJSON *req, const char *name) {
 
 static char *tenants_json(void) {
   char *t = malloc(8192);
+  char *sg_key = sb_test_fixture("tests/fixtures/webhooks/sendgrid_event_key.pub", NULL);
   snprintf(t, 8192,
            "{\"tenants\":[{\"id\":\"air\",\"languages\":[\"en\",\"fr\"],"
            "\"sla\":{\"first_response_ms\":600000},"
@@ -165,7 +166,8 @@ static char *tenants_json(void) {
            "{\"platform\":\"line\",\"id\":\"acme-line\",\"secret\":\"" LINE_SECRET "\"},"
            "{\"platform\":\"meta\",\"id\":\"page-1\",\"secret\":\"" META_SECRET "\",\"verify_token\":\"vt\"},"
            "{\"platform\":\"twilio\",\"id\":\"" TW_SID "\",\"secret\":\"" TW_TOKEN "\",\"url\":\"" TW_URL "\"},"
-           "{\"platform\":\"email\",\"id\":\"support\",\"secret\":\"" EMAIL_TOKEN "\"}],"
+           "{\"platform\":\"email\",\"id\":\"support\",\"secret\":\"" EMAIL_TOKEN "\","
+           "\"event_key\":\"%s\"}],"
            "\"notify\":{"
            "\"outbound\":{\"timeout_ms\":5000,\"accounts\":["
            "{\"platform\":\"wechat\",\"account\":\"gh-plain\",\"api_base\":\"http://127.0.0.1:%d\"},"
@@ -195,7 +197,8 @@ static char *tenants_json(void) {
            "\"token\":\"" TG_LATE_BOT "\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
            "\"templates\":{\"default_language\":\"en\",\"late\":{\"en\":\"Sorry for the wait: an agent is on it.\"}},"
            "\"breach_ack\":{\"template\":\"late\"}}}]}",
-           stub_port, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port);
+           sg_key, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port);
+  free(sg_key);
   return t;
 }
 
@@ -301,6 +304,24 @@ static int post_email(const char *message_id, const char *references, const char
   assert_true(n > 0 && (size_t)n < sizeof body);
   return ingest("/webhooks/email/support?token=" EMAIL_TOKEN, NULL,
                 "multipart/form-data; boundary=xYzZY", body, (size_t)n);
+}
+
+/* SendGrid's Event Webhook: events (a JSON array) signed as SendGrid signs
+ * them (ECDSA P-256 over timestamp + body, by the openssl tool, with the
+ * key whose public half is the account's event_key). */
+static int post_sendgrid_events(const char *events, long long ts) {
+  char header[512], signed_text[4096], cmd[1024];
+  int n = snprintf(signed_text, sizeof signed_text, "%lld%s", ts, events);
+  assert_true(n > 0 && (size_t)n < sizeof signed_text);
+  snprintf(cmd, sizeof cmd,
+           "dgst -sha256 -sign %s/tests/fixtures/webhooks/sendgrid_event_key.pem | openssl base64 -A",
+           sb_test_source_dir());
+  char *sig = sb_test_openssl(cmd, signed_text, (size_t)n, NULL);
+  snprintf(header, sizeof header,
+           "X-Twilio-Email-Event-Webhook-Signature: %s\r\nX-Twilio-Email-Event-Webhook-Timestamp: %lld",
+           sig, ts);
+  free(sig);
+  return ingest("/webhooks/email/support", header, "application/json", events, strlen(events));
 }
 
 /* The delivery events of channel on air's feed: how many, and (first not
@@ -853,7 +874,8 @@ static void owner_of(const char *conv, char *out, size_t cap) {
 
 /* E-mail: the acknowledgement and the owner's answer go out through
  * SendGrid's Mail Send API as "Re:" the customer's subject (with the card
- * number she put in it redacted) and threaded on her mail; her answer to
+ * number she put in it redacted) and threaded on her mail; SendGrid's
+ * signed events for the acknowledgement become its delivery events; her answer to
  * ours (References start with her first mail, In-Reply-To names ours,
  * which we never saw) stays in the conversation, and the next answer
  * threads on it. */
@@ -872,6 +894,39 @@ static void email_answers_go_out_through_sendgrid_threaded(void **state) {
   free(text);
   assert_null(strstr(field(cJSON_GetArrayItem(ack, 0), "body"), "5555"));
   cJSON_Delete(ack);
+
+  /* SendGrid named the acknowledgement in X-Message-Id: its signed
+   * "delivered" event becomes the conversation's delivery event; the
+   * same event unsigned, or signed with another timestamp, is refused */
+  char sent[256] = "";
+  for (long long until = now_ms() + WAIT_MS; !sent[0] && now_ms() < until; usleep(50000)) {
+    redisReply *k = redisCommand(sb_teststack_redis(st), "KEYS sb:{t:air}:sent:email:*");
+    if (k && k->type == REDIS_REPLY_ARRAY && k->elements == 1)
+      snprintf(sent, sizeof sent, "%s", k->element[0]->str + strlen("sb:{t:air}:sent:email:"));
+    freeReplyObject(k);
+  }
+  assert_true(strncmp(sent, "sgStub", 6) == 0);
+  char events[1024];
+  long long ts = (long long)time(NULL);
+  snprintf(events, sizeof events,
+           "[{\"email\":\"ana.silva@example.org\",\"timestamp\":%lld,\"event\":\"processed\","
+           "\"sg_event_id\":\"cHJvY2Vzc2Vk\",\"sg_message_id\":\"%s.filterdrecv-p3mdw1-1\"},"
+           "{\"email\":\"ana.silva@example.org\",\"timestamp\":%lld,\"event\":\"delivered\","
+           "\"sg_event_id\":\"ZGVsaXZlcmVk\",\"sg_message_id\":\"%s.filterdrecv-p3mdw1-1\","
+           "\"response\":\"250 OK\"}]",
+           ts, sent, ts + 1, sent);
+  assert_int_equal(ingest("/webhooks/email/support", NULL, "application/json", events, strlen(events)), 401);
+  assert_int_equal(post_sendgrid_events(events, ts), 200);
+  int n = 0;
+  sb_envelope_t *found = feed_delivery_wait("email", &n);
+  assert_non_null(found);
+  assert_string_equal(found->conversation, conv);
+  assert_string_equal(found->delivery->platform_message_id, sent);
+  assert_string_equal(found->delivery->purpose, "ack");
+  sb_envelope_free(found);
+  for (long long until = now_ms() + WAIT_MS; n < 2 && now_ms() < until; usleep(50000))
+    n = feed_deliveries("email", NULL);
+  assert_int_equal(n, 2); /* sent, then delivered */
 
   owner_of(conv, who, sizeof who);
   reply("r-email-1", who, conv, "Your bag is at the desk.");

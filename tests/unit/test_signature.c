@@ -1,6 +1,7 @@
 /*
  * test_signature: behaviours of sb_signature (HMAC, hex and base64, the
- * Meta, X, Twilio, WeChat, Telegram and LINE checks and handshakes; the
+ * Meta, X, Twilio, WeChat, Telegram, LINE and SendGrid checks and
+ * handshakes; the
  * WeChat safe-mode decryption is in test_webhook_wechat, beside the
  * reader it feeds).
  *
@@ -599,6 +600,69 @@ static void test_line_wrong_secret_body_or_header_fails(void **state) {
   assert_int_equal(sb_signature_line_check("", LINE_SIG, LINE_BODY, n, &why), SB_EINVAL);
 }
 
+/* SendGrid Signed Event Webhook: ECDSA P-256 over timestamp + body, key
+ * tests/fixtures/webhooks/sendgrid_event_key.pem. Computed with
+ *   printf '%s%s' "$SG_TS" "$SG_BODY" |
+ *     openssl dgst -sha256 -sign sendgrid_event_key.pem | base64 -w0
+ * and the public key with
+ *   openssl ec -in sendgrid_event_key.pem -pubout -outform DER | base64 -w0 */
+#define SG_KEY "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEU3B0Zl+3ntlQr/ZOyc3vyr6ADKe6NS/1HpC8sxqCtKdm" \
+               "qSr0t2FEeo37ZSaNQNJWEvcqr7TxFkj7D/T+3z2rYQ=="
+#define SG_TS "1764064800"
+#define SG_SIG "MEUCIGw0a9jMkIGoDzX9GJn52owLS1JXl4sdE0OpKKdhuVz0AiEA1GHm/Kil8mlr8iObpjoReal9q/5cfnHy" \
+               "ecnsEJBzyVo="
+static const char SG_BODY[] = "[{\"email\":\"ana.silva@example.org\",\"timestamp\":1764064810,"
+                              "\"event\":\"delivered\",\"sg_message_id\":\"Rz7HMYu7Tw-nCeg0JtWeZQ"
+                              ".filterdrecv-1\"}]";
+/* openssl genpkey -algorithm ed25519 | openssl pkey -pubout -outform DER | base64 -w0 */
+#define ED25519_KEY "MCowBQYDK2VwAyEABSxkn89dVZdc2iOqguglj0ViLBmJsu/R2ogK7yZPWsk="
+
+static void test_sendgrid_ecdsa_signature_over_timestamp_and_body(void **state) {
+  (void)state;
+  const char *why = NULL;
+  int64_t now = 1764064800 + 60;
+  size_t n = strlen(SG_BODY);
+  assert_int_equal(sb_signature_sendgrid_check(SG_KEY, SG_SIG, SG_TS, now, SG_BODY, n, &why), 0);
+  /* a day later still (SendGrid retries for up to 24 h), not two */
+  assert_int_equal(sb_signature_sendgrid_check(SG_KEY, SG_SIG, SG_TS, now + 86400, SG_BODY, n, &why), 0);
+  assert_int_equal(sb_signature_sendgrid_check(SG_KEY, SG_SIG, SG_TS, now + 2 * 86400, SG_BODY, n, &why),
+                   SB_EINVAL);
+  assert_string_equal(why, "timestamp outside the replay window");
+  /* one byte of the body, the timestamp, or the signature changed */
+  char body[sizeof SG_BODY];
+  memcpy(body, SG_BODY, sizeof body);
+  body[n - 4] ^= 1;
+  assert_int_equal(sb_signature_sendgrid_check(SG_KEY, SG_SIG, SG_TS, now, body, n, &why), SB_EINVAL);
+  assert_string_equal(why, "signature mismatch");
+  assert_int_equal(sb_signature_sendgrid_check(SG_KEY, SG_SIG, "1764064801", now, SG_BODY, n, &why),
+                   SB_EINVAL);
+  assert_string_equal(why, "signature mismatch");
+  char sig[] = SG_SIG;
+  sig[10] = sig[10] == 'A' ? 'B' : 'A';
+  assert_int_equal(sb_signature_sendgrid_check(SG_KEY, sig, SG_TS, now, SG_BODY, n, &why), SB_EINVAL);
+  /* missing or malformed parts, and keys that cannot verify it */
+  static const struct {
+    const char *key, *sig, *ts, *why;
+  } bad[] = {
+      {NULL, SG_SIG, SG_TS, "no event_key (SendGrid verification key) configured for this account"},
+      {"", SG_SIG, SG_TS, "no event_key (SendGrid verification key) configured for this account"},
+      {SG_KEY, NULL, SG_TS, "missing signature or timestamp header"},
+      {SG_KEY, SG_SIG, NULL, "missing signature or timestamp header"},
+      {SG_KEY, SG_SIG, "17640648OO", "bad timestamp header"},
+      {SG_KEY, SG_SIG, "-1764064800", "bad timestamp header"},
+      {SG_KEY, "not base64!", SG_TS, "signature header is not base64"},
+      {ED25519_KEY, SG_SIG, SG_TS, "event_key is not a base64 EC public key"},
+      {"bm90IGEga2V5", SG_SIG, SG_TS, "event_key is not a base64 EC public key"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    why = NULL;
+    assert_int_equal(
+        sb_signature_sendgrid_check(bad[i].key, bad[i].sig, bad[i].ts, now, SG_BODY, n, &why),
+        SB_EINVAL);
+    assert_string_equal(why, bad[i].why);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hmac_sha256_matches_rfc4231_case_2),
@@ -636,6 +700,7 @@ int main(void) {
       cmocka_unit_test(test_telegram_secret_token_must_match_exactly),
       cmocka_unit_test(test_line_signature_is_base64_hmac_of_the_body),
       cmocka_unit_test(test_line_wrong_secret_body_or_header_fails),
+      cmocka_unit_test(test_sendgrid_ecdsa_signature_over_timestamp_and_body),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

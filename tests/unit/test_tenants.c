@@ -96,6 +96,39 @@ static void bad_accounts_are_refused_with_a_reason(void **state) {
   assert_null(parse("{\"tenants\":[{\"id\":\"a\",\"classify\":[1]}]}", err));
 }
 
+/* An e-mail account's event_key (SendGrid's verification key) must be an
+ * EC public key in base64 DER, and only e-mail accounts take one. */
+#define SG_KEY "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEU3B0Zl+3ntlQr/ZOyc3vyr6ADKe6NS/1HpC8sxqCtKdm" \
+               "qSr0t2FEeo37ZSaNQNJWEvcqr7TxFkj7D/T+3z2rYQ=="
+static void an_email_event_key_is_an_ec_public_key(void **state) {
+  (void)state;
+  char err[256];
+  sb_tenants_t *t = parse("{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"email\",\"id\":\"s\","
+                          "\"secret\":\"k\",\"event_key\":\"" SG_KEY "\"}]}]}",
+                          err);
+  assert_non_null(t);
+  assert_string_equal(sb_tenants_account(t, "email", "s")->event_key, SG_KEY);
+  sb_tenants_destroy(&t);
+  static const char *const bad[] = {
+      /* another platform */
+      "{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"meta\",\"id\":\"s\",\"secret\":\"k\","
+      "\"event_key\":\"" SG_KEY "\"}]}]}",
+      /* not base64, not a key, an Ed25519 key, cut short */
+      "{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"email\",\"id\":\"s\",\"secret\":\"k\","
+      "\"event_key\":\"not a key\"}]}]}",
+      "{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"email\",\"id\":\"s\",\"secret\":\"k\","
+      "\"event_key\":\"bm90IGEga2V5\"}]}]}",
+      "{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"email\",\"id\":\"s\",\"secret\":\"k\","
+      "\"event_key\":\"MCowBQYDK2VwAyEABSxkn89dVZdc2iOqguglj0ViLBmJsu/R2ogK7yZPWsk=\"}]}]}",
+      "{\"tenants\":[{\"id\":\"a\",\"accounts\":[{\"platform\":\"email\",\"id\":\"s\",\"secret\":\"k\","
+      "\"event_key\":\"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEU3B0Zl+3ntlQr/ZOyc3vyr6ADKe6NS/1\"}]}]}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_null(parse(bad[i], err));
+    assert_non_null(strstr(err, "\"event_key\" must be an email account's SendGrid verification key"));
+  }
+}
+
 /* A tenant file of n tenants "t<i>", each with ACCOUNTS accounts
  * "a<i>-<k>" (odd k on meta, even on twilio); dup: the last account
  * repeats tenant 0's "a0-1". The caller frees it. */
@@ -200,6 +233,7 @@ int main(void) {
       cmocka_unit_test(the_bundled_configuration_loads),
       cmocka_unit_test(accounts_map_platform_ids_to_tenants_with_secrets),
       cmocka_unit_test(bad_accounts_are_refused_with_a_reason),
+      cmocka_unit_test(an_email_event_key_is_an_ec_public_key),
       cmocka_unit_test(lookups_stay_exact_at_the_limits),
       cmocka_unit_test(api_keys_are_checked_by_hash),
   };

@@ -747,6 +747,47 @@ static void test_email_subject_is_kept_clean_for_the_answer(void **state) {
   sb_wh_batch_free(&r.b);
 }
 
+/* SendGrid's Event Webhook: each event one item in order; the message is
+ * the X-Message-Id (sg_message_id before ".filter", dots inside kept);
+ * processed/delivered/open/bounce/dropped are states, deferred, click and
+ * spamreport are ignored; an event without sg_message_id and a non-object
+ * are malformed items, the others still read; not an array: no batch. */
+static void test_sendgrid_events_become_delivery_states(void **state) {
+  result_t r = parse_fixture(sb_webhook_email_events_parse, "sendgrid_events.json");
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.b.n, 10);
+  static const struct {
+    size_t i;
+    const char *id, *status, *customer;
+    int64_t time_ms;
+  } states[] = {
+      {0, "Rz7HMYu7Tw-nCeg0JtWeZQ", "sent", "ana.silva@example.org", 1764064800000},
+      {2, "Rz7HMYu7Tw-nCeg0JtWeZQ", "delivered", "ana.silva@example.org", 1764064810000},
+      {3, "Rz7HMYu7Tw-nCeg0JtWeZQ", "read", "ana.silva@example.org", 1764065400000},
+      {5, "14c5d75ce93.dfd.64b469", "failed", "old.address@example.net", 1764064900000},
+      {6, "Lp2vU1kAQ2S2ns4LG7yXvA", "failed", "spam.trap@example.com", 1764064901000},
+  };
+  for (size_t k = 0; k < sizeof states / sizeof states[0]; k++) {
+    const sb_wh_item_t *it = ok_item(&r, states[k].i, SB_WH_STATUS, "email");
+    assert_string_equal(it->platform_message_id, states[k].id);
+    assert_string_equal(it->status, states[k].status);
+    assert_string_equal(it->customer, states[k].customer);
+    assert_int_equal(it->time_ms, states[k].time_ms);
+  }
+  for (size_t i = 1; i < 8; i += 3) /* 1 deferred, 4 click, 7 spamreport */
+    assert_int_equal(r.b.items[i].kind, SB_WH_IGNORED);
+  assert_non_null(strstr(r.b.items[8].error, "sg_message_id"));
+  assert_null(r.b.items[8].status);
+  assert_string_equal(r.b.items[9].error, "event is not an object");
+  sb_wh_batch_free(&r.b);
+  r = parse(sb_webhook_email_events_parse, "{\"event\":\"delivered\"}");
+  assert_int_equal(r.rc, SB_EPARSE);
+  assert_non_null(strstr(r.err, "not a JSON array"));
+  r = parse(sb_webhook_email_events_parse, "[]");
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.b.n, 0);
+}
+
 static void test_batch_free_is_safe_twice_and_on_null(void **state) {
   result_t r = parse_fixture(sb_webhook_meta_parse, "meta_instagram.json");
   sb_wh_batch_free(&r.b);
@@ -787,6 +828,7 @@ int main(void) {
       cmocka_unit_test(test_email_without_message_id_gets_stable_id),
       cmocka_unit_test(test_email_in_reply_to_alone_threads),
       cmocka_unit_test(test_email_subject_is_kept_clean_for_the_answer),
+      cmocka_unit_test(test_sendgrid_events_become_delivery_states),
       cmocka_unit_test(test_email_auto_replies_are_ignored),
       cmocka_unit_test(test_email_bad_from_is_an_item_error),
       cmocka_unit_test(test_email_long_text_is_cut_on_a_character),
