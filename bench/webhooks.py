@@ -242,12 +242,13 @@ def counters(admin_port):
     """Sums of ingest's accepted and duplicate counters (all labels)."""
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin_port, timeout=5) as r:
         text = r.read().decode()
-    out = {"accepted": 0.0, "duplicates": 0.0}
+    out = {"accepted": 0.0, "duplicates": 0.0, "calls": 0.0}
     for line in text.splitlines():
-        m = re.match(r"sb_ingest_(accepted|duplicates|webhook_duplicates)_total(\{[^}]*\})? ([\d.e+]+)$",
-                     line)
+        m = re.match(r"sb_ingest_(accepted|duplicates|webhook_duplicates|commit_calls)_total"
+                     r"(\{[^}]*\})? ([\d.e+]+)$", line)
         if m:
-            out["accepted" if m.group(1) == "accepted" else "duplicates"] += float(m.group(3))
+            key = {"accepted": "accepted", "commit_calls": "calls"}.get(m.group(1), "duplicates")
+            out[key] += float(m.group(3))
     return out
 
 
@@ -330,11 +331,15 @@ def main():
                 after = counters(9101 + off)
                 res["accepted"] = int(after["accepted"] - before["accepted"])
                 res["duplicates"] = int(after["duplicates"] - before["duplicates"])
+                calls = after["calls"] - before["calls"]
+                res["events_per_commit_call"] = round(
+                    (res["accepted"] + res["duplicates"]) / calls, 2) if calls else None
                 res["wrapped"] = res["requests"] > 2 * a.per_thread
                 results[t].append(res)
                 print("round %d %-13s %9.0f req/s  p99 %7.2f ms  non-2xx %d  accepted %d  dup %d"
+                      "  events/call %s"
                       % (r + 1, t, res["requests_per_s"], res["p99_ms"], res["non_2xx"],
-                         res["accepted"], res["duplicates"]),
+                         res["accepted"], res["duplicates"], res["events_per_commit_call"]),
                       file=sys.stderr)
     finally:
         proc.terminate()

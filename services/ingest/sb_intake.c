@@ -56,6 +56,7 @@ struct sb_intake {
   int handles_closed;
   sb_ratelimit_t *limiter;
   sb_counter_t *accepted, *duplicates, *failed, *refused;
+  sb_counter_t *calls; /* ingest.lua calls: events per call = (accepted + duplicates) / calls */
   sb_histogram_t *durable_us;
 };
 
@@ -171,6 +172,8 @@ static int send_group(batch_t *b, group_t *g, const char *tenant) {
     if (!lens[i])
       lens[i] = strlen(argv[i]);
   int rc = sb_redis_evalsha(in->svc->redis, in->script, 1, (int)argc, argv, lens, on_group, g);
+  if (rc == 0)
+    sb_counter_add(in->calls, 1);
   free(argv);
   free(lens);
   return rc;
@@ -232,6 +235,9 @@ sb_intake_t *sb_intake_new(sb_service_t *s, sb_handoff_t *out, size_t max_inflig
                                   "events whose write failed (publisher told to retry)", NULL);
   in->refused = sb_metrics_counter(s->metrics, "sb_ingest_refused_total",
                                    "events refused by back-pressure (429 / retry later)", NULL);
+  in->calls = sb_metrics_counter(s->metrics, "sb_ingest_commit_calls_total",
+                                 "ingest.lua calls (one per tenant per loop turn, at most --batch-max events)",
+                                 NULL);
   in->durable_us = sb_metrics_histogram(s->metrics, "sb_ingest_durable_seconds",
                                         "from receipt to the Redis write confirmed", NULL);
   if (!in->limiter) {
