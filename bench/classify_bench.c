@@ -17,6 +17,7 @@
  * rate is per core. Paths are relative to the working directory (run it
  * from the repository's root).
  */
+#include "sb_bench.h"
 #include "sb_classify.h"
 #include "sb_rules.h"
 #include "sb_sentiment.h"
@@ -182,15 +183,6 @@ static round_t run_round(sb_classify_t *cl, const corpus_t *c, double s) {
   return r;
 }
 
-static double median(double *v, int n) {
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-      double t = v[j];
-      v[j] = v[j - 1], v[j - 1] = t;
-    }
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int main(int argc, char **argv) {
   const char *corpus_path = arg(argc, argv, "--corpus", "corpus/sample.jsonl");
   const char *rules_path = arg(argc, argv, "--rules", "corpus/rules/default.json");
@@ -242,11 +234,12 @@ int main(int argc, char **argv) {
              x.messages ? (double)x.intents_hit / (double)x.messages : 0);
       fflush(stdout);
     }
-  double m0 = median(rate[0], rounds), m1 = median(rate[1], rounds);
+  double m0 = sb_bench_median(rate[0], rounds), m1 = sb_bench_median(rate[1], rounds);
   printf("{\"tool\":\"classify_bench\",\"summary\":true,\"corpus_messages\":%zu,\"extra_keywords\":%zu,"
          "\"matcher\":\"%s\",\"median_per_s_shipped\":%.0f,\"median_per_s_extra\":%.0f,\"ratio_extra_shipped\":%.3f,"
          "\"median_p99_us_shipped\":%.1f,\"median_p99_us_extra\":%.1f}\n",
-         c.n, added, matcher, m0, m1, m0 > 0 ? m1 / m0 : 0, median(p99[0], rounds), median(p99[1], rounds));
+         c.n, added, matcher, m0, m1, m0 > 0 ? m1 / m0 : 0, sb_bench_median(p99[0], rounds),
+         sb_bench_median(p99[1], rounds));
   for (int k = 0; k < 2; k++) {
     sb_classify_destroy(&cl[k]);
     sb_rules_destroy(&rules[k]);

@@ -32,6 +32,7 @@
  * {"hold": false, "sink_received"} (bench/webhooks.py --ingest-alone
  * drives the HTTP doors of it with wrk).
  */
+#include "sb_bench.h"
 #include "sb_admit.h"
 #include "sb_cloudevent.h"
 #include "sb_envelope.h"
@@ -270,16 +271,6 @@ static int parse_batches(const char *list, opts_t *o) {
   return o->nbatches ? 0 : -1;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void usage(void) {
   fprintf(stderr, "usage: publish_bench [--seconds N] [--rounds N] [--batches B,B,...] [--window N]"
                   " [--appendfsync everysec|always] [--tenants FILE] [--hold]\n");
@@ -410,7 +401,7 @@ int main(int argc, char **argv) {
     }
     printf("{\"summary\": true, \"batch\": %d, \"rounds\": %d, \"median_events_per_s\": %.0f,"
            " \"median_request_p99_ms\": %.2f}\n",
-           o.batches[b], o.rounds, median(rate, o.rounds), median(p99, o.rounds));
+           o.batches[b], o.rounds, sb_bench_median(rate, o.rounds), sb_bench_median(p99, o.rounds));
   }
   /* every event acknowledged OK must have its record and its lease toward
    * classify in Redis (the sink commits nothing, so none was cleared) */

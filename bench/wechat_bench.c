@@ -15,6 +15,7 @@
  *   wechat_bench [--rounds N] [--iterations N]
  * Output: one JSON object on stdout.
  */
+#include "sb_bench.h"
 #include "sb_signature.h"
 #include "sb_time.h"
 #include "sb_webhook.h"
@@ -121,16 +122,6 @@ static int safe_path(const char *body, size_t len, const char *msig) {
   return rc;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int main(int argc, char **argv) {
   int rounds = 9, iterations = 20000;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -179,7 +170,8 @@ int main(int argc, char **argv) {
     safe_ns[r] = (double)(t2 - t1) * 1000.0 / iterations;
     ratio[r] = safe_ns[r] / plain_ns[r];
   }
-  double pm = median(plain_ns, rounds), sm = median(safe_ns, rounds), rm = median(ratio, rounds);
+  double pm = sb_bench_median(plain_ns, rounds), sm = sb_bench_median(safe_ns, rounds);
+  double rm = sb_bench_median(ratio, rounds);
   printf("{\"rounds\": %d, \"iterations\": %d, \"plain_ns_per_delivery\": %.0f, "
          "\"safe_ns_per_delivery\": %.0f, \"safe_over_plain_median\": %.2f}\n",
          rounds, iterations, pm, sm, rm);
