@@ -15,7 +15,7 @@
 
 static const sb_channel_ops_t *const adapters[] = {
     &sb_channel_wechat, &sb_channel_telegram, &sb_channel_line, &sb_channel_meta,
-    &sb_channel_twilio, &sb_channel_email};
+    &sb_channel_twilio, &sb_channel_email, &sb_channel_x};
 
 const sb_channel_ops_t *sb_channel_find(const char *platform) {
   for (size_t i = 0; platform && i < sizeof adapters / sizeof adapters[0]; i++)
@@ -166,6 +166,11 @@ static int read_member(ctx_t *c, const cJSON *m, const char *path, sb_out_accoun
     return read_str(c, m, p, 1, &a->token);
   if (strcmp(m->string, "app_secret") == 0)
     return read_str(c, m, p, 1, &a->app_secret);
+  if (strcmp(m->string, "token_secret") == 0) {
+    if (strcmp(a->platform, "x") != 0)
+      return fail(c, "%s is for x accounts only", p);
+    return read_str(c, m, p, 1, &a->token_secret);
+  }
   if (strcmp(m->string, "app_id") == 0)
     return read_str(c, m, p, 0, &a->app_id);
   if (strcmp(m->string, "sender") == 0)
@@ -224,6 +229,12 @@ static int check_credentials(ctx_t *c, const char *path, sb_out_account_t *a,
       return SB_ENOMEM;
     if (!a->app_id || !a->sender || !a->token)
       return fail(c, "%s: twilio needs \"app_id\" (AccountSid), \"sender\" and an auth token", path);
+  } else if (strcmp(a->platform, "x") == 0) {
+    if (!a->app_secret && acct->secret && !(a->app_secret = strdup(acct->secret)))
+      return SB_ENOMEM; /* the consumer secret also signs X's webhooks */
+    if (!a->app_id || !a->app_secret || !a->token || !a->token_secret)
+      return fail(c, "%s: x needs \"app_id\" (API key), \"token\" and \"token_secret\" "
+                  "(the account's access token)", path);
   } else if (strcmp(a->platform, "email") == 0) {
     char name[SB_OUT_HEADER_MAX], addr[SB_OUT_HEADER_MAX];
     if (!a->token || !a->sender)
@@ -340,6 +351,7 @@ void sb_out_config_destroy(sb_out_config_t **cp) {
     free(c->accounts[i].default_subject);
     wipe_free(c->accounts[i].token);
     wipe_free(c->accounts[i].app_secret);
+    wipe_free(c->accounts[i].token_secret);
   }
   free(c);
 }

@@ -5,7 +5,8 @@
  * per platform (sb_channel_wechat.c, sb_channel_telegram.c,
  * sb_channel_line.c, sb_channel_meta.c for WhatsApp and Messenger,
  * sb_channel_twilio.c for SMS, sb_channel_email.c for e-mail through
- * SendGrid's Mail Send API). An adapter is pure: it builds the HTTP request (URL,
+ * SendGrid's Mail Send API, sb_channel_x.c for X direct messages and
+ * public replies). An adapter is pure: it builds the HTTP request (URL,
  * header lines, JSON body) from the account's credentials, the recipient's
  * address and the text, and classifies the platform's answer (status and
  * body) as sent, retry later (with the wait the platform asked for),
@@ -31,7 +32,10 @@
  * also what signs its webhooks) unless "token" is given. E-mail (SendGrid)
  * needs "token" (the API key) and "sender" ("help@acme.example" or
  * "Acme Support <help@acme.example>"); "default_subject" is the subject of
- * an answer to a mail that had none (default "Re: your message").
+ * an answer to a mail that had none (default "Re: your message"). X needs
+ * "app_id" (the API key), "app_secret" (the API key secret; default: the
+ * account's "secret", the same consumer secret its webhooks are signed
+ * with), "token" and "token_secret" (the account's access token).
  * api_base defaults to the platform's real API.
  * Secrets are literals or "env:NAME" (unset: a load error). Unknown
  * members are errors naming tenant and field.
@@ -86,6 +90,7 @@ typedef struct {
   char *status_callback;
   /* e-mail: the subject of an answer when the customer's had none */
   char *default_subject;
+  char *token_secret; /* X: the access token secret (OAuth 1.0a) */
   int64_t timeout_ms;
 } sb_out_account_t;
 
@@ -96,7 +101,9 @@ typedef struct {
   const char *text;        /* already redacted upstream; never logged */
   const char *channel;     /* "whatsapp", "messenger", "sms", ... (Meta picks its API) */
   const char *subject;     /* e-mail: the customer's Subject (redacted), or NULL / "" */
-  const char *in_reply_to; /* e-mail: the Message-ID answered (no angle brackets), or NULL / "" */
+  const char *in_reply_to; /* the customer's message answered, or NULL / "": e-mail its
+                              Message-ID (no angle brackets), X the post id */
+  int is_public;           /* the customer wrote publicly (X: answer with a public reply) */
 } sb_out_message_t;
 
 typedef struct {
@@ -146,6 +153,20 @@ extern const sb_channel_ops_t sb_channel_line;
 extern const sb_channel_ops_t sb_channel_meta;
 extern const sb_channel_ops_t sb_channel_twilio;
 extern const sb_channel_ops_t sb_channel_email;
+extern const sb_channel_ops_t sb_channel_x;
+
+/* OAuth 1.0a (RFC 5849) HMAC-SHA1 signature, base64, of a request: method,
+ * url without its query, params (the query and form parameters and every
+ * oauth_* one but oauth_signature; a JSON body is not signed), keyed by
+ * the consumer and token secrets. out needs SB_OUT_OAUTH1_SIG_LEN bytes.
+ * 0, SB_ETOOBIG (more than 16 parameters, one over 1 KiB encoded) or
+ * SB_ENOMEM. */
+#define SB_OUT_OAUTH1_SIG_LEN 29
+typedef struct {
+  const char *name, *value;
+} sb_out_param_t;
+int sb_out_oauth1_sign(const char *method, const char *url, const sb_out_param_t *params, size_t n,
+                       const char *consumer_secret, const char *token_secret, char *out, size_t cap);
 
 /* E-mail: sender "help@acme.example" or "Acme Support <help@acme.example>"
  * split into display name ("" when none) and address; SB_EINVAL when it is

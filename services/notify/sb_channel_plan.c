@@ -188,6 +188,9 @@ static char *address_of(const sb_out_plan_ctx_t *c, const sb_envelope_t *env) {
   if (in->channel == SWITCHBOARD__V1__CHANNEL__CHANNEL_EMAIL) { /* an answer threads on it */
     cJSON_AddStringToObject(a, "subj", in->subject ? in->subject : "");
     cJSON_AddStringToObject(a, "mid", in->platform_message_id ? in->platform_message_id : "");
+  } else if (in->channel == SWITCHBOARD__V1__CHANNEL__CHANNEL_X) { /* a post is answered in public */
+    cJSON_AddStringToObject(a, "mid", in->platform_message_id ? in->platform_message_id : "");
+    cJSON_AddBoolToObject(a, "pub", in->public_);
   }
   if (in->reply_token && *in->reply_token) { /* LINE: answer with it while fresh */
     cJSON_AddStringToObject(a, "rt", in->reply_token);

@@ -91,7 +91,8 @@ struct send {
   send_t *next; /* in the token waiters */
   char key[MEMBER_MAX];
   char token[CLAIM_TOKEN_MAX];
-  cJSON *rec; /* the record: p, a, to, name, lang, text, purpose, conv (e-mail: subj, mid) */
+  cJSON *rec; /* the record: p, a, to, name, lang, text, purpose, conv (e-mail: subj, mid;
+                 X: mid, pub) */
   unsigned attempts;
   int64_t first_ms;
   int no_reply, refreshed;
@@ -629,7 +630,8 @@ static void attempt(send_t *s) {
                         .text = rec_str(s->rec, "text"),
                         .channel = rec_str(s->rec, "ch"),
                         .subject = rec_str(s->rec, "subj"),
-                        .in_reply_to = rec_str(s->rec, "mid")};
+                        .in_reply_to = rec_str(s->rec, "mid"),
+                        .is_public = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->rec, "pub"))};
   char why[SB_OUT_REASON_MAX] = "";
   sb_out_request_clear(&s->req);
   int rc = a->ops->build(a->cfg, &m, a->token[0] ? a->token : NULL, now, s->no_reply, &s->req, why,

@@ -10,10 +10,10 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const char *const platforms[] = {"wechat", "telegram", "line", "meta", "twilio", "email"};
+  static const char *const platforms[] = {"wechat", "telegram", "line", "meta", "twilio", "email", "x"};
   if (size < 3)
     return 0;
-  const sb_channel_ops_t *ops = sb_channel_find(platforms[(data[0] & 0x7f) % 6]);
+  const sb_channel_ops_t *ops = sb_channel_find(platforms[(data[0] & 0x7f) % 7]);
   long status = (long)((data[1] << 8 | data[2]) % 600);
   char *body = malloc(size - 3 + 1);
   if (!ops || !body)

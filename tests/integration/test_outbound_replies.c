@@ -17,6 +17,7 @@
 #include "sb_teststack.h"
 #include "sb_testwebhook.h"
 
+#include "sb_channel_out.h"
 #include "sb_outbox.h"
 #include "sb_service.h"
 
@@ -55,6 +56,11 @@
 #define EMAIL_TOKEN "inbound-parse-token"
 #define SG_KEY "SG.test-key"
 #define SG_SEND "/v3/mail/send"
+#define X_SECRET "x-consumer-secret"
+#define X_API_KEY "x-api-key"
+#define X_TOKEN "2244994945-x-access-token"
+#define X_TOKEN_SECRET "x-token-secret"
+#define X_DM_SEND "/2/dm_conversations/with/3001969357/messages"
 #define OPENID "oLVPpjqs9BhvzwPj5A-vTYAX3GLc"
 #define NONCE "1372623149"
 #define OUT_MAX 16384
@@ -154,9 +160,9 @@ static const char *field(const cJSON *req, const char *name) {
 /* ---- the stack --------------------------------------------------------------- */
 
 static char *tenants_json(void) {
-  char *t = malloc(8192);
+  char *t = malloc(10240);
   char *sg_key = sb_test_fixture("tests/fixtures/webhooks/sendgrid_event_key.pub", NULL);
-  snprintf(t, 8192,
+  snprintf(t, 10240,
            "{\"tenants\":[{\"id\":\"air\",\"languages\":[\"en\",\"fr\"],"
            "\"sla\":{\"first_response_ms\":600000},"
            "\"accounts\":["
@@ -167,7 +173,8 @@ static char *tenants_json(void) {
            "{\"platform\":\"meta\",\"id\":\"page-1\",\"secret\":\"" META_SECRET "\",\"verify_token\":\"vt\"},"
            "{\"platform\":\"twilio\",\"id\":\"" TW_SID "\",\"secret\":\"" TW_TOKEN "\",\"url\":\"" TW_URL "\"},"
            "{\"platform\":\"email\",\"id\":\"support\",\"secret\":\"" EMAIL_TOKEN "\","
-           "\"event_key\":\"%s\"}],"
+           "\"event_key\":\"%s\"},"
+           "{\"platform\":\"x\",\"id\":\"acmeair\",\"secret\":\"" X_SECRET "\"}],"
            "\"notify\":{"
            "\"outbound\":{\"timeout_ms\":5000,\"accounts\":["
            "{\"platform\":\"wechat\",\"account\":\"gh-plain\",\"api_base\":\"http://127.0.0.1:%d\"},"
@@ -180,7 +187,9 @@ static char *tenants_json(void) {
            "{\"platform\":\"twilio\",\"account\":\"" TW_SID "\",\"app_id\":\"" TW_SID "\","
            "\"sender\":\"+14155552671\",\"api_base\":\"http://127.0.0.1:%d\"},"
            "{\"platform\":\"email\",\"account\":\"support\",\"token\":\"" SG_KEY "\","
-           "\"sender\":\"Acme Air <support@acme-air.example>\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
+           "\"sender\":\"Acme Air <support@acme-air.example>\",\"api_base\":\"http://127.0.0.1:%d\"},"
+           "{\"platform\":\"x\",\"account\":\"acmeair\",\"app_id\":\"" X_API_KEY "\",\"token\":\"" X_TOKEN "\","
+           "\"token_secret\":\"" X_TOKEN_SECRET "\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
            "\"templates\":{\"default_language\":\"en\","
            "\"ack\":{\"en\":\"Thanks for your message! We answer within {expected_response}.\","
            "\"fr\":\"Merci pour votre message ! Réponse sous {expected_response}.\"},"
@@ -197,7 +206,7 @@ static char *tenants_json(void) {
            "\"token\":\"" TG_LATE_BOT "\",\"api_base\":\"http://127.0.0.1:%d\"}]},"
            "\"templates\":{\"default_language\":\"en\",\"late\":{\"en\":\"Sorry for the wait: an agent is on it.\"}},"
            "\"breach_ack\":{\"template\":\"late\"}}}]}",
-           sg_key, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port);
+           sg_key, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port, stub_port);
   free(sg_key);
   return t;
 }
@@ -322,6 +331,60 @@ static int post_sendgrid_events(const char *events, long long ts) {
            sig, ts);
   free(sig);
   return ingest("/webhooks/email/support", header, "application/json", events, strlen(events));
+}
+
+/* An X Account Activity delivery fixture, signed as X signs it. */
+static int post_x(const char *fixture) {
+  char header[200];
+  size_t len = 0;
+  char *body = sb_test_fixture(fixture, &len);
+  char *mac = sb_test_openssl("dgst -sha256 -binary -hmac " X_SECRET " | openssl base64 -A", body, len, NULL);
+  snprintf(header, sizeof header, "x-twitter-webhooks-signature: sha256=%s", mac);
+  free(mac);
+  int rc = ingest("/webhooks/x/acmeair", header, "application/json", body, len);
+  free(body);
+  return rc;
+}
+
+/* The value of oauth parameter name in an "OAuth ..." Authorization. */
+static void oauth_param(const char *auth, const char *name, char *out, size_t cap) {
+  char key[64];
+  snprintf(key, sizeof key, "%s=\"", name);
+  const char *p = strstr(auth, key);
+  assert_non_null(p);
+  p += strlen(key);
+  size_t n = strcspn(p, "\"");
+  assert_true(n < cap);
+  memcpy(out, p, n);
+  out[n] = '\0';
+}
+
+/* Asserts that req (a recorded POST to path) is signed with OAuth 1.0a as
+ * the account: the signature recomputed by the openssl tool over the base
+ * string RFC 5849 defines (the JSON body is not part of it). */
+static void x_signed(const cJSON *req, const char *path) {
+  const char *auth = field(req, "authorization");
+  char nonce[64], ts[32], sig[64], base[1024], url[256], want_enc[128];
+  assert_true(strncmp(auth, "OAuth ", 6) == 0);
+  oauth_param(auth, "oauth_consumer_key", url, sizeof url);
+  assert_string_equal(url, X_API_KEY);
+  oauth_param(auth, "oauth_token", url, sizeof url);
+  assert_string_equal(url, X_TOKEN);
+  oauth_param(auth, "oauth_nonce", nonce, sizeof nonce);
+  oauth_param(auth, "oauth_timestamp", ts, sizeof ts);
+  oauth_param(auth, "oauth_signature", sig, sizeof sig);
+  assert_true(llabs(atoll(ts) - (long long)time(NULL)) < 120);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d%s", stub_port, path);
+  assert_int_equal(sb_out_urlencode(url, want_enc, sizeof want_enc), 0);
+  snprintf(base, sizeof base,
+           "POST&%s&oauth_consumer_key%%3D" X_API_KEY "%%26oauth_nonce%%3D%s%%26oauth_signature_method"
+           "%%3DHMAC-SHA1%%26oauth_timestamp%%3D%s%%26oauth_token%%3D" X_TOKEN "%%26oauth_version%%3D1.0",
+           want_enc, nonce, ts);
+  char *want = sb_test_openssl("dgst -sha1 -hmac " X_SECRET "\\&" X_TOKEN_SECRET " -binary | openssl base64 -A",
+                               base, strlen(base), NULL);
+  assert_int_equal(sb_out_urlencode(want, want_enc, sizeof want_enc), 0);
+  free(want);
+  assert_string_equal(sig, want_enc);
 }
 
 /* The delivery events of channel on air's feed: how many, and (first not
@@ -957,6 +1020,55 @@ static void email_answers_go_out_through_sendgrid_threaded(void **state) {
   assert_int_equal(stub_count(SG_SEND, "We answer within"), 1); /* no second acknowledgement */
 }
 
+/* X: public complaints that classify marks move_private are answered by a
+ * public reply to each post with the secure link; once the customer writes
+ * by DM (the same conversation), the owner's answer goes by DM. Every
+ * request is signed with OAuth 1.0a as the account. */
+static void x_mentions_get_public_replies_and_dms_get_dms(void **state) {
+  (void)state;
+  char conv[128], conv2[128], who[64];
+  assert_int_equal(post_x("tests/fixtures/webhooks/x_tweet_create_events.json"), 200);
+  conversation("x", "3001969357", conv, sizeof conv);
+  /* both public complaints are redirected to a private channel (classify's
+   * move_private), each by a public reply to its post */
+  cJSON *red = stub_wait("/2/tweets", "Please continue privately: https://help.example/private?c=", 2, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(red), 2);
+  const char *posts[] = {"1931800000000000001", "1931800000000000003"};
+  for (int i = 0; i < 2; i++) {
+    const cJSON *a = cJSON_GetArrayItem(red, i);
+    assert_string_equal(field(a, "content_type"), "application/json");
+    cJSON *body = cJSON_Parse(field(a, "body"));
+    assert_non_null(body);
+    const cJSON *to = cJSON_GetObjectItem(cJSON_GetObjectItem(body, "reply"), "in_reply_to_tweet_id");
+    assert_true(cJSON_IsString(to));
+    assert_true(!strcmp(to->valuestring, posts[0]) || !strcmp(to->valuestring, posts[1]));
+    posts[!strcmp(to->valuestring, posts[0]) ? 0 : 1] = ""; /* each post once */
+    cJSON_Delete(body);
+    x_signed(a, "/2/tweets");
+  }
+  cJSON_Delete(red);
+  assert_int_equal(stub_count(X_DM_SEND, NULL), 0);
+
+  assert_int_equal(post_x("tests/fixtures/webhooks/x_direct_message_events.json"), 200);
+  int seen = 0;
+  for (long long until = now_ms() + WAIT_MS; !seen && now_ms() < until; usleep(50000)) {
+    redisReply *r = redisCommand(sb_teststack_redis(st), "GET sb:{t:air}:out:addr:%s", conv);
+    seen = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "\"pub\":false");
+    freeReplyObject(r);
+  }
+  assert_true(seen);
+  conversation("x", "3001969357", conv2, sizeof conv2);
+  assert_string_equal(conv2, conv); /* a mention then a DM: one case */
+  owner_of(conv, who, sizeof who);
+  reply("r-x-1", who, conv, "Your rebooking on SB125 is confirmed.");
+  cJSON *r = stub_wait(X_DM_SEND, "rebooking", 1, WAIT_MS);
+  assert_int_equal(cJSON_GetArraySize(r), 1);
+  assert_string_equal(field(cJSON_GetArrayItem(r, 0), "body"), "{\"text\":\"Your rebooking on SB125 is confirmed.\"}");
+  x_signed(cJSON_GetArrayItem(r, 0), X_DM_SEND);
+  cJSON_Delete(r);
+  assert_int_equal(stub_count("/2/tweets", "rebooking"), 0);
+}
+
 static void move_private_redirect_goes_out_in_the_customers_language(void **state) {
   (void)state;
   char conv[128], msg[256];
@@ -1022,6 +1134,7 @@ int main(void) {
       cmocka_unit_test(messenger_delivery_receipts_name_the_conversation),
       cmocka_unit_test(twilio_status_callbacks_name_the_conversation),
       cmocka_unit_test(email_answers_go_out_through_sendgrid_threaded),
+      cmocka_unit_test(x_mentions_get_public_replies_and_dms_get_dms),
       cmocka_unit_test(move_private_redirect_goes_out_in_the_customers_language),
       cmocka_unit_test(notify_never_logs_message_text),
   };

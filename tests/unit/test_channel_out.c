@@ -2,6 +2,7 @@
  * API documents it (URL, headers, JSON body), the verdict on each kind of
  * answer (WeChat errcodes, Telegram ok:false with retry_after, LINE reply
  * refused -> push), and notify.outbound validation with reasons. */
+#include "sb_testcrypto.h"
 #include "sb_testutil.h"
 
 #include "sb_channel_out.h"
@@ -21,7 +22,8 @@ static const char TENANTS[] =
     "  {\"platform\": \"line\", \"id\": \"ch-1\", \"secret\": \"s\"},"
     "  {\"platform\": \"meta\", \"id\": \"page-1\", \"secret\": \"s\", \"verify_token\": \"v\"},"
     "  {\"platform\": \"twilio\", \"id\": \"tw-1\", \"secret\": \"tw-secret\", \"url\": \"https://x.example/t\"},"
-    "  {\"platform\": \"email\", \"id\": \"support\", \"secret\": \"inbound-token\"}]},"
+    "  {\"platform\": \"email\", \"id\": \"support\", \"secret\": \"inbound-token\"},"
+    "  {\"platform\": \"x\", \"id\": \"acmeair\", \"secret\": \"x-consumer-secret\"}]},"
     " {\"id\": \"other\", \"accounts\": [{\"platform\": \"telegram\", \"id\": \"bot-9\", \"secret\": \"s\"}]}]}";
 
 static sb_tenants_t *tenants(void) {
@@ -408,6 +410,134 @@ static void email_sender_is_one_mailbox_with_an_optional_name(void **state) {
   assert_int_equal(sb_out_email_sender("help@acme.example", name, sizeof name, addr, 8), SB_EINVAL);
 }
 
+/* RFC 5849's HMAC-SHA1 signature, on the example X publishes ("Creating a
+ * signature": the same base string and key give hCtSmYh+iHYCEqBWrE7C7hYmtUk=,
+ * also computed with `openssl dgst -sha1 -hmac <key> -binary | base64`). */
+static void x_oauth1_signature_matches_the_published_example(void **state) {
+  (void)state;
+  const sb_out_param_t p[] = {
+      {"status", "Hello Ladies + Gentlemen, a signed OAuth request!"},
+      {"include_entities", "true"},
+      {"oauth_consumer_key", "xvz1evFS4wEEPTGEFPHBog"},
+      {"oauth_nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"},
+      {"oauth_signature_method", "HMAC-SHA1"},
+      {"oauth_timestamp", "1318622958"},
+      {"oauth_token", "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"},
+      {"oauth_version", "1.0"}};
+  char sig[SB_OUT_OAUTH1_SIG_LEN];
+  assert_int_equal(sb_out_oauth1_sign("POST", "https://api.twitter.com/1.1/statuses/update.json", p,
+                                      sizeof p / sizeof p[0], "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+                                      "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE", sig, sizeof sig),
+                   0);
+  assert_string_equal(sig, "hCtSmYh+iHYCEqBWrE7C7hYmtUk=");
+  /* another token secret, another signature; too small an output */
+  assert_int_equal(sb_out_oauth1_sign("POST", "https://api.twitter.com/1.1/statuses/update.json", p,
+                                      sizeof p / sizeof p[0], "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+                                      "other", sig, sizeof sig),
+                   0);
+  assert_string_not_equal(sig, "hCtSmYh+iHYCEqBWrE7C7hYmtUk=");
+  assert_int_equal(sb_out_oauth1_sign("POST", "https://x", p, 1, "a", "b", sig, 28), SB_ETOOBIG);
+}
+
+/* The value of oauth parameter name in an "Authorization: OAuth ..." line. */
+static void oauth_param(const char *header, const char *name, char *out, size_t cap) {
+  char key[64];
+  snprintf(key, sizeof key, "%s=\"", name);
+  const char *p = strstr(header, key);
+  assert_non_null(p);
+  p += strlen(key);
+  size_t n = strcspn(p, "\"");
+  assert_true(n < cap);
+  memcpy(out, p, n);
+  out[n] = '\0';
+}
+
+/* X: a DM answers a private message, a public reply answers a post; each
+ * request is signed as the account (OAuth 1.0a), the signature checked
+ * here against the openssl tool over the base string X documents. */
+static void x_answers_by_dm_or_public_reply_signed_as_the_account(void **state) {
+  (void)state;
+  sb_out_account_t a = account("x", "370773112-token");
+  a.app_id = (char *)"api-key-1";
+  a.app_secret = (char *)"api secret&1";
+  a.token_secret = (char *)"token-secret";
+  sb_out_message_t m = {.to = "3001969357", .text = "We are on it, Jordan.", .channel = "x",
+                        .in_reply_to = "1931800000000000100"};
+  sb_out_request_t r;
+  char why[128] = "", nonce[64], ts[32], sig[64];
+  assert_int_equal(sb_channel_x.build(&a, &m, NULL, 1764064800123, 0, &r, why, sizeof why), 0);
+  assert_string_equal(r.url, "http://127.0.0.1:9/2/dm_conversations/with/3001969357/messages");
+  assert_string_equal(r.body, "{\"text\":\"We are on it, Jordan.\"}");
+  assert_string_equal(r.headers[0], "Content-Type: application/json");
+  assert_true(strncmp(r.headers[1], "Authorization: OAuth oauth_consumer_key=\"api-key-1\", ", 53) == 0);
+  oauth_param(r.headers[1], "oauth_nonce", nonce, sizeof nonce);
+  oauth_param(r.headers[1], "oauth_timestamp", ts, sizeof ts);
+  oauth_param(r.headers[1], "oauth_signature", sig, sizeof sig);
+  assert_string_equal(ts, "1764064800");
+  assert_int_equal(strlen(nonce), 32);
+  char base[1024];
+  snprintf(base, sizeof base,
+           "POST&http%%3A%%2F%%2F127.0.0.1%%3A9%%2F2%%2Fdm_conversations%%2Fwith%%2F3001969357%%2Fmessages&"
+           "oauth_consumer_key%%3Dapi-key-1%%26oauth_nonce%%3D%s%%26oauth_signature_method%%3DHMAC-SHA1"
+           "%%26oauth_timestamp%%3D1764064800%%26oauth_token%%3D370773112-token%%26oauth_version%%3D1.0",
+           nonce);
+  /* key: enc("api secret&1") & enc("token-secret") */
+  char *want = sb_test_openssl("dgst -sha1 -hmac 'api%20secret%261&token-secret' -binary | openssl base64 -A",
+                               base, strlen(base), NULL);
+  char enc[128];
+  assert_int_equal(sb_out_urlencode(want, enc, sizeof enc), 0);
+  assert_string_equal(sig, enc);
+  free(want);
+  sb_out_request_clear(&r);
+  /* a second request: another nonce */
+  char nonce2[64];
+  assert_int_equal(sb_channel_x.build(&a, &m, NULL, 1764064800123, 0, &r, why, sizeof why), 0);
+  oauth_param(r.headers[1], "oauth_nonce", nonce2, sizeof nonce2);
+  assert_string_not_equal(nonce, nonce2);
+  sb_out_request_clear(&r);
+
+  /* public: a reply to the customer's post */
+  m.is_public = 1;
+  m.in_reply_to = "1931800000000000001";
+  assert_int_equal(sb_channel_x.build(&a, &m, NULL, 1764064800123, 0, &r, why, sizeof why), 0);
+  assert_string_equal(r.url, "http://127.0.0.1:9/2/tweets");
+  assert_string_equal(r.body, "{\"text\":\"We are on it, Jordan.\",\"reply\":{\"in_reply_to_tweet_id\":"
+                              "\"1931800000000000001\"}}");
+  sb_out_request_clear(&r);
+
+  /* ids that are not X ids never reach a URL or a body; credentials */
+  m.in_reply_to = "19318/../../2/users";
+  assert_int_equal(sb_channel_x.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), SB_EINVAL);
+  assert_string_equal(why, "x: the post answered is not an X id");
+  sb_out_request_clear(&r);
+  m.is_public = 0;
+  m.to = "3001969357/../../x";
+  assert_int_equal(sb_channel_x.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), SB_EINVAL);
+  assert_string_equal(why, "x: the recipient is not an X id");
+  sb_out_request_clear(&r);
+  m.to = "3001969357";
+  a.token_secret = NULL;
+  assert_int_equal(sb_channel_x.build(&a, &m, NULL, 0, 0, &r, why, sizeof why), SB_EINVAL);
+  assert_string_equal(why, "x: credentials missing");
+  sb_out_request_clear(&r);
+
+  /* 201 names what was sent (the Account Activity echo's id); 403 is
+   * permanent with X's detail; 429 retries */
+  sb_out_result_t o;
+  sb_channel_x.classify(&r, 201, "{\"data\":{\"dm_conversation_id\":\"2244994945-3001969357\","
+                                 "\"dm_event_id\":\"1931800000000000777\"}}", &o);
+  assert_int_equal(o.verdict, SB_OUT_SENT);
+  assert_string_equal(o.sent_id, "1931800000000000777");
+  sb_channel_x.classify(&r, 201, "{\"data\":{\"id\":\"1931800000000000888\",\"text\":\"x\"}}", &o);
+  assert_string_equal(o.sent_id, "1931800000000000888");
+  sb_channel_x.classify(&r, 403, "{\"title\":\"Forbidden\",\"type\":\"about:blank\",\"status\":403,"
+                                 "\"detail\":\"You are not permitted to send this user a message.\"}", &o);
+  assert_int_equal(o.verdict, SB_OUT_DEAD);
+  assert_string_equal(o.reason, "x 403: You are not permitted to send this user a message.");
+  sb_channel_x.classify(&r, 429, "{\"title\":\"Too Many Requests\",\"detail\":\"Too Many Requests\"}", &o);
+  assert_int_equal(o.verdict, SB_OUT_RETRY);
+}
+
 static int parse(const char *notify, sb_out_config_t **c, char *err, size_t errlen) {
   sb_tenants_t *t = tenants();
   int rc = sb_out_config_parse(t, "acme", notify, c, err, errlen);
@@ -427,9 +557,16 @@ static void outbound_config_reads_accounts_and_defaults(void **state) {
                  "{\"platform\": \"line\", \"account\": \"ch-1\", \"token\": \"CAT\", \"timeout_ms\": 7},"
                  "{\"platform\": \"twilio\", \"account\": \"tw-1\", \"app_id\": \"AC1\", \"sender\": \"+1555\"},"
                  "{\"platform\": \"email\", \"account\": \"support\", \"token\": \"SG.k\","
-                 " \"sender\": \"Acme <help@acme.example>\", \"default_subject\": \"Votre message\"}]}}",
+                 " \"sender\": \"Acme <help@acme.example>\", \"default_subject\": \"Votre message\"},"
+                 "{\"platform\": \"x\", \"account\": \"acmeair\", \"app_id\": \"k\", \"token\": \"t\","
+                 " \"token_secret\": \"ts\"}]}}",
                  &c, err, sizeof err);
   assert_int_equal(rc, 0);
+  const sb_out_account_t *xa = sb_out_config_find(c, "x", "acmeair");
+  assert_non_null(xa);
+  assert_string_equal(xa->app_secret, "x-consumer-secret"); /* the account's secret */
+  assert_string_equal(xa->token_secret, "ts");
+  assert_string_equal(xa->api_base, "https://api.x.com");
   const sb_out_account_t *em = sb_out_config_find(c, "email", "support");
   assert_non_null(em);
   assert_string_equal(em->api_base, "https://api.sendgrid.com");
@@ -519,6 +656,13 @@ static void outbound_config_errors_name_tenant_and_field(void **state) {
       {"{\"outbound\": {\"accounts\": [{\"platform\": \"line\", \"account\": \"ch-1\", \"token\": \"t\","
        " \"default_subject\": \"x\"}]}}",
        "tenant acme: notify.outbound.accounts[0].default_subject is for email accounts only"},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"x\", \"account\": \"acmeair\", \"app_id\": \"k\","
+       " \"token\": \"t\"}]}}",
+       "tenant acme: notify.outbound.accounts[0]: x needs \"app_id\" (API key), \"token\" and \"token_secret\" "
+       "(the account's access token)"},
+      {"{\"outbound\": {\"accounts\": [{\"platform\": \"line\", \"account\": \"ch-1\", \"token\": \"t\","
+       " \"token_secret\": \"x\"}]}}",
+       "tenant acme: notify.outbound.accounts[0].token_secret is for x accounts only"},
       {"{\"outbound\": {\"acounts\": []}}", "tenant acme: notify.outbound.acounts is not a known member"},
       {"{\"outbound\": {\"timeout_ms\": 0}}", "tenant acme: notify.outbound.timeout_ms must be a number in 1..120000"},
   };
@@ -553,7 +697,8 @@ static void http_status_alone_and_urlencoding(void **state) {
 
 static const char PLAN_NOTIFY[] =
     "{\"outbound\": {\"accounts\": [{\"platform\": \"telegram\", \"account\": \"bot-1\", \"token\": \"t\"},"
-    "  {\"platform\": \"email\", \"account\": \"support\", \"token\": \"k\", \"sender\": \"help@acme.example\"}]},"
+    "  {\"platform\": \"email\", \"account\": \"support\", \"token\": \"k\", \"sender\": \"help@acme.example\"},"
+    "  {\"platform\": \"x\", \"account\": \"acmeair\", \"app_id\": \"k\", \"token\": \"t\", \"token_secret\": \"s\"}]},"
     " \"templates\": {\"ack\": {\"en\": \"Hi {customer_name}, within {expected_response}\","
     "                             \"fr\": \"Bonjour {customer_name}, sous {expected_response}\"},"
     "               \"mp\": {\"en\": \"Go: {secure_link}\", \"fr\": \"Allez : {secure_link}\"},"
@@ -687,7 +832,8 @@ static void plan_acknowledges_a_new_conversation_with_its_address(void **state) 
 }
 
 /* An e-mail's address keeps what its answer threads on: the subject (as
- * ingest redacted it) and the Message-ID; other channels' have neither. */
+ * ingest redacted it) and the Message-ID; an X message's, its id and
+ * whether it was public; other channels' have none of these. */
 static void plan_keeps_an_emails_subject_and_message_id_for_the_answer(void **state) {
   (void)state;
   plan_fixture_t f;
@@ -716,6 +862,18 @@ static void plan_keeps_an_emails_subject_and_message_id_for_the_answer(void **st
   assert_null(cJSON_GetObjectItemCaseSensitive(a, "mid"));
   cJSON_Delete(a);
   sb_out_plan_clear(&p);
+  /* an X post is answered in public, in reply to it; a DM privately */
+  for (int pub = 0; pub <= 1; pub++) {
+    message_init(&m, "/x/acmeair", "en", pub, 0, 0);
+    m.in.channel = SWITCHBOARD__V1__CHANNEL__CHANNEL_X;
+    m.in.platform_message_id = (char *)"1931800000000000001";
+    assert_int_equal(sb_channel_plan(&f.ctx, &m.env, &p), 0);
+    a = cJSON_Parse(p.address);
+    assert_string_equal(str(a, "mid"), "1931800000000000001");
+    assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "pub")), pub);
+    cJSON_Delete(a);
+    sb_out_plan_clear(&p);
+  }
   plan_teardown(&f);
 }
 
@@ -840,6 +998,8 @@ int main(void) {
       cmocka_unit_test(twilio_posts_a_form_with_basic_auth),
       cmocka_unit_test(email_answers_through_sendgrid_threaded_on_the_customers_mail),
       cmocka_unit_test(email_sender_is_one_mailbox_with_an_optional_name),
+      cmocka_unit_test(x_oauth1_signature_matches_the_published_example),
+      cmocka_unit_test(x_answers_by_dm_or_public_reply_signed_as_the_account),
       cmocka_unit_test(outbound_config_reads_accounts_and_defaults),
       cmocka_unit_test(outbound_config_errors_name_tenant_and_field),
       cmocka_unit_test(http_status_alone_and_urlencoding),
