@@ -62,8 +62,8 @@ static int sg_event(sb__wh_builder_t *b, const cJSON *e) {
   }
   if (rc == 0) rc = sb__wh_set_status(it, "event", status);
   if (rc == 0) rc = sb__wh_set_opt(it, &it->customer, "email", sb__wh_str(e, "email"));
-  int64_t ts = sb__wh_uint(e, "timestamp");
-  if (rc == 0 && ts > 0 && ts < INT64_MAX / MS_PER_SECOND) it->time_ms = ts * MS_PER_SECOND;
+  int64_t ts = sb__wh_uint(e, "timestamp"); /* <= 2^53: ms fit in int64 */
+  if (rc == 0 && ts > 0) it->time_ms = ts * MS_PER_SECOND;
   return sb__wh_item_done(it, rc);
 }
 

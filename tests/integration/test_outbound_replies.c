@@ -17,7 +17,6 @@
 #include "sb_teststack.h"
 #include "sb_testwebhook.h"
 
-#include "sb_channel_out.h"
 #include "sb_outbox.h"
 #include "sb_service.h"
 
@@ -346,45 +345,26 @@ static int post_x(const char *fixture) {
   return rc;
 }
 
-/* The value of oauth parameter name in an "OAuth ..." Authorization. */
-static void oauth_param(const char *auth, const char *name, char *out, size_t cap) {
-  char key[64];
-  snprintf(key, sizeof key, "%s=\"", name);
-  const char *p = strstr(auth, key);
-  assert_non_null(p);
-  p += strlen(key);
-  size_t n = strcspn(p, "\"");
-  assert_true(n < cap);
-  memcpy(out, p, n);
-  out[n] = '\0';
-}
-
 /* Asserts that req (a recorded POST to path) is signed with OAuth 1.0a as
  * the account: the signature recomputed by the openssl tool over the base
- * string RFC 5849 defines (the JSON body is not part of it). */
+ * string RFC 5849 defines (sb_test_oauth1_signature). */
 static void x_signed(const cJSON *req, const char *path) {
   const char *auth = field(req, "authorization");
-  char nonce[64], ts[32], sig[64], base[1024], url[256], want_enc[128];
+  char url[256];
   assert_true(strncmp(auth, "OAuth ", 6) == 0);
-  oauth_param(auth, "oauth_consumer_key", url, sizeof url);
-  assert_string_equal(url, X_API_KEY);
-  oauth_param(auth, "oauth_token", url, sizeof url);
-  assert_string_equal(url, X_TOKEN);
-  oauth_param(auth, "oauth_nonce", nonce, sizeof nonce);
-  oauth_param(auth, "oauth_timestamp", ts, sizeof ts);
-  oauth_param(auth, "oauth_signature", sig, sizeof sig);
+  char *key = sb_test_oauth_param(auth, "oauth_consumer_key"), *token = sb_test_oauth_param(auth, "oauth_token");
+  char *ts = sb_test_oauth_param(auth, "oauth_timestamp"), *sig = sb_test_oauth_param(auth, "oauth_signature");
+  assert_string_equal(key, X_API_KEY);
+  assert_string_equal(token, X_TOKEN);
   assert_true(llabs(atoll(ts) - (long long)time(NULL)) < 120);
   snprintf(url, sizeof url, "http://127.0.0.1:%d%s", stub_port, path);
-  assert_int_equal(sb_out_urlencode(url, want_enc, sizeof want_enc), 0);
-  snprintf(base, sizeof base,
-           "POST&%s&oauth_consumer_key%%3D" X_API_KEY "%%26oauth_nonce%%3D%s%%26oauth_signature_method"
-           "%%3DHMAC-SHA1%%26oauth_timestamp%%3D%s%%26oauth_token%%3D" X_TOKEN "%%26oauth_version%%3D1.0",
-           want_enc, nonce, ts);
-  char *want = sb_test_openssl("dgst -sha1 -hmac " X_SECRET "\\&" X_TOKEN_SECRET " -binary | openssl base64 -A",
-                               base, strlen(base), NULL);
-  assert_int_equal(sb_out_urlencode(want, want_enc, sizeof want_enc), 0);
+  char *want = sb_test_oauth1_signature(auth, url, X_SECRET, X_TOKEN_SECRET);
+  assert_string_equal(sig, want);
   free(want);
-  assert_string_equal(sig, want_enc);
+  free(key);
+  free(token);
+  free(ts);
+  free(sig);
 }
 
 /* The delivery events of channel on air's feed: how many, and (first not

@@ -34,4 +34,15 @@ sb_test_wh_result_t sb_test_wh_fixture(sb_test_wh_parse_fn fn, const char *name)
  * value (Twilio's documented scheme). Returns it malloc'd. */
 char *sb_test_twilio_signature(const char *url, const char *token, const char *body, size_t len);
 
+/* The value of oauth parameter name in an "OAuth k=\"v\", ..."
+ * Authorization value, malloc'd (fails the test when it is missing). */
+char *sb_test_oauth_param(const char *auth, const char *name);
+/* The oauth_signature (percent-encoded, as the header carries it) that
+ * RFC 5849 gives a POST to url with a JSON body (not signed) and auth's own
+ * oauth_* parameters: the base string is built here and its HMAC-SHA1,
+ * keyed "<consumer secret>&<token secret>" (both percent-encoded), is
+ * computed by the openssl tool. malloc'd. */
+char *sb_test_oauth1_signature(const char *auth, const char *url, const char *consumer_secret,
+                               const char *token_secret);
+
 #endif

@@ -4,6 +4,7 @@
  * refused -> push), and notify.outbound validation with reasons. */
 #include "sb_testcrypto.h"
 #include "sb_testutil.h"
+#include "sb_testwebhook.h"
 
 #include "sb_channel_out.h"
 #include "sb_channel_send.h"
@@ -439,22 +440,10 @@ static void x_oauth1_signature_matches_the_published_example(void **state) {
   assert_int_equal(sb_out_oauth1_sign("POST", "https://x", p, 1, "a", "b", sig, 28), SB_ETOOBIG);
 }
 
-/* The value of oauth parameter name in an "Authorization: OAuth ..." line. */
-static void oauth_param(const char *header, const char *name, char *out, size_t cap) {
-  char key[64];
-  snprintf(key, sizeof key, "%s=\"", name);
-  const char *p = strstr(header, key);
-  assert_non_null(p);
-  p += strlen(key);
-  size_t n = strcspn(p, "\"");
-  assert_true(n < cap);
-  memcpy(out, p, n);
-  out[n] = '\0';
-}
-
 /* X: a DM answers a private message, a public reply answers a post; each
  * request is signed as the account (OAuth 1.0a), the signature checked
- * here against the openssl tool over the base string X documents. */
+ * against the openssl tool over the base string X documents
+ * (sb_test_oauth1_signature). */
 static void x_answers_by_dm_or_public_reply_signed_as_the_account(void **state) {
   (void)state;
   sb_out_account_t a = account("x", "370773112-token");
@@ -464,36 +453,29 @@ static void x_answers_by_dm_or_public_reply_signed_as_the_account(void **state) 
   sb_out_message_t m = {.to = "3001969357", .text = "We are on it, Jordan.", .channel = "x",
                         .in_reply_to = "1931800000000000100"};
   sb_out_request_t r;
-  char why[128] = "", nonce[64], ts[32], sig[64];
+  char why[128] = "";
   assert_int_equal(sb_channel_x.build(&a, &m, NULL, 1764064800123, 0, &r, why, sizeof why), 0);
   assert_string_equal(r.url, "http://127.0.0.1:9/2/dm_conversations/with/3001969357/messages");
   assert_string_equal(r.body, "{\"text\":\"We are on it, Jordan.\"}");
   assert_string_equal(r.headers[0], "Content-Type: application/json");
   assert_true(strncmp(r.headers[1], "Authorization: OAuth oauth_consumer_key=\"api-key-1\", ", 53) == 0);
-  oauth_param(r.headers[1], "oauth_nonce", nonce, sizeof nonce);
-  oauth_param(r.headers[1], "oauth_timestamp", ts, sizeof ts);
-  oauth_param(r.headers[1], "oauth_signature", sig, sizeof sig);
+  const char *auth = r.headers[1] + strlen("Authorization: ");
+  char *nonce = sb_test_oauth_param(auth, "oauth_nonce"), *ts = sb_test_oauth_param(auth, "oauth_timestamp");
+  char *sig = sb_test_oauth_param(auth, "oauth_signature");
   assert_string_equal(ts, "1764064800");
   assert_int_equal(strlen(nonce), 32);
-  char base[1024];
-  snprintf(base, sizeof base,
-           "POST&http%%3A%%2F%%2F127.0.0.1%%3A9%%2F2%%2Fdm_conversations%%2Fwith%%2F3001969357%%2Fmessages&"
-           "oauth_consumer_key%%3Dapi-key-1%%26oauth_nonce%%3D%s%%26oauth_signature_method%%3DHMAC-SHA1"
-           "%%26oauth_timestamp%%3D1764064800%%26oauth_token%%3D370773112-token%%26oauth_version%%3D1.0",
-           nonce);
-  /* key: enc("api secret&1") & enc("token-secret") */
-  char *want = sb_test_openssl("dgst -sha1 -hmac 'api%20secret%261&token-secret' -binary | openssl base64 -A",
-                               base, strlen(base), NULL);
-  char enc[128];
-  assert_int_equal(sb_out_urlencode(want, enc, sizeof enc), 0);
-  assert_string_equal(sig, enc);
+  char *want = sb_test_oauth1_signature(auth, r.url, "api secret&1", "token-secret");
+  assert_string_equal(sig, want);
   free(want);
+  free(sig);
+  free(ts);
   sb_out_request_clear(&r);
   /* a second request: another nonce */
-  char nonce2[64];
   assert_int_equal(sb_channel_x.build(&a, &m, NULL, 1764064800123, 0, &r, why, sizeof why), 0);
-  oauth_param(r.headers[1], "oauth_nonce", nonce2, sizeof nonce2);
+  char *nonce2 = sb_test_oauth_param(r.headers[1], "oauth_nonce");
   assert_string_not_equal(nonce, nonce2);
+  free(nonce);
+  free(nonce2);
   sb_out_request_clear(&r);
 
   /* public: a reply to the customer's post */
