@@ -60,6 +60,7 @@
 #define X_TOKEN "2244994945-x-access-token"
 #define X_TOKEN_SECRET "x-token-secret"
 #define X_DM_SEND "/2/dm_conversations/with/3001969357/messages"
+#define X_REPLY_DM "1931800000000099001" /* the dm_event_id X gives our answer */
 #define OPENID "oLVPpjqs9BhvzwPj5A-vTYAX3GLc"
 #define NONCE "1372623149"
 #define OUT_MAX 16384
@@ -332,15 +333,19 @@ static int post_sendgrid_events(const char *events, long long ts) {
   return ingest("/webhooks/email/support", header, "application/json", events, strlen(events));
 }
 
-/* An X Account Activity delivery fixture, signed as X signs it. */
-static int post_x(const char *fixture) {
+/* An X Account Activity delivery, signed as X signs it. */
+static int post_x_body(const char *body, size_t len) {
   char header[200];
-  size_t len = 0;
-  char *body = sb_test_fixture(fixture, &len);
   char *mac = sb_test_openssl("dgst -sha256 -binary -hmac " X_SECRET " | openssl base64 -A", body, len, NULL);
   snprintf(header, sizeof header, "x-twitter-webhooks-signature: sha256=%s", mac);
   free(mac);
-  int rc = ingest("/webhooks/x/acmeair", header, "application/json", body, len);
+  return ingest("/webhooks/x/acmeair", header, "application/json", body, len);
+}
+
+static int post_x(const char *fixture) {
+  size_t len = 0;
+  char *body = sb_test_fixture(fixture, &len);
+  int rc = post_x_body(body, len);
   free(body);
   return rc;
 }
@@ -1040,6 +1045,8 @@ static void x_mentions_get_public_replies_and_dms_get_dms(void **state) {
   conversation("x", "3001969357", conv2, sizeof conv2);
   assert_string_equal(conv2, conv); /* a mention then a DM: one case */
   owner_of(conv, who, sizeof who);
+  stub_script(X_DM_SEND, 201, "{\"data\":{\"dm_conversation_id\":\"2244994945-3001969357\","
+                              "\"dm_event_id\":\"" X_REPLY_DM "\"}}");
   reply("r-x-1", who, conv, "Your rebooking on SB125 is confirmed.");
   cJSON *r = stub_wait(X_DM_SEND, "rebooking", 1, WAIT_MS);
   assert_int_equal(cJSON_GetArraySize(r), 1);
@@ -1047,6 +1054,46 @@ static void x_mentions_get_public_replies_and_dms_get_dms(void **state) {
   x_signed(cJSON_GetArrayItem(r, 0), X_DM_SEND);
   cJSON_Delete(r);
   assert_int_equal(stub_count("/2/tweets", "rebooking"), 0);
+
+  /* the customer reads the answer: X's read receipt names our DM's
+   * dm_event_id (last_read_event_id), and it becomes the reply's "read"
+   * delivery event on the conversation; our own read of theirs (sender =
+   * the account) makes none */
+  const int before = feed_deliveries("x", NULL);
+  const char *mine = "{\"for_user_id\":\"2244994945\",\"direct_message_mark_read_events\":[{"
+                     "\"created_timestamp\":\"1764000000000\",\"sender_id\":\"2244994945\","
+                     "\"target\":{\"recipient\":{\"id\":\"3001969357\"}},"
+                     "\"last_read_event_id\":\"" X_REPLY_DM "\"}]}";
+  assert_int_equal(post_x_body(mine, strlen(mine)), 200);
+  const char *theirs = "{\"for_user_id\":\"2244994945\",\"direct_message_mark_read_events\":[{"
+                       "\"created_timestamp\":\"1764000000001\",\"sender_id\":\"3001969357\","
+                       "\"target\":{\"recipient\":{\"id\":\"2244994945\"}},"
+                       "\"last_read_event_id\":\"" X_REPLY_DM "\"}]}";
+  assert_int_equal(post_x_body(theirs, strlen(theirs)), 200);
+  sb_envelope_t *e = NULL;
+  int n = 0;
+  for (long long until = now_ms() + WAIT_MS; now_ms() < until && n <= before; usleep(50000))
+    n = feed_deliveries("x", NULL);
+  assert_int_equal(n, before + 1);
+  redisReply *h = redisCommand(sb_teststack_redis(st), "XREVRANGE sb:{t:air}:feed:delivery + - COUNT 1");
+  assert_int_equal(h->type, REDIS_REPLY_ARRAY);
+  assert_int_equal(h->elements, 1);
+  const redisReply *f = h->element[0]->element[1]; /* key, env */
+  e = sb_envelope_unpack(f->element[3]->str, f->element[3]->len);
+  assert_non_null(e);
+  assert_int_equal(e->body_case, SWITCHBOARD__V1__ENVELOPE__BODY_DELIVERY);
+  assert_string_equal(e->conversation, conv);
+  assert_string_equal(e->delivery->channel, "x");
+  assert_string_equal(e->delivery->platform_message_id, X_REPLY_DM);
+  assert_string_equal(e->delivery->status, "read");
+  assert_string_equal(e->delivery->purpose, "reply");
+  assert_int_equal(e->delivery->time_ms, 1764000000001LL);
+  sb_envelope_free(e);
+  freeReplyObject(h);
+  /* the same receipt again moves nothing */
+  assert_int_equal(post_x_body(theirs, strlen(theirs)), 200);
+  usleep(1500000); /* three sweeps */
+  assert_int_equal(feed_deliveries("x", NULL), before + 1);
 }
 
 static void move_private_redirect_goes_out_in_the_customers_language(void **state) {
