@@ -14,7 +14,10 @@
  *
  * Also reported: Redis commands per item in the throughput phase (INFO
  * commandstats, those inside the script and the bench's own lease writes
- * included), and Redis memory per logged-in agent and per waiting
+ * included), the time Redis's thread spent in the script per item (INFO
+ * commandstats' EVALSHA usec: what the script costs Redis, much less
+ * disturbed by a noisy machine than decisions/s, so the figure to compare
+ * two versions of route.lua by), and Redis memory per logged-in agent and per waiting
  * conversation (INFO used_memory before and after).
  *
  *   route_bench [--agents N] [--queues N] [--skills N] [--messages N]
@@ -86,11 +89,16 @@ static char *config_json(const opts_t *o, const char *strategy) {
 
 /* Commands Redis has run since the last CONFIG RESETSTAT (INFO
  * commandstats: every calls=, those scripts make included). */
-static long long commands_run(redisContext *rc) {
+/* Commands Redis has run (all of them), and the microseconds its thread
+ * spent in EVALSHA (the scripts, their commands included) in *script_us. */
+static long long commands_run(redisContext *rc, long long *script_us) {
   redisReply *r = redisCommand(rc, "INFO commandstats");
   long long n = 0;
-  for (const char *p = r && r->str ? r->str : ""; (p = strstr(p, "calls=")); p += 6)
+  const char *text = r && r->str ? r->str : "", *e = strstr(text, "cmdstat_evalsha:");
+  for (const char *p = text; (p = strstr(p, "calls=")); p += 6)
     n += atoll(p + 6);
+  e = e ? strstr(e, "usec=") : NULL;
+  *script_us = e ? atoll(e + 5) : 0;
   freeReplyObject(r);
   return n;
 }
@@ -259,7 +267,8 @@ static void run(const opts_t *o, const char *strategy, const char *url) {
   /* throughput: messages and closes in batches */
   srand(7);
   int left = o->messages;
-  long long cmds0 = commands_run(b.rc);
+  long long us0, us1;
+  long long cmds0 = commands_run(b.rc, &us0);
   int64_t t0 = sb_now_us();
   long long items_done = 0;
   int n;
@@ -271,7 +280,7 @@ static void run(const opts_t *o, const char *strategy, const char *url) {
   }
   double secs = (double)(sb_now_us() - t0) / 1e6;
   long long decisions = b.decisions, assigned = b.assigned, queued = b.queued;
-  long long cmds = commands_run(b.rc) - cmds0 - 1; /* less the INFO that read cmds0 */
+  long long cmds = commands_run(b.rc, &us1) - cmds0 - 1; /* less the INFO that read cmds0 */
   if (getenv("ROUTE_BENCH_COMMANDS")) { /* what the scripts called, to stderr */
     r = redisCommand(b.rc, "INFO commandstats");
     fprintf(stderr, "%s\n", r->str);
@@ -314,12 +323,13 @@ static void run(const opts_t *o, const char *strategy, const char *url) {
          " \"items\": %lld, \"decisions\": %lld, \"assigned\": %lld, \"queued\": %lld,"
          " \"seconds\": %.3f, \"decisions_per_s\": %.0f, \"items_per_s\": %.0f,"
          " \"latency_us\": {\"calls\": %d, \"p50\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 "},"
-         " \"redis_commands_per_item\": %.2f,"
+         " \"redis_commands_per_item\": %.2f, \"redis_script_us_per_item\": %.1f,"
          " \"redis_bytes_per_agent\": %lld, \"redis_bytes_per_waiting_conversation\": %lld}\n",
          strategy, o->agents, o->queues, o->skills, batch, items_done, decisions, assigned,
          queued, secs, (double)decisions / secs, (double)items_done / secs, m,
          m ? lat[m / 2] : 0, m ? lat[(size_t)(m * 0.99)] : 0, m ? lat[m - 1] : 0,
          items_done ? (double)cmds / (double)items_done : 0.0,
+         items_done ? (double)(us1 - us0) / (double)items_done : 0.0,
          mem_agents / o->agents, mem_wait / waiting);
   fflush(stdout);
   free(lat);
