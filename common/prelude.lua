@@ -12,21 +12,46 @@
 local P = string.sub(KEYS[1], 1, -6)
 local TENANT = string.match(P, '^sb:{t:(.*)}:$')
 
--- (called for every tag and length a script writes: one and two bytes,
--- the usual sizes, make no table)
+-- (called for every tag and length a script writes, and for times: ms
+-- take 6 bytes, us 8. Unrolled, with no table: half the time of a loop
+-- filling a table for unpack, measured in Redis's Lua)
 local schar, floor = string.char, math.floor
-local VARINT = {}
 local function pb_varint(n)
   if n < 128 then return schar(n) end
   if n < 16384 then return schar(n % 128 + 128, floor(n / 128)) end
-  local k = 0
+  local b1 = n % 128
+  n = (n - b1) / 128
+  local b2 = n % 128
+  n = (n - b2) / 128
+  if n < 128 then return schar(b1 + 128, b2 + 128, n) end
+  local b3 = n % 128
+  n = (n - b3) / 128
+  if n < 128 then return schar(b1 + 128, b2 + 128, b3 + 128, n) end
+  local b4 = n % 128
+  n = (n - b4) / 128
+  if n < 128 then return schar(b1 + 128, b2 + 128, b3 + 128, b4 + 128, n) end
+  local b5 = n % 128
+  n = (n - b5) / 128
+  if n < 128 then return schar(b1 + 128, b2 + 128, b3 + 128, b4 + 128, b5 + 128, n) end
+  local b6 = n % 128
+  n = (n - b6) / 128
+  if n < 128 then return schar(b1 + 128, b2 + 128, b3 + 128, b4 + 128, b5 + 128, b6 + 128, n) end
+  local b7 = n % 128
+  n = (n - b7) / 128
+  if n < 128 then
+    return schar(b1 + 128, b2 + 128, b3 + 128, b4 + 128, b5 + 128, b6 + 128, b7 + 128, n)
+  end
+  -- 2^56 and above: past every time and count a script writes; exact
+  -- below 2^53 like every Lua number
+  local b8 = n % 128
+  n = (n - b8) / 128
+  local rest = ''
   while n >= 128 do
-    k = k + 1
-    VARINT[k] = n % 128 + 128
+    rest = rest .. schar(n % 128 + 128)
     n = floor(n / 128)
   end
-  VARINT[k + 1] = n
-  return schar(unpack(VARINT, 1, k + 1))
+  return schar(b1 + 128, b2 + 128, b3 + 128, b4 + 128, b5 + 128, b6 + 128, b7 + 128, b8 + 128) ..
+         rest .. schar(n)
 end
 local function pb_uint(field, n)
   if n == nil or n == 0 then return '' end

@@ -202,14 +202,20 @@ end
 -- decision and assignment carries)
 local VERDICT = {}
 local NOW6, NOW4 = pb_uint(6, now_us), pb_uint(4, now_us)
+-- (the Candidate's length is added up rather than measured on a string
+-- built for it: one string per candidate instead of four)
 local function candidate(agent, score, verdict)
   local v = VERDICT[verdict]
   if not v then
     v = '\26' .. pb_varint(#verdict) .. verdict
     VERDICT[verdict] = v
   end
-  local c = '\10' .. pb_varint(#agent) .. agent .. pb_uint(2, math.max(score, 0)) .. v
-  return '\106' .. pb_varint(#c) .. c
+  local la = pb_varint(#agent)
+  if score > 0 then
+    local s = pb_varint(score)
+    return '\106' .. pb_varint(2 + #la + #agent + #s + #v) .. '\10' .. la .. agent .. '\16' .. s .. v
+  end
+  return '\106' .. pb_varint(1 + #la + #agent + #v) .. '\10' .. la .. agent .. v
 end
 
 local function decision(outcome, conv, agent, reason, extra)
@@ -292,10 +298,11 @@ local function offer_all(conv, list, q, units, more)
   return until_ms
 end
 
--- up to CANDIDATES agents of q in the strategy's order: {agent, score}
+-- up to CANDIDATES agents of q in the strategy's order: their ids and
+-- scores (two lists: no table per agent)
 local function ranked(q, skip)
   zflush(q.id)
-  local z, out = qkey(q.id, 'agents'), {}
+  local z, ids, scores = qkey(q.id, 'agents'), {}, {}
   if q.strategy == 'round_robin' then
     local last = redis.call('GET', qkey(q.id, 'rr'))
     local after = last and redis.call('ZRANGE', z, '(' .. last, '+', 'BYLEX', 'LIMIT', 0,
@@ -304,20 +311,23 @@ local function ranked(q, skip)
     local seen = {}
     for _, list in ipairs({after, from_top}) do
       for _, a in ipairs(list) do
-        if not seen[a] and #out < CANDIDATES then
+        if not seen[a] and #ids < CANDIDATES and not (skip and skip[a]) then
           seen[a] = true
-          out[#out + 1] = {a, #out + 1}
+          ids[#ids + 1] = a
+          scores[#ids] = #ids
         end
       end
     end
-  else
-    local r = redis.call('ZRANGE', z, 0, CANDIDATES - 1, 'WITHSCORES')
-    for i = 1, #r, 2 do out[#out + 1] = {r[i], tonumber(r[i + 1])} end
+    return ids, scores
   end
-  if skip then
-    for i = #out, 1, -1 do if skip[out[i][1]] then table.remove(out, i) end end
+  local r = redis.call('ZRANGE', z, 0, CANDIDATES - 1, 'WITHSCORES')
+  for i = 1, #r, 2 do
+    if not (skip and skip[r[i]]) then
+      ids[#ids + 1] = r[i]
+      scores[#ids] = tonumber(r[i + 1])
+    end
   end
-  return out
+  return ids, scores
 end
 
 -- The customer's last agent, when the window allows it: re-opened within
@@ -356,21 +366,24 @@ local function pick(q, units, thread, windows, skip, n)
   local cands, chosen, reason = {}, nil, q.strategy
   local want, why_pref = nil, nil
   if thread ~= '' then want, why_pref = preferred(q, thread, windows) end
-  local list = ranked(q, skip)
+  local ids, scores = ranked(q, skip)
+  local first = 1 -- ids[1] is the preferred agent when it is available
   if want and not (skip and skip[want]) then
     local s = redis.call('ZSCORE', qkey(q.id, 'agents'), want)
     if s then
-      table.insert(list, 1, {want, tonumber(s), why_pref})
+      table.insert(ids, 1, want)
+      table.insert(scores, 1, tonumber(s))
+      first = 2
     else
       cands[1] = candidate(want, 0, 'unavailable')
+      want = nil
     end
   end
-  local seen, all, need = {}, {}, math.max(n or 1, 1)
-  for _, c in ipairs(list) do
-    if not seen[c[1]] then
-      seen[c[1]] = true
+  local all, need = {}, math.max(n or 1, 1)
+  for i, id in ipairs(ids) do
+    if i < first or id ~= want then -- the preferred agent once, as preferred
       local verdict
-      local a = #all < need and agent_get(c[1]) or nil
+      local a = #all < need and agent_get(id) or nil
       if #all >= need then
         verdict = 'ranked_lower'
       elseif not a or a.status ~= 'available' then
@@ -384,10 +397,10 @@ local function pick(q, units, thread, windows, skip, n)
         all[#all + 1] = a
         if not chosen then
           chosen = a
-          if c[3] then reason = c[3] end
+          if i < first then reason = why_pref end
         end
       end
-      cands[#cands + 1] = candidate(c[1], c[2], verdict)
+      cands[#cands + 1] = candidate(id, scores[i], verdict)
     end
   end
   if need > 1 and chosen and reason == q.strategy then reason = 'ring_all' end
