@@ -78,7 +78,10 @@
 -- ingest's threads hash at the end (no route script reads it)
 local THREADS_DONE = {}
 
-local function on_message(conv, thread, started, channel, qspec, prio, units, rule, windows)
+-- (started, prio and units arrive as text: written to the conversation as
+-- they came, used as numbers)
+local function on_message(conv, thread, started_s, channel, qspec, prio_s, units_s, rule, windows)
+  local started, prio, units = tonumber(started_s), tonumber(prio_s), tonumber(units_s)
   stat('routed_messages')
   local c = P .. 'conv:' .. conv
   local st = redis.call('HMGET', c, 'state', 'agent', 'started_ms')
@@ -90,8 +93,8 @@ local function on_message(conv, thread, started, channel, qspec, prio, units, ru
   end
   -- new (or re-opened after close): one agent or the queue
   local q = queue_of(qspec)
-  local fields = {'started_ms', started, 'thread', thread, 'channel', channel, 'units', units,
-                  'prio', prio, 'rule', rule}
+  local fields = {'started_ms', started_s, 'thread', thread, 'channel', channel, 'units', units_s,
+                  'prio', prio_s, 'rule', rule}
   local extra = pb_bool(5, true) .. pb_uint(9, started)
   local a, reason, cands, all = pick(q, units, thread, windows, nil, q.ring_all)
   if a then
@@ -144,7 +147,7 @@ local function login(agent, cap, spec)
   local cur = redis.call('HMGET', k, 'cap', 'free')
   local free = tonumber(cur[2] or '0') + cap - tonumber(cur[1] or '0')
   redis.call('HSET', k, 'cap', cap, 'free', free, 'status', 'available', 'spec', spec)
-  redis.call('HSETNX', k, 'last_ms', now_ms)
+  redis.call('HSETNX', k, 'last_ms', NOW_MS)
   redis.call('HDEL', k, 'reason')
   redis.call('ZREM', P .. 'gone', agent) -- back within the grace period
   local a = agent_get(agent)
@@ -223,11 +226,11 @@ end
 local function close(agent, conv, st)
   local c = P .. 'conv:' .. conv
   local withdrawn = take_offer(conv, st, agent)
-  redis.call('HSET', c, 'state', 'closed', 'closed_ms', now_ms)
+  redis.call('HSET', c, 'state', 'closed', 'closed_ms', NOW_MS)
   redis.call('EXPIRE', c, ttl)
   if st[5] and st[5] ~= '' then
     THREADS_DONE[#THREADS_DONE + 1] = st[5]
-    LAST[st[5]] = agent .. '|' .. now_ms
+    LAST[st[5]] = agent .. '|' .. NOW_MS
     redis.call('SET', P .. 'last:' .. st[5], LAST[st[5]], 'EX', 86400 * 90)
   end
   local a = agent_get(agent)
@@ -261,7 +264,7 @@ local function abandon(agent, conv)
     redis.call('ZREM', P .. 'waitdue', conv)
     waiting(-1)
   end
-  redis.call('HSET', c, 'state', 'closed', 'closed_ms', now_ms, 'agent', '', 'rung', '',
+  redis.call('HSET', c, 'state', 'closed', 'closed_ms', NOW_MS, 'agent', '', 'rung', '',
              'abandoned', st[1])
   redis.call('EXPIRE', c, ttl)
   if st[5] and st[5] ~= '' then THREADS_DONE[#THREADS_DONE + 1] = st[5] end
@@ -332,7 +335,7 @@ local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, 
   end
   if action == 'accept' then
     local withdrawn = take_offer(conv, st, agent)
-    redis.call('HSET', c, 'accepted_ms', now_ms)
+    redis.call('HSET', c, 'accepted_ms', NOW_MS)
     return decision(AGENT_OK, conv, agent, 'accepted', started .. withdrawn)
   elseif action == 'reject' then
     if st[1] ~= 'offered' then return reject(conv, agent, 'not_an_offer') end
@@ -356,7 +359,7 @@ local function on_agent(action, agent, conv, cap, spec, tqspec, tagent, status, 
     -- the reply stands whatever became of its suggestion (the customer gets it)
     local mark = feedback_mark(feedback(conv, tqspec, tagent, reason))
     if st[4] then return decision(AGENT_OK, conv, agent, 'replied', started .. withdrawn) .. mark end
-    redis.call('HSET', c, 'first_reply_ms', now_ms)
+    redis.call('HSET', c, 'first_reply_ms', NOW_MS)
     return decision(AGENT_OK, conv, agent, 'first_reply', started .. withdrawn .. pb_bool(8, true)) .. mark
   elseif action == 'suggestion' then
     local result, counted = feedback(conv, tqspec, tagent, reason)
@@ -374,8 +377,8 @@ end
 local out = sb_handoff(function(key, blob, i)
   BLOB = blob
   if ARGV[i] == 'm' then
-    return on_message(ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5],
-                      tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7]), ARGV[i + 8], ARGV[i + 9])
+    return on_message(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
+                      ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
   end
   return on_agent(ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
                   ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])

@@ -15,6 +15,9 @@ local ttl = tonumber(ARGV[7])
 -- digits. Redis's Lua formats %d as a C long (64 bits), exact below 2^53,
 -- which every score is, and cheaper than %.0f.
 local function int(n) return string.format('%d', n) end
+-- now_ms as a field value: a number given to redis.call is formatted with
+-- %.14g (printf's floating point, twice the cost of %d) on every call
+local NOW_MS = int(now_ms)
 
 -- "a|b||c" -> {"a", "b", "", "c"}; sep is one plain character ('|' or
 -- ','). A plain find per field: a pattern match (gmatch) costs several
@@ -103,11 +106,12 @@ local function agent_get(agent)
           last = tonumber(v[5] or now_ms), convs = v[6] or ''}
 end
 
--- the rank key of agent a in a queue with this strategy (lower first)
-local function rank(strategy, a, skill)
-  local idle = a.last - EPOCH
+-- the rank key in a queue with this strategy (lower first) of an agent
+-- with capacity cap, free units and its last assignment at last (ms)
+local function rank(strategy, cap, free, last, skill)
+  local idle = last - EPOCH
   if strategy == 'least_occupied' then
-    return math.floor((a.cap - a.free) * 1000 / math.max(a.cap, 1)) * TWO40 + idle
+    return math.floor((cap - free) * 1000 / math.max(cap, 1)) * TWO40 + idle
   elseif strategy == 'best_skill' then
     return (1000 - math.min(skill, 1000)) * TWO40 + idle
   elseif strategy == 'round_robin' then
@@ -162,11 +166,12 @@ end
 local function reindex(a, prev)
   local avail = a.status == 'available' and a.free > 0
   local was = prev and prev.status == 'available' and prev.free > 0
-  local old = was and {cap = a.cap, free = prev.free, last = prev.last} or nil
   for _, q in ipairs(queues_of(a.spec)) do
     if avail then
-      local r = rank(q.strategy, a, q.skill)
-      if not (old and rank(q.strategy, old, q.skill) == r) then zpend(q.id, a.id, int(r)) end
+      local r = rank(q.strategy, a.cap, a.free, a.last, q.skill)
+      if not (was and rank(q.strategy, a.cap, prev.free, prev.last, q.skill) == r) then
+        zpend(q.id, a.id, int(r))
+      end
     elseif was ~= false then -- nil (unknown) or true: it may be in the set
       zpend(q.id, a.id, false)
     end
@@ -183,14 +188,16 @@ local function add_units(a, units, conv)
   a.last = now_ms
   if units < 0 then
     a.convs = a.convs == '' and conv or (a.convs .. ',' .. conv)
-  else
-    local keep = {}
-    for _, c in ipairs(split(a.convs, ',')) do
-      if c ~= '' and c ~= conv then keep[#keep + 1] = c end
+  else -- conv cut out of the list (plain finds: no table)
+    local list, cut = ',' .. a.convs .. ',', ',' .. conv .. ','
+    local i, j = sfind(list, cut, 1, true)
+    while i do
+      list = ssub(list, 1, i) .. ssub(list, j + 1)
+      i, j = sfind(list, cut, i, true)
     end
-    a.convs = table.concat(keep, ',')
+    a.convs = ssub(list, 2, -2)
   end
-  redis.call('HSET', P .. 'agent:' .. a.id, 'free', a.free, 'last_ms', now_ms, 'convs', a.convs)
+  redis.call('HSET', P .. 'agent:' .. a.id, 'free', int(a.free), 'last_ms', NOW_MS, 'convs', a.convs)
   reindex(a, prev)
 end
 
@@ -251,13 +258,13 @@ local function assign(conv, a, q, units, more)
     local o = redis.call('HMGET', P .. 'conv:' .. conv, 'tried', 'hops')
     local tried = (o[1] and o[1] ~= '') and (o[1] .. ',' .. a.id) or a.id
     conv_set(conv, {'state', 'offered', 'agent', a.id, 'rung', '', 'queue', q.id, 'assigned_ms',
-                    now_ms, 'offer_until', until_ms, 'tried', tried, 'hops', (tonumber(o[2]) or 0) + 1},
+                    NOW_MS, 'offer_until', until_ms, 'tried', tried, 'hops', (tonumber(o[2]) or 0) + 1},
              more)
     redis.call('ZADD', P .. 'offers', until_ms, conv)
     stat('offered')
   else
     conv_set(conv, {'state', 'assigned', 'agent', a.id, 'rung', '', 'queue', q.id, 'assigned_ms',
-                    now_ms}, more)
+                    NOW_MS}, more)
   end
   add_units(a, -units, conv)
   if q.strategy == 'round_robin' then redis.call('SET', qkey(q.id, 'rr'), a.id) end
@@ -282,7 +289,7 @@ local function offer_all(conv, list, q, units, more)
   for _, a in ipairs(list) do ids[#ids + 1] = a.id end
   local rung = table.concat(ids, ',')
   local tried = (o[1] and o[1] ~= '') and (o[1] .. ',' .. rung) or rung
-  conv_set(conv, {'state', 'offered', 'agent', '', 'rung', rung, 'queue', q.id, 'assigned_ms', now_ms,
+  conv_set(conv, {'state', 'offered', 'agent', '', 'rung', rung, 'queue', q.id, 'assigned_ms', NOW_MS,
                   'offer_until', until_ms, 'tried', tried, 'hops', (tonumber(o[2]) or 0) + 1}, more)
   redis.call('ZADD', P .. 'offers', until_ms, conv)
   for _, a in ipairs(list) do
@@ -431,7 +438,7 @@ end
 local function enqueue(conv, q, prio, started, more)
   local due, fields = 0, {'state', 'queued', 'queue', q.id}
   if (q.base or '') == '' then
-    fields[#fields + 1], fields[#fields + 2] = 'qin_ms', now_ms
+    fields[#fields + 1], fields[#fields + 2] = 'qin_ms', NOW_MS
     if (q.next_s or 0) > 0 then due = now_ms + q.next_s * 1000 end
   elseif (q.next_at or 0) > 0 then
     due = tonumber(redis.call('HGET', P .. 'conv:' .. conv, 'qin_ms') or now_ms) + q.next_at * 1000
