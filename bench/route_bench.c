@@ -15,10 +15,10 @@
  * Also reported: Redis commands per item in the throughput phase (INFO
  * commandstats, those inside the script and the bench's own lease writes
  * included), the time Redis's thread spent in the script per item (INFO
- * commandstats' EVALSHA usec: what the script costs Redis, much less
- * disturbed by a noisy machine than decisions/s, so the figure to compare
- * two versions of route.lua by), and Redis memory per logged-in agent and per waiting
- * conversation (INFO used_memory before and after).
+ * commandstats' EVALSHA usec: what the script costs Redis, less disturbed
+ * by a noisy machine than decisions/s, so the figure to compare two
+ * versions of route.lua by), and Redis memory per logged-in agent and per
+ * waiting conversation (INFO used_memory before and after).
  *
  *   route_bench [--agents N] [--queues N] [--skills N] [--messages N]
  *               [--batch N] [--latency N] [--strategy NAME]
@@ -88,9 +88,9 @@ static char *config_json(const opts_t *o, const char *strategy) {
 }
 
 /* Commands Redis has run since the last CONFIG RESETSTAT (INFO
- * commandstats: every calls=, those scripts make included). */
-/* Commands Redis has run (all of them), and the microseconds its thread
- * spent in EVALSHA (the scripts, their commands included) in *script_us. */
+ * commandstats: every calls=, those scripts make included), and in
+ * *script_us the microseconds its thread spent in EVALSHA (the scripts,
+ * their commands included). */
 static long long commands_run(redisContext *rc, long long *script_us) {
   redisReply *r = redisCommand(rc, "INFO commandstats");
   long long n = 0;
