@@ -252,31 +252,36 @@ static int post_telegram(const char *fixture) {
   return rc;
 }
 
+/* POSTs body to path with its signature header: header (name and any
+ * prefix) then the base64 (b64) or hex (not b64) HMAC-SHA256 of the body
+ * under secret, computed by the openssl tool. */
+static int post_hmac_signed(const char *path, const char *secret, int b64, const char *header,
+                            const char *body, size_t len) {
+  char line[200], cmd[200];
+  snprintf(cmd, sizeof cmd, b64 ? "dgst -sha256 -binary -hmac %s | openssl base64 -A"
+                                : "dgst -sha256 -hmac %s -r", secret);
+  char *mac = sb_test_openssl(cmd, body, len, NULL);
+  mac[strcspn(mac, " ")] = '\0'; /* -r prints "<hex> *stdin" */
+  snprintf(line, sizeof line, "%s%s", header, mac);
+  free(mac);
+  return ingest(path, line, "application/json", body, len);
+}
+
 /* A LINE webhook fixture, signed as LINE signs (x-line-signature: base64
- * HMAC-SHA256 of the body, computed by the openssl tool). */
+ * HMAC-SHA256 of the body). */
 static int post_line(const char *fixture) {
-  char header[200];
   size_t len = 0;
   char *body = sb_test_fixture(fixture, &len);
-  char *mac = sb_test_openssl("dgst -sha256 -binary -hmac " LINE_SECRET " | openssl base64 -A",
-                              body, len, NULL);
-  snprintf(header, sizeof header, "x-line-signature: %s", mac);
-  free(mac);
-  int rc = ingest("/webhooks/line/acme-line", header, "application/json", body, len);
+  int rc = post_hmac_signed("/webhooks/line/acme-line", LINE_SECRET, 1, "x-line-signature: ", body, len);
   free(body);
   return rc;
 }
 
-/* A signed Meta webhook (X-Hub-Signature-256, by the openssl tool). */
+/* A signed Meta webhook (X-Hub-Signature-256: sha256=<hex>). */
 static int post_meta(const char *body, size_t len) {
-  char header[200];
-  char *mac = sb_test_openssl("dgst -sha256 -hmac " META_SECRET " -r", body, len, NULL);
-  snprintf(header, sizeof header, "X-Hub-Signature-256: sha256=%.64s", mac);
-  free(mac);
-  return ingest("/webhooks/meta/page-1", header, "application/json", body, len);
+  return post_hmac_signed("/webhooks/meta/page-1", META_SECRET, 0, "X-Hub-Signature-256: sha256=", body, len);
 }
 
-/* The conversation of a customer on a channel, waiting for it. */
 /* A Twilio webhook fixture (form), signed as Twilio signs for TW_URL. */
 static int post_twilio(const char *fixture) {
   char header[200];
@@ -333,13 +338,11 @@ static int post_sendgrid_events(const char *events, long long ts) {
   return ingest("/webhooks/email/support", header, "application/json", events, strlen(events));
 }
 
-/* An X Account Activity delivery, signed as X signs it. */
+/* An X Account Activity delivery, signed as X signs it
+ * (x-twitter-webhooks-signature: sha256=<base64 HMAC-SHA256>). */
 static int post_x_body(const char *body, size_t len) {
-  char header[200];
-  char *mac = sb_test_openssl("dgst -sha256 -binary -hmac " X_SECRET " | openssl base64 -A", body, len, NULL);
-  snprintf(header, sizeof header, "x-twitter-webhooks-signature: sha256=%s", mac);
-  free(mac);
-  return ingest("/webhooks/x/acmeair", header, "application/json", body, len);
+  return post_hmac_signed("/webhooks/x/acmeair", X_SECRET, 1, "x-twitter-webhooks-signature: sha256=", body,
+                          len);
 }
 
 static int post_x(const char *fixture) {
