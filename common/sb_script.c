@@ -2,6 +2,7 @@
 #include "sb_script.h"
 #include "sb_error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +17,44 @@ char *sb_script_join(const char *first, const char *second) {
   return src;
 }
 
-char *sb_script_source(const char *body) { return sb_script_join(sb_script_prelude, body); }
+/* head (one line of Lua defining SB_SCRIPT) + prelude + body */
+static char *compose(const char *head, const char *body) {
+  char *named = sb_script_join(head, sb_script_prelude);
+  char *src = named ? sb_script_join(named, body) : NULL;
+  free(named);
+  return src;
+}
+
+char *sb_script_source(const char *body) { return compose("local SB_SCRIPT = nil", body); }
+
+/* a name goes into Lua source: only [a-z0-9_]+ */
+static int name_ok(const char *name) {
+  if (!*name)
+    return 0;
+  for (const char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+      return 0;
+  return 1;
+}
+
+char *sb_script_source_named(const char *name, const char *body) {
+  if (!name_ok(name))
+    return NULL;
+  static const char fmt[] = "local SB_SCRIPT = '%s'";
+  size_t n = sizeof fmt + strlen(name);
+  char *head = malloc(n);
+  if (!head)
+    return NULL;
+  snprintf(head, n, fmt, name);
+  char *src = compose(head, body);
+  free(head);
+  return src;
+}
 
 int sb_script_add(sb_redis_t *r, const char *name, const char *body) {
-  char *src = sb_script_source(body);
+  if (!name_ok(name))
+    return SB_EINVAL;
+  char *src = sb_script_source_named(name, body);
   if (!src)
     return SB_ENOMEM;
   int id = sb_redis_script_add(r, name, src);

@@ -20,6 +20,11 @@ extern const char sb_script_dlq[];
  * NULL when out of memory. For callers that load a script themselves
  * (sbctl, tests, benches); services use sb_script_add. */
 char *sb_script_source(const char *body);
+/* The same, for a script registered as name ([a-z0-9_]+; NULL for any
+ * other name or out of memory): the script then records the Redis time it
+ * takes in its tenant's stats (lua_us:<name>, lua_calls:<name>; see
+ * stats_flush in prelude.lua). sb_script_add uses it. */
+char *sb_script_source_named(const char *name, const char *body);
 /* a + "\n" + b as one malloc'd text, or NULL (scripts made of parts). */
 char *sb_script_join(const char *a, const char *b);
 

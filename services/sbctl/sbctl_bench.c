@@ -134,11 +134,30 @@ static void stop(bench_t *b) {
   sb_tenants_destroy(&b->tenants);
 }
 
+/* Where Redis's time went in the throughput phase, per event. */
+typedef struct {
+  double cmds, cpu_us;           /* commands; Redis CPU (INFO cpu) */
+  sbctl_script_time_t scripts;   /* us and calls per script, over the phase */
+} redis_cost_t;
+
+/* after - before, script by script (a script new in after counts whole) */
+static void scripts_diff(sbctl_script_time_t *after, const sbctl_script_time_t *before) {
+  for (size_t i = 0; i < after->n; i++)
+    for (size_t j = 0; j < before->n; j++)
+      if (strcmp(after->s[i].name, before->s[j].name) == 0) {
+        after->s[i].us -= before->s[j].us;
+        after->s[i].calls -= before->s[j].calls;
+      }
+}
+
 /* Phase 1: as fast as the window allows; returns events/s end to end. */
-static double throughput(bench_t *b, long n, double *acked_rate, double *cmds_per_event) {
+static double throughput(bench_t *b, long n, double *acked_rate, redis_cost_t *cost) {
   for (long i = 0; i < n; i++)
     sbctl_client_queue(b->client, message(b, i, "t"));
-  long long c0 = sbctl_view_commands(b->rc);
+  sbctl_script_time_t st0;
+  long long c0 = sbctl_view_commands(b->rc), cpu0 = sbctl_view_redis_cpu_us(b->rc);
+  if (sbctl_view_script_time(b->rc, b->tenants, &st0))
+    return 0;
   int64_t t0 = sb_now_us(), acked = 0;
   sbctl_stats_t s;
   sbctl_view_read_all(b->rc, b->tenants, &s);
@@ -153,7 +172,11 @@ static double throughput(bench_t *b, long n, double *acked_rate, double *cmds_pe
     return 0;
   int64_t t1 = sb_now_us();
   *acked_rate = n / ((acked - t0) / 1e6);
-  *cmds_per_event = (double)(sbctl_view_commands(b->rc) - c0) / (double)n;
+  cost->cmds = (double)(sbctl_view_commands(b->rc) - c0) / (double)n;
+  cost->cpu_us = (double)(sbctl_view_redis_cpu_us(b->rc) - cpu0) / (double)n;
+  if (sbctl_view_script_time(b->rc, b->tenants, &cost->scripts))
+    return 0;
+  scripts_diff(&cost->scripts, &st0);
   return n / ((t1 - t0) / 1e6);
 }
 
@@ -191,13 +214,24 @@ static long peak_rss_kib(pid_t pid) {
   return kib;
 }
 
-static void report(bench_t *b, long n, double eps, double acked, double cpe, long ln, double rate) {
+static void report(bench_t *b, long n, double eps, double acked, const redis_cost_t *cost, long ln,
+                   double rate) {
   const sb_histogram_t *h = sbctl_agents_latency(b->agents);
   printf("{\"events\":%ld,\"end_to_end_events_per_s\":%.0f,\"acked_events_per_s\":%.0f,"
-         "\"redis_commands_per_event\":%.2f,\"latency_events\":%ld,\"latency_rate_per_s\":%.0f,"
+         "\"redis_commands_per_event\":%.2f,\"redis_cpu_us_per_event\":%.1f,\"redis_script_us_per_event\":{",
+         n, eps, acked, cost->cmds, cost->cpu_us);
+  double total = 0;
+  for (size_t i = 0; i < cost->scripts.n; i++) {
+    printf("\"%s\":%.2f,", cost->scripts.s[i].name, cost->scripts.s[i].us / (double)n);
+    total += cost->scripts.s[i].us / (double)n;
+  }
+  printf("\"total\":%.1f},\"redis_script_calls_per_event\":{", total);
+  for (size_t i = 0; i < cost->scripts.n; i++)
+    printf("%s\"%s\":%.4f", i ? "," : "", cost->scripts.s[i].name, cost->scripts.s[i].calls / (double)n);
+  printf("},\"latency_events\":%ld,\"latency_rate_per_s\":%.0f,"
          "\"publish_to_assigned_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"count\":%llu},"
          "\"peak_rss_mib\":{",
-         n, eps, acked, cpe, ln, rate, sb_histogram_quantile(h, 0.5) / 1000.0,
+         ln, rate, sb_histogram_quantile(h, 0.5) / 1000.0,
          sb_histogram_quantile(h, 0.99) / 1000.0, sb_histogram_max(h) / 1000.0,
          (unsigned long long)sb_histogram_count(h));
   for (int i = 0; i < SBCTL_NSERVICES; i++)
@@ -214,12 +248,14 @@ int sbctl_bench(const sb_config_t *c) {
   signal(SIGTERM, on_signal);
   int rc = 1;
   if (n > 0 && start(&b, c, (n + ln) / BENCH_MSGS_PER_CONV + 1) == 0) {
-    double acked = 0, cpe = 0, eps = throughput(&b, n, &acked, &cpe);
+    double acked = 0;
+    redis_cost_t cost = {0};
+    double eps = throughput(&b, n, &acked, &cost);
     if (eps > 0) {
       /* the latency phase measures its own events only */
       sbctl_agents_measure_from(b.agents, sb_now_us());
       if (latency(&b, ln, eps / 2) == 0) {
-        report(&b, n, eps, acked, cpe, ln, eps / 2);
+        report(&b, n, eps, acked, &cost, ln, eps / 2);
         rc = 0;
       }
     }

@@ -113,6 +113,60 @@ long long sbctl_view_commands(redisContext *rc) {
   return total;
 }
 
+static void script_time_add(sbctl_script_time_t *out, const char *field, long long v) {
+  const char *name;
+  int us = strncmp(field, "lua_us:", 7) == 0;
+  if (us)
+    name = field + 7;
+  else if (strncmp(field, "lua_calls:", 10) == 0)
+    name = field + 10;
+  else
+    return;
+  size_t i = 0;
+  while (i < out->n && strcmp(out->s[i].name, name) != 0)
+    i++;
+  if (i == out->n) {
+    if (out->n == SBCTL_SCRIPTS_MAX || strlen(name) >= sizeof out->s[0].name)
+      return; /* more scripts than switchboard has: not ours */
+    snprintf(out->s[i].name, sizeof out->s[i].name, "%s", name);
+    out->n++;
+  }
+  if (us)
+    out->s[i].us += v;
+  else
+    out->s[i].calls += v;
+}
+
+int sbctl_view_script_time(redisContext *rc, const sb_tenants_t *t, sbctl_script_time_t *out) {
+  memset(out, 0, sizeof *out);
+  for (size_t k = 0; k < sb_tenants_count(t); k++) {
+    char key[SB_KEY_MAX];
+    sb_key_tenant(key, sizeof key, sb_tenants_at(t, k)->id, "stats");
+    redisReply *r = redisCommand(rc, "HGETALL %s", key);
+    if (!r)
+      return -1;
+    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+      script_time_add(out, r->element[i]->str, atoll(r->element[i + 1]->str));
+    freeReplyObject(r);
+  }
+  return 0;
+}
+
+long long sbctl_view_redis_cpu_us(redisContext *rc) {
+  redisReply *r = redisCommand(rc, "INFO cpu");
+  double user = -1, sys = -1;
+  if (r && r->type == REDIS_REPLY_STRING) {
+    const char *u = strstr(r->str, "used_cpu_user:"), *s = strstr(r->str, "used_cpu_sys:");
+    if (u && s) {
+      user = atof(u + 14);
+      sys = atof(s + 13);
+    }
+  }
+  if (r)
+    freeReplyObject(r);
+  return user < 0 ? -1 : (long long)((user + sys) * 1e6);
+}
+
 long long sbctl_view_inflight(const sbctl_stats_t *s) {
   long long n = 0;
   for (int i = 0; i < SBCTL_STAGES; i++)

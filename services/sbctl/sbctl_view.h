@@ -33,6 +33,25 @@ int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *
 /* Commands Redis executed so far (INFO commandstats, commands run inside
  * scripts included), or -1 if Redis did not answer. */
 long long sbctl_view_commands(redisContext *rc);
+/* Redis time per script: the lua_us:<script> and lua_calls:<script>
+ * fields of the stats hashes (prelude.lua, stats_flush), summed over
+ * tenants. */
+#define SBCTL_SCRIPTS_MAX 32
+typedef struct {
+  size_t n;
+  struct {
+    char name[32];
+    long long us, calls;
+  } s[SBCTL_SCRIPTS_MAX];
+} sbctl_script_time_t;
+
+/* Reads every configured tenant's script times into *out (replaced). 0,
+ * or -1 if Redis did not answer. */
+int sbctl_view_script_time(redisContext *rc, const sb_tenants_t *t, sbctl_script_time_t *out);
+/* Redis's CPU time so far in microseconds (INFO cpu: the server's user +
+ * system, its forked children not counted), or -1. */
+long long sbctl_view_redis_cpu_us(redisContext *rc);
+
 /* Open leases of every stage. */
 long long sbctl_view_inflight(const sbctl_stats_t *s);
 

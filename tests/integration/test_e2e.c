@@ -138,6 +138,21 @@ static void every_event_acknowledged_classified_routed_once_and_timed(void **sta
   assert_int_equal(new_convs, s.sla_armed);
   assert_int_equal(s.assigned + s.waiting, new_convs);
   check_agents(rc);
+  /* every stage's script reports the Redis time it took (lua_us/lua_calls) */
+  const sb_tenants_t *tn = sb_teststack_tenants(st);
+  sbctl_script_time_t times;
+  assert_int_equal(sbctl_view_script_time(rc, tn, &times), 0);
+  const char *stages[] = {"ingest", "classify", "route", "sla_arm", "notify"};
+  for (size_t k = 0; k < sizeof stages / sizeof *stages; k++) {
+    size_t i = 0;
+    while (i < times.n && strcmp(times.s[i].name, stages[k]) != 0)
+      i++;
+    if (i == times.n)
+      fail_msg("no lua_us:%s in the stats", stages[k]);
+    assert_true(times.s[i].calls >= 1);
+    assert_true(times.s[i].calls <= EVENTS + 3 * AGENTS); /* a call per batch, not more */
+    assert_true(times.s[i].us > 0);
+  }
   printf("e2e: %d events, %d conversations, %lld assigned, %lld waiting, "
          "redis commands per event %.2f (INFO commandstats, scripts included)\n",
          EVENTS, new_convs, s.assigned, s.waiting, (double)(after - before) / EVENTS);
