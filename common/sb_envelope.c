@@ -56,6 +56,26 @@ void sb_event_key(const char *source, const char *id, char out[SB_EVENT_KEY_LEN 
   out[SB_EVENT_KEY_LEN] = '\0';
 }
 
+int sb_customer_id_derived(const char *tenant, const char *identity, char out[SB_CUSTOMER_ID_LEN + 1]) {
+  static const char hex[] = "0123456789abcdef";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) && EVP_DigestUpdate(ctx, tenant, strlen(tenant)) &&
+           EVP_DigestUpdate(ctx, "\n", 1) && EVP_DigestUpdate(ctx, identity, strlen(identity)) &&
+           EVP_DigestFinal_ex(ctx, md, &mdlen);
+  EVP_MD_CTX_free(ctx);
+  if (!ok)
+    return SB_ENOMEM;
+  memcpy(out, "cus_", 4);
+  for (int i = 0; i < (SB_CUSTOMER_ID_LEN - 4) / 2; i++) {
+    out[4 + 2 * i] = hex[md[i] >> 4];
+    out[4 + 2 * i + 1] = hex[md[i] & 15];
+  }
+  out[SB_CUSTOMER_ID_LEN] = '\0';
+  return 0;
+}
+
 const char *sb_channel_name(Switchboard__V1__Channel c) {
   return (size_t)c < CHANNEL_COUNT && channel_names[c] ? channel_names[c] : "unknown";
 }

@@ -25,6 +25,14 @@ typedef Switchboard__V1__Envelope sb_envelope_t;
 /* Writes the 32-hex-digit key of (source, id) plus a NUL into out[33]. */
 void sb_event_key(const char *source, const char *id, char out[SB_EVENT_KEY_LEN + 1]);
 
+/* The customer id of an identity ("<channel>:<customer>") that no one has
+ * linked to another: "cus_" + the first 16 hex digits of
+ * sha1(tenant "\n" identity), written with a NUL into out[21]. Stable and
+ * stored nowhere; ingest.lua derives the same for linked identities
+ * ("customer:<C>" without a cid:customer:<C>). 0, or SB_ENOMEM. */
+#define SB_CUSTOMER_ID_LEN 20
+int sb_customer_id_derived(const char *tenant, const char *identity, char out[SB_CUSTOMER_ID_LEN + 1]);
+
 /* Channel names as in the JSON mapping ("x", "whatsapp", ...). */
 const char *sb_channel_name(Switchboard__V1__Channel c);
 /* CHANNEL_UNKNOWN if the name is not a channel. */

@@ -81,6 +81,19 @@ static void set_string(char **field, const char *v) {
   *field = strdup(v);
 }
 
+/* A customer's message carries its derived customer id from the start
+ * (replacing any the publisher put there), so that ingest.lua rewrites the
+ * envelope only for an identity linked to another. */
+static int derive_customer(sb_envelope_t *env, const char *ident) {
+  char cid[SB_CUSTOMER_ID_LEN + 1];
+  if (!*ident || env->body_case != SWITCHBOARD__V1__ENVELOPE__BODY_INTERACTION)
+    return 0;
+  if (sb_customer_id_derived(env->tenant, ident, cid))
+    return SB_ENOMEM;
+  set_string(&env->interaction->customer_id, cid);
+  return env->interaction->customer_id ? 0 : SB_ENOMEM;
+}
+
 /* Forwards an accepted event to classify, with its conversation (and the
  * customer id of a customer's message, or the conversation a voice agent
  * event's call resolved to), as ingest.lua stored them. */
@@ -303,7 +316,7 @@ int sb_intake_submit(sb_intake_t *in, sb_envelope_t *env, const sb_admit_result_
   e->message = strdup(ar ? ar->message : "");
   e->refs = strdup(ar ? ar->refs : "");
   e->ident = strdup(ar ? ar->ident : "");
-  e->blob = sb_envelope_pack(env, &e->blob_len);
+  e->blob = e->ident && derive_customer(env, e->ident) == 0 ? sb_envelope_pack(env, &e->blob_len) : NULL;
   e->fn = fn;
   e->arg = arg;
   e->index = index;

@@ -1,6 +1,7 @@
 /* sb_identity: the body of POST /v1/identities, normalised like webhooks. */
 #include "sb_testutil.h"
 
+#include "sb_envelope.h"
 #include "sb_error.h"
 #include "sb_identity.h"
 
@@ -126,12 +127,29 @@ static void normalise_matches_what_the_webhooks_write(void **state) {
   assert_int_equal(sb_identity_normalise("email", "a@b", out, 8), SB_EINVAL); /* cap too small */
 }
 
+/* The id every unlinked customer gets (ingest, C) must be the one
+ * identity.lua and ingest.lua derive in Lua (redis.sha1hex): a vector
+ * computed apart, `printf 'acme-air\nwhatsapp:+15551234567' | sha1sum`
+ * = 99725ae3a527bc87d6bc9ab6663a421bc0ae86d9. */
+static void the_derived_customer_id_is_sha1_of_tenant_and_identity(void **state) {
+  (void)state;
+  char cid[SB_CUSTOMER_ID_LEN + 1];
+  assert_int_equal(sb_customer_id_derived("acme-air", "whatsapp:+15551234567", cid), 0);
+  assert_string_equal(cid, "cus_99725ae3a527bc87");
+  char other[SB_CUSTOMER_ID_LEN + 1];
+  assert_int_equal(sb_customer_id_derived("acme-air", "whatsapp:+15551234568", other), 0);
+  assert_string_not_equal(other, cid);
+  assert_int_equal(sb_customer_id_derived("shopco", "whatsapp:+15551234567", other), 0);
+  assert_string_not_equal(other, cid); /* one identity, two tenants: two customers */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_link_is_parsed_and_normalised_like_webhooks),
       cmocka_unit_test(malformed_bodies_are_refused_with_a_reason),
       cmocka_unit_test(hostile_bytes_and_sizes_are_refused),
       cmocka_unit_test(normalise_matches_what_the_webhooks_write),
+      cmocka_unit_test(the_derived_customer_id_is_sha1_of_tenant_and_identity),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
