@@ -241,24 +241,34 @@ end
 
 -- merges reported attributes into the kept ones: a new channel or queue,
 -- or a more urgent band (never a less urgent one), re-arms from the start
--- (cur: the kept attrs, read by the caller; false when there are none)
+-- (cur: the kept attrs, read by the caller; false when there are none).
+-- Only the first three fields matter here, and they rarely change (a next
+-- message names no queue: route knows it): they are compared before
+-- anything is split.
+local function first3(attrs)
+  return string.match(attrs, '^([^|]*)|?([^|]*)|?([^|]*)')
+end
+
 local function merge_attrs(conv, at, given, cur)
+  if given == cur then return end
   local f = conv .. '|attrs'
-  local g = split(given, '|')
+  local g1, g2, g3 = first3(given)
   if not cur then
-    if g[1] and g[1] ~= '' then redis.call('HSET', OPEN, f, given) end
-    return nil
+    if g1 ~= '' then redis.call('HSET', OPEN, f, given) end
+    return
   end
-  local c, changed = split(cur, '|'), false
-  if g[1] and g[1] ~= '' and g[1] ~= c[1] then c[1], changed = g[1], true end
-  if g[2] and g[2] ~= '' and (c[2] == '' or tonumber(g[2]) < tonumber(c[2])) then c[2], changed = g[2], true end
-  if g[3] and g[3] ~= '' and g[3] ~= c[3] then c[3], changed = g[3], true end
-  if changed then
-    redis.call('HSET', OPEN, f, table.concat(c, '|'))
-    mark_rearm(conv, at, 0, 'policy')
-    stat('sla_recomputed')
-  end
-  return c
+  local c1, c2, c3 = first3(cur)
+  local channel = g1 ~= '' and g1 ~= c1
+  local band = g2 ~= '' and (c2 == '' or tonumber(g2) < tonumber(c2))
+  local queue = g3 ~= '' and g3 ~= c3
+  if not (channel or band or queue) then return end
+  local c = split(cur, '|')
+  if channel then c[1] = g1 end
+  if band then c[2] = g2 end
+  if queue then c[3] = g3 end
+  redis.call('HSET', OPEN, f, table.concat(c, '|'))
+  mark_rearm(conv, at, 0, 'policy')
+  stat('sla_recomputed')
 end
 
 local function suffix(events, close)
