@@ -29,6 +29,7 @@
 #include "sb_route.h"
 #include "sb_route_config.h"
 #include "sb_script.h"
+#include "sb_stage.h"
 #include "sb_time.h"
 
 #include <hiredis/hiredis.h>
@@ -158,10 +159,10 @@ static void open_push(bench_t *b, const char *conv, const char *agent) {
  * so that they can be closed later. */
 static void account(bench_t *b, redisReply *r) {
   for (size_t i = 0; i < r->elements; i++) {
-    const redisReply *it = r->element[i];
-    if (it->element[0]->integer != 1)
+    const redisReply *suffix = sb_stage_reply_suffix(r->element[i]);
+    if (!suffix)
       continue;
-    sb_envelope_t *e = sb_envelope_unpack(it->element[1]->str, it->element[1]->len);
+    sb_envelope_t *e = sb_envelope_unpack(suffix->str, suffix->len);
     const Switchboard__V1__RoutingDecision *d = e ? e->routing : NULL;
     if (d && d->outcome == SWITCHBOARD__V1__ROUTE_OUTCOME__ROUTE_ASSIGNED) {
       b->decisions++;

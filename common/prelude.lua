@@ -174,6 +174,9 @@ end
 -- Lease checks, clears and records are one command per batch (ZMSCORE,
 -- variadic ZREM and ZADD): per item only the effect and the stored envelope.
 -- effect(key, blob, argi) returns the bytes to append to the envelope.
+-- Returns one element per item: the suffix appended (a string, maybe
+-- empty) when the item was committed, 0 when it was not (a duplicate).
+-- (Flat: a table {flag, suffix} per item cost Redis about 1 us an item.)
 local function sb_handoff(effect)
   local lin, lout, per = P .. 'lease:' .. ARGV[3], ARGV[4], tonumber(ARGV[6]) + 2
   local keys = {}
@@ -193,9 +196,9 @@ local function sb_handoff(effect)
         leases[#leases + 1] = key
       end
       done[#done + 1] = key
-      out[k] = {1, suffix}
+      out[k] = suffix
     else
-      out[k] = {0, ''}
+      out[k] = 0
     end
   end
   if #done > 0 then

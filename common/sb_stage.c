@@ -143,14 +143,16 @@ static void batch_finish(batch_t *b) {
   maybe_free(st);
 }
 
+const redisReply *sb_stage_reply_suffix(const redisReply *item) {
+  return item && item->type == REDIS_REPLY_STRING ? item : NULL;
+}
+
 /* Appends the script's suffix to the stored blob, as the script did. */
 static void apply_suffix(sb_stage_item_t *it, const redisReply *r) {
-  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->element[0]->type != REDIS_REPLY_INTEGER)
+  const redisReply *s = sb_stage_reply_suffix(r);
+  if (!s)
     return;
-  if (r->element[0]->integer != 1)
-    return;
-  const redisReply *s = r->element[1];
-  if (s->type == REDIS_REPLY_STRING && s->len > 0) {
+  if (s->len > 0) {
     uint8_t *nb = realloc(it->blob, it->blob_len + s->len);
     if (!nb)
       return; /* not forwarded; the lease re-sends it */

@@ -92,4 +92,9 @@ void sb_stage_item_arg(sb_stage_item_t *it, const char *value);
 void sb_stage_item_argf(sb_stage_item_t *it, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* One item of a hand-off script's reply (sb_handoff in prelude.lua): the
+ * suffix the script appended to the envelope (a string, maybe empty) when
+ * the item was committed, NULL when it was not (a duplicate). */
+const redisReply *sb_stage_reply_suffix(const redisReply *item);
+
 #endif

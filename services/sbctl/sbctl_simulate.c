@@ -18,6 +18,7 @@
 #include "sb_route.h"
 #include "sb_ruleset.h"
 #include "sb_script.h"
+#include "sb_stage.h"
 #include "sb_sla_policy.h"
 #include "sb_time.h"
 #include "sbctl_roster.h"
@@ -754,12 +755,10 @@ route_call(sim_t *s, const char *const extra[SB_ROUTE_NEXTRA]) {
     argv[13 + i] = extra[i];
   redisReply *r = command(s, 13 + SB_ROUTE_NEXTRA, argv);
   Switchboard__V1__Envelope *d = NULL;
-  if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-      r->element[0]->elements == 2) {
-    const redisReply *suffix = r->element[0]->element[1];
-    d = switchboard__v1__envelope__unpack(NULL, suffix->len,
-                                          (const uint8_t *)suffix->str);
-  }
+  const redisReply *suffix =
+      r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 ? sb_stage_reply_suffix(r->element[0]) : NULL;
+  if (suffix)
+    d = switchboard__v1__envelope__unpack(NULL, suffix->len, (const uint8_t *)suffix->str);
   if (r && !d)
     fprintf(stderr, "sbctl simulate: route.lua gave no decision\n"),
         s->failed = 1;

@@ -12,6 +12,7 @@
 #include "sb_envelope.h"
 #include "sb_redisd.h"
 #include "sb_script.h"
+#include "sb_stage.h"
 #include "sbctl_view.h"
 
 #include <stdio.h>
@@ -69,10 +70,10 @@ static result_t commit(const char *thread, const char *conv, const char *window,
   redisReply *r = redisCommandArgv(rc, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
   if (r->type != REDIS_REPLY_ARRAY)
     fail_msg("classify.lua: %s", r->str ? r->str : "?");
-  const redisReply *item = r->element[0];
-  result_t out = {(int)item->element[0]->integer, -1, -1};
-  if (item->element[1]->len > 0) {
-    sb_envelope_t *env = sb_envelope_unpack(item->element[1]->str, item->element[1]->len);
+  const redisReply *suffix = sb_stage_reply_suffix(r->element[0]);
+  result_t out = {suffix != NULL, -1, -1};
+  if (suffix && suffix->len > 0) {
+    sb_envelope_t *env = sb_envelope_unpack(suffix->str, suffix->len);
     assert_non_null(env);
     assert_non_null(env->classification);
     out.repeat = env->classification->repeat_contacts;

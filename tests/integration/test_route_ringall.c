@@ -12,6 +12,7 @@
 #include "sb_redisd.h"
 #include "sb_route.h"
 #include "sb_script.h"
+#include "sb_stage.h"
 #include "sbctl_view.h"
 
 #include <stdio.h>
@@ -74,9 +75,10 @@ static sb_envelope_t *route_on(redisContext *c, const char *key, const char *con
   memcpy(argv + 13, extra, 10 * sizeof *extra);
   redisReply *r = redisCommandArgv(c, 23, argv, NULL);
   sb_envelope_t *env = NULL;
-  if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-      r->element[0]->element[0]->integer == 1)
-    env = sb_envelope_unpack(r->element[0]->element[1]->str, r->element[0]->element[1]->len);
+  const redisReply *suffix =
+      r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 ? sb_stage_reply_suffix(r->element[0]) : NULL;
+  if (suffix)
+    env = sb_envelope_unpack(suffix->str, suffix->len);
   freeReplyObject(r);
   return env;
 }

@@ -9,6 +9,7 @@
 #include "sb_redisd.h"
 #include "sb_route.h"
 #include "sb_script.h"
+#include "sb_stage.h"
 #include "sbctl_view.h"
 
 #include <stdio.h>
@@ -65,10 +66,10 @@ static sb_envelope_t *route(const char *key, const char *const extra[10], int ad
   redisReply *r = redisCommandArgv(rc, 23, argv, NULL);
   if (r->type != REDIS_REPLY_ARRAY)
     fail_msg("route.lua: %s", r->str ? r->str : "?");
-  const redisReply *item = r->element[0];
+  const redisReply *suffix = sb_stage_reply_suffix(r->element[0]);
   sb_envelope_t *env = NULL;
-  if (item->element[0]->integer == 1)
-    env = sb_envelope_unpack(item->element[1]->str, item->element[1]->len);
+  if (suffix)
+    env = sb_envelope_unpack(suffix->str, suffix->len);
   freeReplyObject(r);
   return env;
 }

@@ -13,6 +13,7 @@
 #include "sb_redisd.h"
 #include "sb_route.h"
 #include "sb_script.h"
+#include "sb_stage.h"
 #include "sbctl_view.h"
 
 #include <stdio.h>
@@ -89,9 +90,9 @@ static sb_envelope_t *route(const char *const extra[10]) {
   redisReply *r = redisCommandArgv(rc, 23, argv, NULL);
   if (r->type != REDIS_REPLY_ARRAY)
     fail_msg("route.lua: %s", r->str ? r->str : "?");
-  const redisReply *item = r->element[0];
-  assert_int_equal(item->element[0]->integer, 1);
-  sb_envelope_t *env = sb_envelope_unpack(item->element[1]->str, item->element[1]->len);
+  const redisReply *suffix = sb_stage_reply_suffix(r->element[0]);
+  assert_non_null(suffix);
+  sb_envelope_t *env = sb_envelope_unpack(suffix->str, suffix->len);
   freeReplyObject(r);
   assert_non_null(env);
   return env;
