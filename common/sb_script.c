@@ -27,8 +27,7 @@ static char *compose(const char *head, const char *body) {
 
 char *sb_script_source(const char *body) { return compose("local SB_SCRIPT = nil", body); }
 
-/* a name goes into Lua source: only [a-z0-9_]+ */
-static int name_ok(const char *name) {
+int sb_script_name_ok(const char *name) {
   if (!*name)
     return 0;
   for (const char *c = name; *c; c++)
@@ -38,7 +37,7 @@ static int name_ok(const char *name) {
 }
 
 char *sb_script_source_named(const char *name, const char *body) {
-  if (!name_ok(name))
+  if (!sb_script_name_ok(name))
     return NULL;
   static const char fmt[] = "local SB_SCRIPT = '%s'";
   size_t n = sizeof fmt + strlen(name);
@@ -52,7 +51,7 @@ char *sb_script_source_named(const char *name, const char *body) {
 }
 
 int sb_script_add(sb_redis_t *r, const char *name, const char *body) {
-  if (!name_ok(name))
+  if (!sb_script_name_ok(name))
     return SB_EINVAL;
   char *src = sb_script_source_named(name, body);
   if (!src)

@@ -25,6 +25,8 @@ char *sb_script_source(const char *body);
  * takes in its tenant's stats (lua_us:<name>, lua_calls:<name>; see
  * stats_flush in prelude.lua). sb_script_add uses it. */
 char *sb_script_source_named(const char *name, const char *body);
+/* 1 when name can name a script: [a-z0-9_]+ (it goes into Lua source). */
+int sb_script_name_ok(const char *name);
 /* a + "\n" + b as one malloc'd text, or NULL (scripts made of parts). */
 char *sb_script_join(const char *a, const char *b);
 

@@ -1,6 +1,7 @@
 /* sbctl_view: see sbctl_view.h. */
 #include "sbctl_view.h"
 #include "sb_keys.h"
+#include "sb_script.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,8 @@ static void script_time_add(sbctl_script_time_t *out, const char *field, long lo
     name = field + 10;
   else
     return;
+  if (!sb_script_name_ok(name))
+    return; /* no script of ours */
   size_t i = 0;
   while (i < out->n && strcmp(out->s[i].name, name) != 0)
     i++;

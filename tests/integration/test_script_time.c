@@ -4,13 +4,15 @@
  * lua_calls:<script>), which `sbctl bench` divides per event and SREs read
  * to see which stage spends Redis. Checked against a real redis-server:
  * the calls are counted one per call, the time follows the work the body
- * does, scripts that tools load unnamed record nothing, and a name that
- * cannot be put in Lua source is refused.
+ * does, scripts that tools load unnamed record nothing, sbctl's reader
+ * sums them over tenants (fields no script of ours writes ignored), and a
+ * name that cannot be put in Lua source is refused.
  */
 #include "sb_testutil.h"
 
 #include "sb_redisd.h"
 #include "sb_script.h"
+#include "sb_tenants.h"
 #include "sbctl_view.h"
 
 #include <stdio.h>
@@ -99,6 +101,32 @@ static void unnamed_scripts_record_nothing(void **state) {
   freeReplyObject(r);
 }
 
+/* sbctl bench and sbctl's reader sum the fields over tenants, per script,
+ * and ignore fields that no script of ours writes */
+static void the_reader_sums_over_tenants_and_ignores_strangers(void **state) {
+  (void)state;
+  static const char json[] = "{\"tenants\":[{\"id\":\"a\"},{\"id\":\"b\"},{\"id\":\"c\"}]}";
+  char err[128];
+  sb_tenants_t *t = sb_tenants_parse(json, sizeof json - 1, err, sizeof err);
+  assert_non_null(t);
+  freeReplyObject(redisCommand(rc, "HSET sb:{t:b}:stats lua_us:x\"y 5 lua_calls: 7 lua_us:Route 9"));
+  sbctl_script_time_t st;
+  assert_int_equal(sbctl_view_script_time(rc, t, &st), 0);
+  long long busy_calls = -1, quick_calls = -1, quick_us = -1;
+  for (size_t i = 0; i < st.n; i++) {
+    if (strcmp(st.s[i].name, "busy") == 0)
+      busy_calls = st.s[i].calls;
+    else if (strcmp(st.s[i].name, "quick") == 0)
+      quick_calls = st.s[i].calls, quick_us = st.s[i].us;
+    else
+      fail_msg("script \"%s\" read from the stats", st.s[i].name);
+  }
+  assert_int_equal(busy_calls, 3);
+  assert_int_equal(quick_calls, 4); /* 3 of tenant a, 1 of b */
+  assert_int_equal(quick_us, field("a", "lua_us:quick") + field("b", "lua_us:quick"));
+  sb_tenants_destroy(&t);
+}
+
 static void names_that_are_not_plain_words_are_refused(void **state) {
   (void)state;
   const char *bad[] = {"", "Route", "a b", "x'..redis.call('FLUSHALL')..'", "sla-timer", "é"};
@@ -115,6 +143,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(calls_counted_and_time_follows_the_work),
       cmocka_unit_test(unnamed_scripts_record_nothing),
+      cmocka_unit_test(the_reader_sums_over_tenants_and_ignores_strangers),
       cmocka_unit_test(names_that_are_not_plain_words_are_refused),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
