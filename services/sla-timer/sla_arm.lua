@@ -263,6 +263,7 @@ local function merge_attrs(conv, at, given, cur)
   local queue = g3 ~= '' and g3 ~= c3
   if not (channel or band or queue) then return end
   local c = split(cur, '|')
+  for k = #c + 1, 3 do c[k] = '' end -- a shorter kept value: no hole for concat
   if channel then c[1] = g1 end
   if band then c[2] = g2 end
   if queue then c[3] = g3 end
