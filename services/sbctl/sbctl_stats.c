@@ -45,12 +45,35 @@ void sbctl_stats_table(FILE *f, const char *const *names, const sbctl_stats_t *r
     row(f, "(all)", &total);
 }
 
-static void print_json(const sb_tenants_t *t, const sbctl_stats_t *rows) {
+void sbctl_stats_scripts(FILE *f, const sbctl_script_time_t *st) {
+  if (st->n == 0)
+    return;
+  size_t order[SBCTL_SCRIPTS_MAX];
+  for (size_t i = 0; i < st->n; i++)
+    order[i] = i;
+  for (size_t i = 1; i < st->n; i++) /* a few dozen at most: insertion sort, busiest first */
+    for (size_t j = i; j > 0 && st->s[order[j]].us > st->s[order[j - 1]].us; j--) {
+      size_t k = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = k;
+    }
+  fprintf(f, "\nRedis time in scripts (all tenants, since their counters began):\n");
+  for (size_t i = 0; i < st->n; i++) {
+    long long us = st->s[order[i]].us, calls = st->s[order[i]].calls;
+    fprintf(f, "  %-*s %12.3f s %12lld calls %10.3f ms/call\n", NAME_WIDTH, st->s[order[i]].name, us / 1e6, calls,
+            calls > 0 ? us / 1e3 / (double)calls : 0.0);
+  }
+}
+
+static void print_json(const sb_tenants_t *t, const sbctl_stats_t *rows, const sbctl_script_time_t *st) {
   printf("{\"tenants\":{");
   for (size_t i = 0; i < sb_tenants_count(t); i++) {
     printf("%s\"%s\":", i ? "," : "", sb_tenants_at(t, i)->id);
     sbctl_view_json(stdout, &rows[i]);
   }
+  printf("},\"redis_scripts\":{");
+  for (size_t i = 0; i < st->n; i++)
+    printf("%s\"%s\":{\"us\":%lld,\"calls\":%lld}", i ? "," : "", st->s[i].name, st->s[i].us, st->s[i].calls);
   printf("}}\n");
 }
 
@@ -75,11 +98,12 @@ int sbctl_stats_run(redisContext *rc, const sb_tenants_t *t, sbctl_stats_mode_t 
   sbctl_stats_t *rows = calloc(n ? n : 1, sizeof *rows);
   const char **names = calloc(n ? n : 1, sizeof *names);
   int rc_ = rows && names ? 0 : -1;
+  sbctl_script_time_t st;
   do {
-    if (rc_ || (rc_ = read_rows(rc, t, rows, names)))
+    if (rc_ || (rc_ = read_rows(rc, t, rows, names)) || (rc_ = sbctl_view_script_time(rc, t, &st)))
       break;
     if (mode == SBCTL_STATS_JSON) {
-      print_json(t, rows);
+      print_json(t, rows, &st);
     } else {
       if (mode == SBCTL_STATS_WATCH) {
         time_t now = time(NULL);
@@ -88,6 +112,7 @@ int sbctl_stats_run(redisContext *rc, const sb_tenants_t *t, sbctl_stats_mode_t 
         printf("\033[H\033[2J" "sbctl stats  %s  (every %d ms, Ctrl-C to stop)\n\n", when, SBCTL_STATS_WATCH_MS);
       }
       sbctl_stats_table(stdout, names, rows, n);
+      sbctl_stats_scripts(stdout, &st);
       fflush(stdout);
     }
     if (mode == SBCTL_STATS_WATCH)

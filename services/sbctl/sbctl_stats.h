@@ -29,4 +29,9 @@ int sbctl_stats_run(redisContext *rc, const sb_tenants_t *t, sbctl_stats_mode_t 
  * the figures of names[i]. */
 void sbctl_stats_table(FILE *f, const char *const *names, const sbctl_stats_t *rows, size_t n);
 
+/* Redis's time in each script since its counters began, over all tenants
+ * (sbctl_view_script_time), busiest first: seconds, calls, ms per call.
+ * Prints nothing when no script has reported. */
+void sbctl_stats_scripts(FILE *f, const sbctl_script_time_t *st);
+
 #endif

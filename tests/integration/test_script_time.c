@@ -5,14 +5,16 @@
  * to see which stage spends Redis. Checked against a real redis-server:
  * the calls are counted one per call, the time follows the work the body
  * does, scripts that tools load unnamed record nothing, sbctl's reader
- * sums them over tenants (fields no script of ours writes ignored), and a
- * name that cannot be put in Lua source is refused.
+ * sums them over tenants (fields no script of ours writes ignored) and
+ * `sbctl stats` lists them busiest first, and a name that cannot be put in
+ * Lua source is refused.
  */
 #include "sb_testutil.h"
 
 #include "sb_redisd.h"
 #include "sb_script.h"
 #include "sb_tenants.h"
+#include "sbctl_stats.h"
 #include "sbctl_view.h"
 
 #include <stdio.h>
@@ -124,6 +126,28 @@ static void the_reader_sums_over_tenants_and_ignores_strangers(void **state) {
   assert_int_equal(busy_calls, 3);
   assert_int_equal(quick_calls, 4); /* 3 of tenant a, 1 of b */
   assert_int_equal(quick_us, field("a", "lua_us:quick") + field("b", "lua_us:quick"));
+
+  /* sbctl stats prints them busiest first, with calls and time per call */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_non_null(f);
+  sbctl_stats_scripts(f, &st);
+  fclose(f);
+  printf("%s", text);
+  char *busy = strstr(text, "  busy "), *quick = strstr(text, "  quick ");
+  assert_non_null(busy);
+  assert_non_null(quick);
+  assert_true(busy < quick);
+  assert_non_null(strstr(busy, " 3 calls"));
+  assert_non_null(strstr(quick, " 4 calls"));
+  free(text);
+  sbctl_script_time_t none = {0};
+  f = open_memstream(&text, &len);
+  sbctl_stats_scripts(f, &none);
+  fclose(f);
+  assert_int_equal(len, 0); /* no script reported: nothing printed */
+  free(text);
   sb_tenants_destroy(&t);
 }
 
