@@ -77,11 +77,15 @@ static void print_json(const sb_tenants_t *t, const sbctl_stats_t *rows, const s
   printf("}}\n");
 }
 
-static int read_rows(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *rows, const char **names) {
+/* Each tenant's figures and, from the same read, the script times summed
+ * over tenants. */
+static int read_rows(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *rows, const char **names,
+                     sbctl_script_time_t *st) {
+  memset(st, 0, sizeof *st);
   for (size_t i = 0; i < sb_tenants_count(t); i++) {
     memset(&rows[i], 0, sizeof rows[i]);
     names[i] = sb_tenants_at(t, i)->id;
-    if (sbctl_view_read(rc, names[i], &rows[i]))
+    if (sbctl_view_read_scripts(rc, names[i], &rows[i], st))
       return -1;
   }
   return 0;
@@ -100,7 +104,7 @@ int sbctl_stats_run(redisContext *rc, const sb_tenants_t *t, sbctl_stats_mode_t 
   int rc_ = rows && names ? 0 : -1;
   sbctl_script_time_t st;
   do {
-    if (rc_ || (rc_ = read_rows(rc, t, rows, names)) || (rc_ = sbctl_view_script_time(rc, t, &st)))
+    if (rc_ || (rc_ = read_rows(rc, t, rows, names, &st)))
       break;
     if (mode == SBCTL_STATS_JSON) {
       print_json(t, rows, &st);

@@ -66,54 +66,6 @@ static void add_field(sbctl_stats_t *s, const char *name, long long v) {
       *(long long *)((char *)s + fields[i].offset) += v;
 }
 
-int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out) {
-  char key[SB_KEY_MAX];
-  sb_key_tenant(key, sizeof key, tenant, "stats");
-  redisAppendCommand(rc, "HGETALL %s", key);
-  for (int i = 0; i < SBCTL_STAGES; i++) {
-    char lease[64];
-    snprintf(lease, sizeof lease, "lease:%s", sbctl_stage_names[i]);
-    sb_key_tenant(key, sizeof key, tenant, lease);
-    redisAppendCommand(rc, "ZCARD %s", key);
-  }
-  redisReply *r = NULL;
-  if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
-    return -1;
-  for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
-    add_field(out, r->element[i]->str, atoll(r->element[i + 1]->str));
-    if (strcmp(r->element[i]->str, "waiting") == 0) /* route keeps it, over all queues */
-      out->waiting += atoll(r->element[i + 1]->str);
-    else if (strncmp(r->element[i]->str, "resent_", 7) == 0) /* one per next stage */
-      out->resent += atoll(r->element[i + 1]->str);
-  }
-  freeReplyObject(r);
-  for (int i = 0; i < SBCTL_STAGES; i++) {
-    if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
-      return -1;
-    out->inflight[i] += r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-    freeReplyObject(r);
-  }
-  return 0;
-}
-
-int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *out) {
-  memset(out, 0, sizeof *out);
-  for (size_t i = 0; i < sb_tenants_count(t); i++)
-    if (sbctl_view_read(rc, sb_tenants_at(t, i)->id, out))
-      return -1;
-  return 0;
-}
-
-long long sbctl_view_commands(redisContext *rc) {
-  redisReply *r = redisCommand(rc, "INFO commandstats");
-  long long total = r && r->type == REDIS_REPLY_STRING ? 0 : -1;
-  for (char *p = total == 0 ? r->str : NULL; p && (p = strstr(p, "calls=")); p += 6)
-    total += atoll(p + 6);
-  if (r)
-    freeReplyObject(r);
-  return total;
-}
-
 static void script_time_add(sbctl_script_time_t *out, const char *field, long long v) {
   const char *name;
   int us = strncmp(field, "lua_us:", 7) == 0;
@@ -138,6 +90,61 @@ static void script_time_add(sbctl_script_time_t *out, const char *field, long lo
     out->s[i].us += v;
   else
     out->s[i].calls += v;
+}
+
+int sbctl_view_read_scripts(redisContext *rc, const char *tenant, sbctl_stats_t *out,
+                            sbctl_script_time_t *scripts) {
+  char key[SB_KEY_MAX];
+  sb_key_tenant(key, sizeof key, tenant, "stats");
+  redisAppendCommand(rc, "HGETALL %s", key);
+  for (int i = 0; i < SBCTL_STAGES; i++) {
+    char lease[64];
+    snprintf(lease, sizeof lease, "lease:%s", sbctl_stage_names[i]);
+    sb_key_tenant(key, sizeof key, tenant, lease);
+    redisAppendCommand(rc, "ZCARD %s", key);
+  }
+  redisReply *r = NULL;
+  if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
+    return -1;
+  for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+    add_field(out, r->element[i]->str, atoll(r->element[i + 1]->str));
+    if (strcmp(r->element[i]->str, "waiting") == 0) /* route keeps it, over all queues */
+      out->waiting += atoll(r->element[i + 1]->str);
+    else if (strncmp(r->element[i]->str, "resent_", 7) == 0) /* one per next stage */
+      out->resent += atoll(r->element[i + 1]->str);
+    else if (scripts)
+      script_time_add(scripts, r->element[i]->str, atoll(r->element[i + 1]->str));
+  }
+  freeReplyObject(r);
+  for (int i = 0; i < SBCTL_STAGES; i++) {
+    if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
+      return -1;
+    out->inflight[i] += r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    freeReplyObject(r);
+  }
+  return 0;
+}
+
+int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out) {
+  return sbctl_view_read_scripts(rc, tenant, out, NULL);
+}
+
+int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *out) {
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < sb_tenants_count(t); i++)
+    if (sbctl_view_read(rc, sb_tenants_at(t, i)->id, out))
+      return -1;
+  return 0;
+}
+
+long long sbctl_view_commands(redisContext *rc) {
+  redisReply *r = redisCommand(rc, "INFO commandstats");
+  long long total = r && r->type == REDIS_REPLY_STRING ? 0 : -1;
+  for (char *p = total == 0 ? r->str : NULL; p && (p = strstr(p, "calls=")); p += 6)
+    total += atoll(p + 6);
+  if (r)
+    freeReplyObject(r);
+  return total;
 }
 
 int sbctl_view_script_time(redisContext *rc, const sb_tenants_t *t, sbctl_script_time_t *out) {

@@ -26,13 +26,6 @@ extern const char *const sbctl_stage_names[SBCTL_STAGES];
 /* Connects (synchronously) to a redis:// URL. NULL with a message on error. */
 redisContext *sbctl_view_connect(const char *url);
 
-/* Adds one tenant's figures into *out. 0, or -1 if Redis did not answer. */
-int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out);
-/* Sums over every configured tenant. */
-int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *out);
-/* Commands Redis executed so far (INFO commandstats, commands run inside
- * scripts included), or -1 if Redis did not answer. */
-long long sbctl_view_commands(redisContext *rc);
 /* Redis time per script: the lua_us:<script> and lua_calls:<script>
  * fields of the stats hashes (prelude.lua, stats_flush), summed over
  * tenants. */
@@ -45,6 +38,17 @@ typedef struct {
   } s[SBCTL_SCRIPTS_MAX];
 } sbctl_script_time_t;
 
+/* Adds one tenant's figures into *out. 0, or -1 if Redis did not answer. */
+int sbctl_view_read(redisContext *rc, const char *tenant, sbctl_stats_t *out);
+/* The same, and the tenant's script times added into *scripts, from the
+ * same read of its stats hash (scripts may be NULL). */
+int sbctl_view_read_scripts(redisContext *rc, const char *tenant, sbctl_stats_t *out,
+                            sbctl_script_time_t *scripts);
+/* Sums over every configured tenant. */
+int sbctl_view_read_all(redisContext *rc, const sb_tenants_t *t, sbctl_stats_t *out);
+/* Commands Redis executed so far (INFO commandstats, commands run inside
+ * scripts included), or -1 if Redis did not answer. */
+long long sbctl_view_commands(redisContext *rc);
 /* Reads every configured tenant's script times into *out (replaced). 0,
  * or -1 if Redis did not answer. */
 int sbctl_view_script_time(redisContext *rc, const sb_tenants_t *t, sbctl_script_time_t *out);

@@ -127,6 +127,19 @@ static void the_reader_sums_over_tenants_and_ignores_strangers(void **state) {
   assert_int_equal(quick_calls, 4); /* 3 of tenant a, 1 of b */
   assert_int_equal(quick_us, field("a", "lua_us:quick") + field("b", "lua_us:quick"));
 
+  /* sbctl stats reads them with each tenant's figures, in the same read */
+  sbctl_script_time_t again = {0};
+  sbctl_stats_t rows[3] = {{0}};
+  const char *ids[] = {"a", "b", "c"};
+  for (size_t i = 0; i < 3; i++)
+    assert_int_equal(sbctl_view_read_scripts(rc, ids[i], &rows[i], &again), 0);
+  assert_int_equal(again.n, st.n);
+  for (size_t i = 0; i < st.n; i++) {
+    assert_string_equal(again.s[i].name, st.s[i].name);
+    assert_int_equal(again.s[i].us, st.s[i].us);
+    assert_int_equal(again.s[i].calls, st.s[i].calls);
+  }
+
   /* sbctl stats prints them busiest first, with calls and time per call */
   char *text = NULL;
   size_t len = 0;
